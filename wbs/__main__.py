@@ -1,0 +1,5 @@
+import sys
+
+from wbs.cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+"""create_app(settings): routes, middleware, templates (DESIGN §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from wbs import instance, logs
+from wbs.context import Context, utcnow
+from wbs.crypto.passwords import PasswordKDF
+from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker
+from wbs.settings import Settings
+from wbs.web import i18n, public, staff
+from wbs.web.guard import check_routes
+from wbs.web.render import make_environment, render
+from wbs.web.security import SecurityHeadersMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ERROR_STATUSES = {400, 401, 403, 404, 405, 413, 429, 500, 503}
+
+
+class WbsApp(Starlette):
+    """Starlette whose outermost layers are the access log and the security headers.
+
+    Starlette's ServerErrorMiddleware sits outside user middleware, so a 500 page would miss
+    headers added by ordinary middleware; wrapping the whole stack puts them on every response.
+    """
+
+    hsts: bool = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts))
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if _wants_json(request):
+        detail = exc.detail if isinstance(exc, HTTPException) else ""
+        detail = detail if isinstance(detail, str) else ""
+        return JSONResponse({"error": _error_code(status), "detail": detail}, status_code=status)
+    shown = status if status in ERROR_STATUSES else 400
+    headers = getattr(exc, "headers", None) or {}
+    response = render(request, "errors/error.html", {"status": shown}, status_code=status)
+    response.headers.update(headers)
+    return response
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logs.event("server_error", 40, **logs.safe_exception_fields(exc))
+    return await _http_error(request, HTTPException(500))
+
+
+async def _db_down(request: Request, exc: Exception) -> Response:
+    logs.event("database_unavailable", 40, exception=type(exc).__name__)
+    return await _http_error(request, HTTPException(503, headers={"Retry-After": "30"}))
+
+
+def _error_code(status: int) -> str:
+    return {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 413: "too_large", 422: "invalid", 429: "too_many_requests",
+            500: "server_error", 503: "unavailable"}.get(status, "error")
+
+
+def build_context(settings: Settings, clock: Callable[[], datetime] | None = None) -> Context:
+    keys = instance.load_keys(settings.keys_dir)
+    engine = make_engine(settings.database_url)
+    return Context(
+        settings=settings, keys=keys, engine=engine, db=make_sessionmaker(engine),
+        kdf=PasswordKDF(settings.argon2, settings.argon2_max_concurrent), clock=clock or utcnow,
+    )
+
+
+def all_routes() -> list[BaseRoute]:
+    return [*public.routes(), *staff.routes()]
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+               context: Context | None = None,
+               extra_routes: list[BaseRoute] | None = None) -> WbsApp:
+    ctx = context or build_context(settings, clock)
+    routes = check_routes([*all_routes(), *(extra_routes or [])])
+    routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
+    handlers: dict[Any, Any] = {
+        HTTPException: _http_error,
+        OperationalError: _db_down,
+        DatabaseUnavailable: _db_down,
+        Exception: _server_error,
+    }
+    app = WbsApp(routes=routes, exception_handlers=handlers)
+    app.hsts = settings.base_url.startswith("https://")
+    app.state.ctx = ctx
+    app.state.catalogs = i18n.load_catalogs(settings.languages)
+    app.state.jinja = make_environment()
+    return app

@@ -1,0 +1,204 @@
+"""`wbs init | serve | user | unit | demo | audit verify | jobs`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from wbs import instance, migrate
+from wbs.enums import Role, UnitKind
+from wbs.settings import Settings
+
+
+def _fail(message: str) -> int:
+    print(f"wbs: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
+    created = instance.create_keys(settings.keys_dir)
+    for name in created:
+        print(f"created instance key {settings.keys_dir / name} (mode 0600)")
+    if not created:
+        print(f"instance keys already exist in {settings.keys_dir}; kept")
+    instance.load_keys(settings.keys_dir)  # refuse unsafe modes now, not at first request
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    print("database schema is at the latest migration")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    try:
+        instance.load_keys(settings.keys_dir)
+    except instance.KeyFileError as exc:
+        return _fail(str(exc))
+    from wbs import logs
+
+    logs.configure()
+    uvicorn.run(
+        "wbs.asgi:app", host=args.host, port=args.port, workers=args.workers,
+        proxy_headers=args.proxy_headers, forwarded_allow_ips=settings.trusted_proxies,
+        access_log=False, server_header=False, log_config=None,
+    )
+    return 0
+
+
+def _context(settings: Settings):  # type: ignore[no-untyped-def]
+    from wbs.app import build_context
+
+    return build_context(settings)
+
+
+def cmd_unit(settings: Settings, args: argparse.Namespace) -> int:
+    from wbs import units
+    from wbs.models import Unit
+
+    ctx = _context(settings)
+    with ctx.db.begin() as session:
+        if args.unit_cmd == "add":
+            if units.by_slug(session, args.slug):
+                return _fail(f"unit {args.slug} already exists")
+            units.create_unit(session, ctx, slug=args.slug, name=args.name,
+                              kind=UnitKind(args.kind), actor="cli")
+            print(f"unit {args.slug} created; its key goes to its first member")
+        else:
+            for unit in session.scalars(select(Unit).order_by(Unit.slug)):
+                print(f"{unit.slug:24} {unit.kind:14} {unit.name}")
+    return 0
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from wbs import accounts, units
+    from wbs.models import User
+
+    ctx = _context(settings)
+    with ctx.db.begin() as session:
+        if args.user_cmd == "add":
+            unit = units.by_slug(session, args.unit) if args.unit else None
+            if args.unit and unit is None:
+                return _fail(f"no unit {args.unit}")
+            password = os.environ.get("WBS_NEW_PASSWORD") or getpass.getpass("Password: ")
+            if len(password) < 12:
+                return _fail("password must have at least 12 characters")
+            _user, secret = accounts.create_user(
+                session, ctx, username=args.username.lower(), display_name=args.name,
+                role=Role(args.role), password=password, unit=unit, actor="cli")
+            print(f"user {args.username} created. Enrol this TOTP secret now; "
+                  "it is not shown again:")
+            print(f"  secret: {secret}")
+            import segno
+
+            segno.make(accounts.totp_uri(ctx, args.username, secret)).terminal(compact=True)
+        elif args.user_cmd == "disable":
+            user = session.scalars(select(User).where(User.username == args.username)).first()
+            if user is None:
+                return _fail(f"no user {args.username}")
+            user.active = False
+            from wbs import audit
+
+            audit.record(session, ctx.audit_keys, actor="cli", role="system", action="user.disable",
+                         details={"username": user.username}, now=ctx.now())
+            print(f"user {args.username} disabled")
+        else:
+            for user in session.scalars(select(User).order_by(User.username)):
+                state = "active" if user.active else "disabled"
+                print(f"{user.username:24} {user.role:14} {state}")
+    return 0
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from wbs import demo
+
+    if not settings.development:
+        return _fail("`wbs demo` only runs with WBS_ENV=development: it creates known accounts")
+    ctx = _context(settings)
+    path = settings.data_dir / "demo-credentials.json"
+    created = demo.load(ctx)
+    if not created:
+        print(f"demo data already present; credentials are in {path}")
+        return 0
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(created, fh, indent=2)
+    print(f"demo units and users created; passwords and TOTP secrets written to {path} (0600)")
+    return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from wbs import audit
+
+    ctx = _context(settings)
+    k = ctx.audit_keys
+    with ctx.db() as session:
+        if args.checkpoint:
+            note = Path(args.checkpoint).read_text()
+            result = audit.verify_against_checkpoint(session, note, k.origin, k.key_name, k.public)
+        else:
+            result = audit.verify_log(session, k.public, k.origin, k.key_name)
+    if result.ok:
+        print(f"audit log OK: {result.tree_size} entries, root {result.root.hex()}")
+        return 0
+    print(f"audit log FAILED: {result.problem}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wbs", description="whistleblowing and complaint portal")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("init", help="create instance keys and the database schema")
+    s = sub.add_parser("serve", help="serve the portal")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--proxy-headers", action="store_true",
+                   help="trust X-Forwarded-* from WBS_TRUSTED_PROXIES")
+    u = sub.add_parser("user", help="staff accounts")
+    us = u.add_subparsers(dest="user_cmd", required=True)
+    ua = us.add_parser("add")
+    ua.add_argument("username")
+    ua.add_argument("--name", required=True)
+    ua.add_argument("--role", required=True, choices=[r.value for r in Role])
+    ua.add_argument("--unit")
+    us.add_parser("list")
+    ud = us.add_parser("disable")
+    ud.add_argument("username")
+    n = sub.add_parser("unit", help="units")
+    ns = n.add_subparsers(dest="unit_cmd", required=True)
+    na = ns.add_parser("add")
+    na.add_argument("slug")
+    na.add_argument("--name", required=True)
+    na.add_argument("--kind", required=True, choices=[k.value for k in UnitKind])
+    ns.add_parser("list")
+    sub.add_parser("demo", help="load demo units and users (WBS_ENV=development only)")
+    a = sub.add_parser("audit", help="audit log")
+    asub = a.add_subparsers(dest="audit_cmd", required=True)
+    av = asub.add_parser("verify", help="recompute the Merkle tree and signatures")
+    av.add_argument("--checkpoint", help="a saved checkpoint note: check the log only grew")
+    return p
+
+
+COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
+            "demo": cmd_demo, "audit": cmd_audit}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        return COMMANDS[args.cmd](settings, args)
+    except instance.KeyFileError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

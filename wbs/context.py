@@ -1,0 +1,52 @@
+"""What every service function needs: settings, keys, the database and a clock.
+
+The clock is injectable so tests can drive session timeouts and deadlines without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cached_property
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from wbs.audit import AuditKeys
+from wbs.crypto.passwords import PasswordKDF
+from wbs.instance import InstanceKeys
+from wbs.settings import Settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    keys: InstanceKeys
+    engine: Engine
+    db: sessionmaker[Session]
+    kdf: PasswordKDF
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today in the Pemda's time zone: dates of receipt and deadlines are local dates."""
+        return self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    @cached_property
+    def audit_keys(self) -> AuditKeys:
+        host = urlsplit(self.settings.base_url).netloc or "wbs.local"
+        return AuditKeys(
+            origin=f"{host}/audit",
+            key_name=f"{host}-audit",
+            private=self.keys.audit_private,
+            public=self.keys.audit_public,
+        )

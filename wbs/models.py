@@ -1,0 +1,295 @@
+"""SQLAlchemy 2 tables. No behaviour here.
+
+Principle (DESIGN §1): only metadata needed for deadlines and statistics is stored in clear. Every
+column holding report content, messages, attachments or identity is a sealed blob (`Sealed`).
+Reporter-facing rows carry dates, never times of day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from wbs.enums import AuditOutcome, CaseState, Channel, Classification, ReportKind, Role, UnitKind
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=True)]
+Sealed = Annotated[bytes, mapped_column(LargeBinary)]
+Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
+Name = Annotated[str, mapped_column(String(200))]
+
+
+def _in(column: str, values: type[object]) -> str:
+    members = ", ".join(f"'{v}'" for v in values)  # type: ignore[attr-defined]
+    return f"{column} IN ({members})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (CheckConstraint(_in("kind", UnitKind), name="kind"),)
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[Name]
+    kind: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # Until its first member exists, a new unit's private key is held sealed under an instance
+    # key; granting it to the first member erases this column (SQLite runs with secure_delete).
+    pending_private_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[Timestamp]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[Name]
+    email: Mapped[str] = mapped_column(String(254), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    password_params: Mapped[str] = mapped_column(String(64))
+    password_verifier: Mapped[bytes] = mapped_column(LargeBinary)
+    # The TOTP secret is sealed under an instance key (keys/), so a database copy alone cannot
+    # produce codes; it cannot be under the password key because TOTP is checked first.
+    totp_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[Timestamp]
+    password_changed_at: Mapped[Timestamp]
+
+
+class UnitKeyWrap(Base):
+    """A unit's private key, wrapped (HPKE) to one member's public key."""
+
+    __tablename__ = "unit_key_wraps"
+    __table_args__ = (UniqueConstraint("unit_id", "user_id"),)
+
+    id: Mapped[intpk]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    wrapped: Mapped[Sealed]
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[Timestamp]
+    last_seen_at: Mapped[Timestamp]
+    # The user's private key, re-sealed under a key derived from the session token that only the
+    # cookie holds: any worker can use it, a database thief cannot.
+    private_key_sealed: Mapped[Sealed]
+
+
+class ReporterSession(Base):
+    """A reporter's mailbox session: the case key re-sealed under the cookie's token.
+
+    Only an expiry is kept (no creation time, no client data), and expired rows are purged.
+    """
+
+    __tablename__ = "reporter_sessions"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    expires_at: Mapped[Timestamp]
+    case_key_sealed: Mapped[Sealed]
+    identity_key_sealed: Mapped[Sealed]
+
+
+class Throttle(Base):
+    """Failure counters for sign-in throttling, keyed by a hash (never a raw IP or username)."""
+
+    __tablename__ = "throttles"
+
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    window_start: Mapped[Timestamp]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ReportKind), name="kind"),
+        CheckConstraint(_in("state", CaseState), name="state"),
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(
+            "classification IS NULL OR " + _in("classification", Classification),
+            name="classification",
+        ),
+        CheckConstraint("resolution_days IS NULL OR resolution_days IN (5, 14, 60)", name="res"),
+    )
+
+    id: Mapped[intpk]
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # HMAC-SHA256(instance pepper, code): finds the case from a code; the code is never stored.
+    lookup_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reporter_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    reported_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    at_apip: Mapped[bool] = mapped_column(Boolean, default=False)
+    classification: Mapped[str | None] = mapped_column(String(32))
+    resolution_days: Mapped[int | None] = mapped_column(Integer)
+    identity_provided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # All 4W+1H fields and the title, as one sealed JSON document under the case key K.
+    report_sealed: Mapped[Sealed]
+    # SHA-256 of report_sealed: what the signed receipt commits to.
+    report_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Identity under the separate identity key I; NULL for an anonymous reporter.
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CaseKeyWrap(Base):
+    """The case key K or identity key I wrapped to one recipient (unit, user or reporter)."""
+
+    __tablename__ = "case_key_wraps"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('content', 'identity')", name="purpose"),
+        CheckConstraint("recipient_kind IN ('unit', 'user', 'reporter')", name="recipient_kind"),
+        UniqueConstraint("case_id", "purpose", "recipient_kind", "recipient_id"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    recipient_kind: Mapped[str] = mapped_column(String(16))
+    # Unit id or user id; 0 for the reporter (a UNIQUE constraint ignores NULLs).
+    recipient_id: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[Sealed]
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """The case's timeline: state changes, dated (no time of day: reporters act here too)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    on: Mapped[date] = mapped_column(Date)
+    note_key: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (CheckConstraint("author_kind IN ('reporter', 'staff', 'system')", name="a"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_role: Mapped[str | None] = mapped_column(String(32))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body_sealed: Mapped[Sealed]
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    uploader_kind: Mapped[str] = mapped_column(String(16))
+    # Original file name and type, sealed; the stored name is the server's id.
+    meta_sealed: Mapped[Sealed]
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class AttachmentChunk(Base):
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob: Mapped[Sealed]
+
+
+class AuditEntry(Base):
+    """Append-only audit log (DESIGN §4). Each row is a leaf of an RFC 6962 Merkle tree.
+
+    Never content, identity, codes or reporter IPs; reporter actions carry the date only.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (CheckConstraint(_in("outcome", AuditOutcome), name="outcome"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    occurred_at: Mapped[str] = mapped_column(String(32))  # ISO 8601; a date alone for reporters
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    case_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Root of the tree of entries 1..seq, and an Ed25519 signature of the checkpoint text at that
+    # size: an attacker who rewrites a row and recomputes every hash still cannot re-sign, so
+    # `wbs audit verify` can name the first entry whose signed head no longer matches.
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class AuditHead(Base):
+    """Single row: the current tree size and the Merkle frontier (right-edge subtree hashes).
+
+    Appends lock this row (SELECT ... FOR UPDATE), which serializes them on every database, and
+    compute the new root in O(log n) from the frontier instead of rereading the log.
+    """
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class AuditCheckpoint(Base):
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[intpk]
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signed_note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Timestamp]

@@ -1,0 +1,78 @@
+"""Template rendering: language, CSRF token and common context for every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from wbs.web import i18n, security
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    return env
+
+
+def language_of(request: Request) -> str:
+    cached = getattr(request.state, "lang", None)
+    if isinstance(cached, str):
+        return cached
+    settings = request.app.state.ctx.settings
+    lang = i18n.negotiate(request, settings.languages, settings.default_language)
+    request.state.lang = lang
+    i18n.activate(request.app.state.catalogs[lang])
+    return lang
+
+
+def csrf_token(request: Request) -> str:
+    """The token for this visitor's forms; creates the cookie value on first use."""
+    value = security.csrf_cookie_value(request) or getattr(request.state, "new_csrf", None)
+    if value is None:
+        value = security.new_csrf_cookie_value()
+        request.state.new_csrf = value
+    key = request.app.state.ctx.keys.derived("csrf")
+    return security.csrf_token_for(key, value)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    lang = language_of(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "languages": [(code, i18n.LANGUAGE_NAMES.get(code, code))
+                      for code in ctx.settings.languages],
+        "portal_name": ctx.settings.portal_name,
+        "pemda_name": ctx.settings.pemda_name,
+        "csrf_token": csrf_token(request),
+        "staff": getattr(request.state, "staff", None),
+        "path": request.url.path,
+    }
+    values.update(context or {})
+    html = request.app.state.jinja.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    attach_csrf_cookie(request, response)
+    return response
+
+
+def attach_csrf_cookie(request: Request, response: Any) -> None:
+    new = getattr(request.state, "new_csrf", None)
+    if new is not None:
+        response.set_cookie(security.CSRF_COOKIE, new, path="/", secure=True, httponly=True,
+                            samesite="strict")

@@ -1,0 +1,115 @@
+"""Staff pages: sign-in, sign-out, password change, the start page."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wbs import accounts
+from wbs.access import Permission
+from wbs.web import forms
+from wbs.web.guard import SESSION_COOKIE, public, requires
+from wbs.web.render import render
+
+# Every failed sign-in is answered no sooner than this after it arrived, so that an unknown user,
+# a wrong code and a wrong password (which alone pays for argon2id) take about the same time.
+# The wait is an asyncio sleep: it costs the server nothing.
+FAILURE_FLOOR_SECONDS = 0.6
+
+
+def _client(request: Request) -> str:
+    # Staff routes only: the address feeds the throttle (as an HMAC), never a log line.
+    return request.client.host if request.client else "-"
+
+
+@public
+async def sign_in_form(request: Request) -> Response:
+    return render(request, "staff/sign_in.html")
+
+
+@public
+async def sign_in(request: Request) -> Response:
+    started = time.monotonic()
+    values = await forms.read_form(request)
+    ctx = request.app.state.ctx
+    username = forms.field(values, "username", 64)
+    try:
+        delay = await run_in_threadpool(accounts.throttle_precheck, ctx, username, _client(request))
+        if delay:
+            await asyncio.sleep(delay)
+        result = await run_in_threadpool(
+            accounts.sign_in, ctx, username, values.get("password", "")[:1024],
+            forms.field(values, "totp", 16), _client(request))
+    except accounts.Throttled:
+        await _floor(request, started)
+        return render(request, "staff/sign_in.html", {"error": "throttled"}, status_code=429)
+    except accounts.SignInFailed:
+        await _floor(request, started)
+        return render(request, "staff/sign_in.html", {"error": "failed", "username": username},
+                      status_code=401)
+    response = RedirectResponse("/staf", status_code=303)
+    response.set_cookie(SESSION_COOKIE, result.token, path="/", secure=True, httponly=True,
+                        samesite="strict")
+    return response
+
+
+async def _floor(request: Request, started: float) -> None:
+    floor = getattr(request.app.state, "failure_floor", FAILURE_FLOOR_SECONDS)
+    remaining = floor - (time.monotonic() - started)
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def sign_out(request: Request) -> Response:
+    await forms.read_form(request)
+    await run_in_threadpool(accounts.sign_out, request.app.state.ctx, request.state.staff)
+    response = RedirectResponse("/masuk", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True,
+                           samesite="strict")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def dashboard(request: Request) -> Response:
+    return render(request, "staff/dashboard.html")
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def password_form(request: Request) -> Response:
+    return render(request, "staff/password.html")
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def password_change(request: Request) -> Response:
+    values = await forms.read_form(request)
+    new = values.get("new_password", "")[:1024]
+    if new != values.get("confirm_password", "")[:1024]:
+        return render(request, "staff/password.html", {"error": "mismatch"}, status_code=400)
+    try:
+        await run_in_threadpool(accounts.change_password, request.app.state.ctx,
+                                request.state.staff, values.get("current_password", "")[:1024], new)
+    except accounts.PasswordChangeRefused as exc:
+        return render(request, "staff/password.html", {"error": str(exc)}, status_code=400)
+    return render(request, "staff/password.html", {"done": True})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/masuk", sign_in_form, methods=["GET"]),
+        Route("/masuk", sign_in, methods=["POST"]),
+        Route("/keluar", sign_out, methods=["POST"]),
+        Route("/staf", dashboard, methods=["GET"]),
+        Route("/staf/kata-sandi", password_form, methods=["GET"]),
+        Route("/staf/kata-sandi", password_change, methods=["POST"]),
+    ]
+
+
+__all__ = ["HTTPException", "routes"]
