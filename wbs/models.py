@@ -293,3 +293,59 @@ class AuditCheckpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     signed_note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[Timestamp]
+
+
+class AccessPurpose(Base):
+    """The purpose a staff member stated before first decrypting a case in a session."""
+
+    __tablename__ = "access_purposes"
+    __table_args__ = (UniqueConstraint("session_id", "case_id"),)
+
+    id: Mapped[intpk]
+    session_id: Mapped[int] = mapped_column(ForeignKey("staff_sessions.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    purpose: Mapped[str] = mapped_column(String(300))
+
+
+class Conflict(Base):
+    """A declared conflict of interest: the user is refused the case from then on."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[Timestamp]
+
+
+class IdentityRequest(Base):
+    """An investigator's request to see a reporter's identity, decided by custodians."""
+
+    __tablename__ = "identity_requests"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'denied', 'expired')", name="state"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    quorum: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[Timestamp]
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityDecision(Base):
+    __tablename__ = "identity_decisions"
+    __table_args__ = (UniqueConstraint("request_id", "custodian_id"),)
+
+    id: Mapped[intpk]
+    request_id: Mapped[int] = mapped_column(ForeignKey("identity_requests.id"), index=True)
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approve: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[Timestamp]

@@ -15,7 +15,7 @@ PG_APPEND_ONLY_SQL: list[str] = [
     CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        RAISE EXCEPTION 'audit_entries is append-only; % refused', TG_OP
+        RAISE EXCEPTION 'audit_entries is append-only: % refused', TG_OP
             USING ERRCODE = 'insufficient_privilege';
     END;
     $$

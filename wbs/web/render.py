@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from wbs.access import Permission, role_has
 from wbs.web import i18n, security
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -53,6 +54,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            status_code: int = 200) -> HTMLResponse:
     ctx = request.app.state.ctx
     lang = language_of(request)
+    staff = getattr(request.state, "staff", None)
     values: dict[str, Any] = {
         "request": request,
         "lang": lang,
@@ -61,7 +63,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "portal_name": ctx.settings.portal_name,
         "pemda_name": ctx.settings.pemda_name,
         "csrf_token": csrf_token(request),
-        "staff": getattr(request.state, "staff", None),
+        "staff": staff,
+        "can": lambda permission: staff is not None and role_has(staff.role,
+                                                                 Permission(permission)),
         "path": request.url.path,
     }
     values.update(context or {})

@@ -13,14 +13,27 @@ from starlette.routing import BaseRoute, Route
 
 from wbs import accounts
 from wbs.access import Permission
+from wbs.enums import Role
 from wbs.web import forms
 from wbs.web.guard import SESSION_COOKIE, public, requires
+from wbs.web.i18n import N_
 from wbs.web.render import render
 
 # Every failed sign-in is answered no sooner than this after it arrived, so that an unknown user,
 # a wrong code and a wrong password (which alone pays for argon2id) take about the same time.
 # The wait is an asyncio sleep: it costs the server nothing.
 FAILURE_FLOOR_SECONDS = 0.6
+
+
+ROLE_LABELS = {
+    Role.VERIFIER: N_("Verifier (complaint management team)"),
+    Role.LIAISON: N_("Liaison officer"),
+    Role.INVESTIGATOR: N_("APIP investigator"),
+    Role.CUSTODIAN: N_("Identity custodian"),
+    Role.LEADERSHIP: N_("Leadership"),
+    Role.AUDITOR: N_("Auditor"),
+    Role.ADMINISTRATOR: N_("System administrator"),
+}
 
 
 def _client(request: Request) -> str:
@@ -79,7 +92,8 @@ async def sign_out(request: Request) -> Response:
 
 @requires(Permission.STAFF_SIGNED_IN)
 async def dashboard(request: Request) -> Response:
-    return render(request, "staff/dashboard.html")
+    return render(request, "staff/dashboard.html",
+                  {"role_label": ROLE_LABELS.get(request.state.staff.role, "")})
 
 
 @requires(Permission.STAFF_SIGNED_IN)

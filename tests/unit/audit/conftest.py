@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,7 @@ from wbs.audit import AuditKeys
 from wbs.db import make_engine, make_sessionmaker
 from wbs.models import Base
 
-PG_URL = os.environ.get(
-    "WBS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("WBS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def new_keys(origin: str = "wbs.test/audit") -> AuditKeys:
@@ -74,3 +72,9 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def keys() -> AuditKeys:
     return new_keys()
+
+
+@pytest.fixture
+def key_factory() -> Callable[..., AuditKeys]:
+    """More key pairs: an intruder's, a stolen copy's, another log's."""
+    return new_keys

@@ -160,9 +160,7 @@ _B64_ROOT = base64.b64encode(ROOT).decode()
         f"{ORIGIN}\n42\n",  # no root
     ],
 )
-def test_signed_but_malformed_checkpoints_are_refused(
-    key: tuple[bytes, bytes], body: str
-) -> None:
+def test_signed_but_malformed_checkpoints_are_refused(key: tuple[bytes, bytes], body: str) -> None:
     # Signed properly, so only the checkpoint parser stands between these and acceptance.
     private, public = key
     with pytest.raises(cp.CheckpointError):

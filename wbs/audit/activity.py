@@ -1,0 +1,217 @@
+"""Reading the audit log: filtered search, export batches, and per-staff activity (RULES §7).
+
+Everything here is a query over the entries' clear metadata (actor, role, action, case number,
+outcome, time). Nothing is decrypted, and nothing here writes: the callers record the reading
+itself as an audit entry in their own transaction.
+
+Times in the log are UTC text (`2026-03-02T02:00:00Z`, or a bare date for reporter entries), so
+periods are compared as text. A day bound written as `YYYY-MM-DD` sorts before every timestamp of
+that day and after every one of the day before, so it selects whole UTC days of both forms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from wbs.audit.leaf import Scalar
+from wbs.enums import AuditOutcome, Role
+from wbs.models import AuditEntry
+
+# What the activity summary counts as what. Action names are `<object>.<verb>`: reading or
+# decrypting case material is `case.*`, `attachment.*` or `identity.*`; a state change is
+# `case.transition*` (so it is not also counted as a view); a message is `message.*`.
+ACCESS_PREFIXES = ("case.", "attachment.", "identity.")
+STATE_CHANGE_PREFIX = "case.transition"
+MESSAGE_PREFIX = "message."
+# Reporters, the command line and unknown sign-in names are not staff: the summary is about
+# the people the kode etik binds.
+STAFF_ROLES = tuple(role.value for role in Role)
+
+_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.occurred_at,
+    AuditEntry.actor,
+    AuditEntry.role,
+    AuditEntry.action,
+    AuditEntry.case_number,
+    AuditEntry.outcome,
+    AuditEntry.reason,
+    AuditEntry.details,
+)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The auditor's filter; every field optional. Days are UTC days, both ends included."""
+
+    since: date | None = None
+    until: date | None = None
+    actor: str = ""
+    case_number: str = ""
+    action_prefix: str = ""
+    outcome: AuditOutcome | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            found.append(AuditEntry.occurred_at >= self.since.isoformat())
+        if self.until is not None:
+            found.append(AuditEntry.occurred_at < (self.until + timedelta(days=1)).isoformat())
+        if self.actor:
+            found.append(AuditEntry.actor == self.actor)
+        if self.case_number:
+            found.append(AuditEntry.case_number == self.case_number)
+        if self.action_prefix:
+            # autoescape: "_" in an action name is a literal, not a LIKE wildcard.
+            found.append(AuditEntry.action.startswith(self.action_prefix, autoescape=True))
+        if self.outcome is not None:
+            found.append(AuditEntry.outcome == self.outcome.value)
+        return found
+
+    def summary(self) -> dict[str, Scalar]:
+        """The filter as audit details: only the fields that were set."""
+        values: dict[str, Scalar] = {
+            "from": self.since.isoformat() if self.since else None,
+            "to": self.until.isoformat() if self.until else None,
+            "actor": self.actor or None,
+            "case": self.case_number or None,
+            "action": self.action_prefix or None,
+            "outcome": self.outcome.value if self.outcome else None,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    occurred_at: str
+    actor: str
+    role: str
+    action: str
+    case_number: str | None
+    outcome: str
+    reason: str
+    details: str  # canonical JSON, as stored
+
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The details as (key, value) pairs for display; raw text if a row is not JSON."""
+        try:
+            parsed = json.loads(self.details)
+        except ValueError:
+            return [("", self.details)]
+        if not isinstance(parsed, dict):
+            return [("", self.details)]
+        return [(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
+                 else value) for key, value in parsed.items()]
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[LogEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def search(session: Session, flt: AuditFilter, page: int, per_page: int = 50) -> LogPage:
+    """One page of matching entries, newest first, and the number of all matching entries."""
+    conditions = flt.conditions()
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    query = (
+        select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(AuditEntry.seq.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    entries = [LogEntry(**row._asdict()) for row in session.execute(query)]
+    return LogPage(entries=entries, total=total, page=page, pages=pages)
+
+
+def export_snapshot(session: Session, flt: AuditFilter) -> tuple[int, int]:
+    """(last sequence number, number of matching entries up to it) at this moment.
+
+    Appends are serialized by the head lock and commit in sequence order, so once the largest
+    sequence number is visible every smaller one is too: entries up to it never change, and an
+    export bounded by it yields exactly the counted rows however long it streams.
+    """
+    through = session.scalar(select(func.max(AuditEntry.seq))) or 0
+    count = session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(*flt.conditions(), AuditEntry.seq <= through)
+    )
+    return through, count or 0
+
+
+def entries_after(
+    session: Session, flt: AuditFilter, after: int, through: int, limit: int
+) -> list[LogEntry]:
+    """Matching entries with after < seq <= through, oldest first: one batch of an export."""
+    query = (
+        select(*_COLUMNS)
+        .where(*flt.conditions(), AuditEntry.seq > after, AuditEntry.seq <= through)
+        .order_by(AuditEntry.seq)
+        .limit(limit)
+    )
+    return [LogEntry(**row._asdict()) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class ActorActivity:
+    """What one staff member (in one role) did in a period, by kind of act."""
+
+    actor: str
+    role: str
+    case_access: int  # allowed views, decryptions and downloads of case material
+    messages: int
+    state_changes: int
+    denials: int  # refused attempts of any kind, sign-ins included
+    cases_touched: int  # distinct case numbers in allowed entries
+    last_activity: str
+
+
+def _utc_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("activity bounds must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def activity_summary(session: Session, since: datetime, until: datetime) -> list[ActorActivity]:
+    """Per actor and role, counts of entries in [since, until), computed in one GROUP BY."""
+    action, allowed = AuditEntry.action, AuditEntry.outcome == AuditOutcome.ALLOWED.value
+    state_change = action.startswith(STATE_CHANGE_PREFIX)
+    access = and_(allowed, not_(state_change),
+                  or_(*(action.startswith(prefix) for prefix in ACCESS_PREFIXES)))
+
+    def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            AuditEntry.actor,
+            AuditEntry.role,
+            tally(access).label("case_access"),
+            tally(and_(allowed, action.startswith(MESSAGE_PREFIX))).label("messages"),
+            tally(and_(allowed, state_change)).label("state_changes"),
+            tally(AuditEntry.outcome == AuditOutcome.DENIED.value).label("denials"),
+            # CASE without ELSE is NULL for other rows, and COUNT(DISTINCT ...) skips NULLs.
+            func.count(distinct(case((allowed, AuditEntry.case_number)))).label("cases_touched"),
+            func.max(AuditEntry.occurred_at).label("last_activity"),
+        )
+        .where(
+            AuditEntry.role.in_(STAFF_ROLES),
+            AuditEntry.occurred_at >= _utc_text(since),
+            AuditEntry.occurred_at < _utc_text(until),
+        )
+        .group_by(AuditEntry.actor, AuditEntry.role)
+        .order_by(AuditEntry.actor, AuditEntry.role)
+    )
+    return [ActorActivity(**row._asdict()) for row in session.execute(query)]

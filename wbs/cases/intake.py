@@ -1,0 +1,200 @@
+"""Reporter intake: validate a report, seal it, route it, hand back the code and receipt.
+
+Whistleblowing reports go straight to APIP (the verifier team never holds their key); other kinds
+go to the verifier team. The reported unit never receives a key. Everything but routing metadata
+is sealed under a fresh case key K; identity under a separate key I.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs import audit
+from wbs.cases import attachments, sealing
+from wbs.cases.receipts import make_receipt
+from wbs.cases.sanitize import CleanFile
+from wbs.context import Context
+from wbs.crypto import aead, codes
+from wbs.enums import CaseState, Channel, ReportKind, UnitKind
+from wbs.models import Case, CaseEvent, Unit
+
+LIMITS = {"title": 200, "what": 20_000, "how": 20_000, "where": 1000, "when": 200,
+          "who_name": 200, "who_nip": 32, "who_agency": 200, "who_position": 200}
+IDENTITY_LIMITS = {"name": 200, "nip": 32, "address": 500, "phone": 40, "email": 254,
+                   "occupation": 200}
+REPORTED_UNIT_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str = field(repr=False)
+    nip: str = field(default="", repr=False)
+    address: str = field(default="", repr=False)
+    phone: str = field(default="", repr=False)
+    email: str = field(default="", repr=False)
+    occupation: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    kind: ReportKind
+    title: str = field(repr=False)
+    what: str = field(repr=False)
+    who_name: str = field(default="", repr=False)
+    who_nip: str = field(default="", repr=False)
+    who_agency: str = field(default="", repr=False)
+    who_position: str = field(default="", repr=False)
+    where: str = field(default="", repr=False)
+    when: str = field(default="", repr=False)
+    how: str = field(default="", repr=False)
+    reported_unit: str = ""
+    identity: Identity | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Submission:
+    case_number: str
+    code: str = field(repr=False)
+    receipt: str
+    received_on: str
+
+
+class InvalidReport(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid report")
+        self.errors = errors
+
+
+def _clean(value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    # Normalise line endings and drop control characters other than newline and tab.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+
+
+def parse_identity(raw: Mapping[str, object], errors: dict[str, str],
+                   prefix: str = "identity_") -> Identity | None:
+    values = {k: _clean(raw.get(prefix + k)) for k in IDENTITY_LIMITS}
+    for key, limit in IDENTITY_LIMITS.items():
+        if len(values[key]) > limit:
+            errors[prefix + key] = "too_long"
+    if not values["name"]:
+        errors[prefix + "name"] = "required"
+    if values["email"] and ("@" not in values["email"] or " " in values["email"]):
+        errors[prefix + "email"] = "invalid_email"
+    if values["nip"] and not values["nip"].replace(" ", "").isdigit():
+        errors[prefix + "nip"] = "invalid_nip"
+    return Identity(**values)
+
+
+def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> ReportInput:
+    """Validate a submitted report; raise InvalidReport with a message key per bad field."""
+    errors: dict[str, str] = {}
+    try:
+        kind = ReportKind(_clean(raw.get("kind")))
+    except ValueError:
+        errors["kind"] = "required"
+        kind = ReportKind.COMPLAINT
+    values = {k: _clean(raw.get(k)) for k in LIMITS}
+    for key, limit in LIMITS.items():
+        if len(values[key]) > limit:
+            errors[key] = "too_long"
+    for required in ("title", "what"):
+        if not values[required]:
+            errors[required] = "required"
+    reported = _clean(raw.get("reported_unit"))
+    if reported and reported not in unit_slugs:
+        errors["reported_unit"] = "unknown_unit"
+    identity = None
+    mode = _clean(raw.get("identity_mode")) or "anonymous"
+    if mode == "confidential":
+        identity = parse_identity(raw, errors)
+    elif mode != "anonymous":
+        errors["identity_mode"] = "required"
+    if errors:
+        raise InvalidReport(errors)
+    return ReportInput(kind=kind, reported_unit=reported, identity=identity, **values)
+
+
+def reportable_units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.kind.in_(REPORTED_UNIT_KINDS))
+                                .order_by(Unit.name)))
+
+
+def unit_of_kind(session: Session, kind: UnitKind) -> Unit:
+    unit = session.scalars(select(Unit).where(Unit.kind == kind.value).order_by(Unit.id)).first()
+    if unit is None:
+        raise LookupError(f"no unit of kind {kind.value} is configured")
+    return unit
+
+
+def _report_document(report: ReportInput) -> dict[str, Any]:
+    doc = asdict(report)
+    doc.pop("identity")
+    doc["kind"] = report.kind.value
+    return doc
+
+
+def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
+           channel: Channel, *, entered_by: str | None = None) -> Submission:
+    """Seal and store a report; one transaction with its audit row."""
+    code = codes.generate_code()
+    today = ctx.today()
+    with ctx.db.begin() as session:
+        whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
+        receiving = unit_of_kind(session,
+                                 UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM)
+        custodians = unit_of_kind(session, UnitKind.CUSTODIAN)
+        reported = None
+        if report.reported_unit:
+            reported = session.scalars(select(Unit).where(
+                Unit.slug == report.reported_unit)).first()
+        salt = codes.new_case_salt()
+        case = Case(case_number=f"pending-{aead.new_key().hex()[:16]}",
+                    lookup_hash=codes.lookup_hash(ctx.keys.pepper, code), reporter_salt=salt,
+                    kind=report.kind.value, channel=channel.value,
+                    state=CaseState.RECEIVED.value, received_on=today,
+                    receiving_unit_id=receiving.id,
+                    reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
+                    identity_provided=report.identity is not None, report_sealed=b"",
+                    report_digest=b"")
+        session.add(case)
+        session.flush()
+        case.case_number = f"WBS-{today.year}-{case.id:06d}"
+        content_key, identity_key = aead.new_key(), aead.new_key()
+        case.report_sealed = sealing.seal_json(content_key, case, "report",
+                                               _report_document(report))
+        case.report_digest = hashlib.sha256(case.report_sealed).digest()
+        if report.identity is not None:
+            case.identity_sealed = sealing.seal_json(identity_key, case, "identity",
+                                                     asdict(report.identity))
+        reporter_key = codes.reporter_key(code, salt)
+        sealing.wrap_to_unit(session, case, "content", receiving, content_key)
+        sealing.wrap_to_reporter(session, case, "content", reporter_key, content_key)
+        sealing.wrap_to_unit(session, case, "identity", custodians, identity_key)
+        sealing.wrap_to_reporter(session, case, "identity", reporter_key, identity_key)
+        for name, clean in files:
+            attachments.store(session, case, content_key, name, clean, uploader="reporter",
+                              today=today)
+        session.add(CaseEvent(case_id=case.id, state=CaseState.RECEIVED.value, on=today))
+        details: dict[str, str | int | bool | None] = {
+            "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
+            "receiving_unit": receiving.slug}
+        if entered_by is None:
+            audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
+                         action="case.submit", case_number=case.case_number, details=details,
+                         reporter=True, now=ctx.now())
+        else:
+            audit.record(session, ctx.audit_keys, actor=entered_by, role="staff",
+                         action="case.intake", case_number=case.case_number, details=details,
+                         now=ctx.now())
+        receipt = make_receipt(ctx.keys.receipt_private, case.case_number, today,
+                               case.report_digest)
+        return Submission(case_number=case.case_number, code=codes.format_code(code),
+                          receipt=receipt, received_on=today.isoformat())

@@ -1,0 +1,133 @@
+"""Per-case keys (DESIGN §3): the content key K and the identity key I, and their wraps.
+
+K seals the report, messages and attachments; I seals the reporter's identity and nothing else.
+K is wrapped (HPKE) to each unit handling the case and, symmetrically, to the reporter's
+code-derived key; I only to the custodian unit and to the reporter. Every wrap's `info` binds it
+to its case, purpose and recipient, so a wrap copied to another row is useless.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs.crypto import aead, hpke, keyring
+from wbs.models import Case, CaseKeyWrap, Unit, UnitKeyWrap
+
+Purpose = Literal["content", "identity"]
+REPORTER = 0
+
+
+class NoKey(Exception):
+    """The actor holds no wrap of this case's key: the cryptographic side of a refusal."""
+
+
+def aware(value: datetime, now: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
+
+
+def case_ref(case: Case) -> str:
+    return case.case_number
+
+
+def seal_json(key: bytes, case: Case, field: str, value: Any) -> bytes:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return aead.seal(key, data, aead.field_aad(case_ref(case), field))
+
+
+def open_json(key: bytes, case: Case, field: str, blob: bytes) -> Any:
+    return json.loads(aead.open_sealed(key, blob, aead.field_aad(case_ref(case), field)))
+
+
+def seal_text(key: bytes, case: Case, field: str, text: str) -> bytes:
+    return aead.seal(key, text.encode(), aead.field_aad(case_ref(case), field))
+
+
+def open_text(key: bytes, case: Case, field: str, blob: bytes) -> str:
+    return aead.open_sealed(key, blob, aead.field_aad(case_ref(case), field)).decode()
+
+
+def _unit_info(case: Case, purpose: Purpose, unit: Unit) -> bytes:
+    return hpke.wrap_info(case_ref(case), purpose, f"unit:{unit.slug}")
+
+
+def _user_info(case: Case, purpose: Purpose, username: str) -> bytes:
+    return hpke.wrap_info(case_ref(case), purpose, f"user:{username}")
+
+
+def _reporter_aad(case: Case, purpose: Purpose) -> bytes:
+    return aead.field_aad(case_ref(case), f"reporter-wrap:{purpose}")
+
+
+def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key: bytes) -> None:
+    existing = _wrap(session, case, purpose, "unit", unit.id)
+    if existing is not None:
+        return
+    session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="unit",
+                            recipient_id=unit.id,
+                            wrapped=hpke.wrap(unit.public_key, key,
+                                              _unit_info(case, purpose, unit))))
+
+
+def wrap_to_reporter(session: Session, case: Case, purpose: Purpose, reporter_key: bytes,
+                     key: bytes) -> None:
+    session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="reporter",
+                            recipient_id=REPORTER,
+                            wrapped=aead.seal(reporter_key, key, _reporter_aad(case, purpose))))
+
+
+def wrap_to_user(session: Session, case: Case, purpose: Purpose, user_id: int, username: str,
+                 public_key: bytes, key: bytes, expires_at: datetime | None) -> None:
+    session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="user",
+                            recipient_id=user_id, expires_at=expires_at,
+                            wrapped=hpke.wrap(public_key, key,
+                                              _user_info(case, purpose, username))))
+
+
+def _wrap(session: Session, case: Case, purpose: Purpose, kind: str,
+          recipient: int) -> CaseKeyWrap | None:
+    return session.scalars(select(CaseKeyWrap).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == purpose,
+        CaseKeyWrap.recipient_kind == kind, CaseKeyWrap.recipient_id == recipient)).first()
+
+
+def reporter_unwrap(session: Session, case: Case, purpose: Purpose, reporter_key: bytes) -> bytes:
+    row = _wrap(session, case, purpose, "reporter", REPORTER)
+    if row is None:
+        raise NoKey
+    return aead.open_sealed(reporter_key, row.wrapped, _reporter_aad(case, purpose))
+
+
+def unit_private_key(session: Session, unit: Unit, user_id: int, username: str,
+                     user_private: bytes) -> bytes:
+    row = session.scalars(select(UnitKeyWrap).where(UnitKeyWrap.unit_id == unit.id,
+                                                    UnitKeyWrap.user_id == user_id)).first()
+    if row is None:
+        raise NoKey
+    return keyring.unwrap_unit_key(row.wrapped, user_private, unit.slug, username)
+
+
+def staff_unwrap_via_unit(session: Session, case: Case, purpose: Purpose, unit: Unit,
+                          user_id: int, username: str, user_private: bytes) -> bytes:
+    """Unwrap K (or I) through the unit's key, which the user holds through their own key."""
+    row = _wrap(session, case, purpose, "unit", unit.id)
+    if row is None:
+        raise NoKey
+    private = unit_private_key(session, unit, user_id, username, user_private)
+    return hpke.unwrap(private, row.wrapped, _unit_info(case, purpose, unit))
+
+
+def staff_unwrap_direct(session: Session, case: Case, purpose: Purpose, user_id: int,
+                        username: str, user_private: bytes, now: datetime) -> bytes:
+    """Unwrap a key wrapped to this user alone (an approved identity disclosure)."""
+    row = _wrap(session, case, purpose, "user", user_id)
+    if row is None:
+        raise NoKey
+    if row.expires_at is not None and aware(row.expires_at, now) <= now:
+        raise NoKey
+    return hpke.unwrap(user_private, row.wrapped, _user_info(case, purpose, username))

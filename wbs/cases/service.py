@@ -1,0 +1,266 @@
+"""Staff access to cases: every read and change passes `authorize` and leaves an audit row.
+
+Service functions refuse to decrypt without an allowing verdict. A refusal is recorded (outcome
+"denied") in its own committed transaction, then raised as `AccessDenied`: no trace, no act, and
+also no refusal without a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs import audit
+from wbs.access import Actor, CaseScope, Permission, authorize
+from wbs.accounts import StaffIdentity
+from wbs.cases import attachments, sealing
+from wbs.cases.reporter import MessageView, add_message, read_messages
+from wbs.context import Context
+from wbs.enums import AuditOutcome, CaseState, ReportKind, Role
+from wbs.models import (
+    AccessPurpose,
+    Case,
+    CaseEvent,
+    CaseKeyWrap,
+    Conflict,
+    Unit,
+)
+
+T = TypeVar("T")
+MAX_PURPOSE = 300
+
+
+class AccessDenied(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PurposeRequired(Exception):
+    """The first decryption of a case in a session needs a stated purpose."""
+
+
+class CaseNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_number: str
+    kind: str
+    state: str
+    channel: str
+    received_on: date
+    at_apip: bool
+    identity_provided: bool
+    report: dict[str, Any] = field(repr=False)
+    messages: list[MessageView] = field(repr=False)
+    attachments: list[attachments.AttachmentMeta]
+    timeline: list[tuple[str, date]]
+    purpose: str
+
+
+def actor_of(staff: StaffIdentity) -> Actor:
+    return Actor(user_id=staff.user_id, username=staff.username, role=staff.role,
+                 unit_id=staff.unit_id)
+
+
+def scope_of(session: Session, case: Case, now: Any = None) -> CaseScope:
+    holding = session.scalars(select(CaseKeyWrap.recipient_id).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
+        CaseKeyWrap.recipient_kind == "unit")).all()
+    conflicted = session.scalars(select(Conflict.user_id).where(Conflict.case_id == case.id)).all()
+    readers_q = select(CaseKeyWrap.recipient_id, CaseKeyWrap.expires_at).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "identity",
+        CaseKeyWrap.recipient_kind == "user")
+    readers = {uid for uid, expires in session.execute(readers_q)
+               if expires is None or now is None or sealing.aware(expires, now) > now}
+    return CaseScope(case_number=case.case_number, kind=ReportKind(case.kind),
+                     state=CaseState(case.state), at_apip=case.at_apip,
+                     holding_units=frozenset(holding), reported_unit_id=case.reported_unit_id,
+                     conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers))
+
+
+def _case(session: Session, case_number: str) -> Case:
+    case = session.scalars(select(Case).where(Case.case_number == case_number)).first()
+    if case is None:
+        raise CaseNotFound
+    return case
+
+
+def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
+                  case_number: str | None, reason: str) -> None:
+    with ctx.db.begin() as session:
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="access.case", case_number=case_number, outcome=AuditOutcome.DENIED,
+                     details={"permission": permission.value, "why": reason}, now=ctx.now())
+
+
+def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: Permission,
+              act: Callable[[Session, Case], T]) -> T:
+    """Run `act` on the case inside one transaction if `authorize` allows; else record and raise.
+
+    An unknown case number is treated like a refusal (recorded, 404 to the caller), so probing
+    for case numbers leaves a trace too.
+    """
+    denied: str | None = None
+    with ctx.db.begin() as session:
+        case = session.scalars(select(Case).where(Case.case_number == case_number)).first()
+        if case is None:
+            denied = "unknown_case"
+        else:
+            decision = authorize(actor_of(staff), permission, scope_of(session, case, ctx.now()))
+            if decision.allowed:
+                return act(session, case)
+            denied = decision.reason
+    record_denial(ctx, staff, permission, case_number if denied != "unknown_case" else None,
+                  denied)
+    if denied == "unknown_case":
+        raise CaseNotFound
+    raise AccessDenied(denied)
+
+
+def content_key(session: Session, case: Case, staff: StaffIdentity) -> bytes:
+    if staff.unit_id is None:
+        raise AccessDenied("no_unit")
+    unit = session.get(Unit, staff.unit_id)
+    if unit is None:
+        raise AccessDenied("no_unit")
+    return sealing.staff_unwrap_via_unit(session, case, "content", unit, staff.user_id,
+                                         staff.username, staff.private_key())
+
+
+def _purpose(session: Session, case: Case, staff: StaffIdentity) -> str:
+    row = session.scalars(select(AccessPurpose).where(AccessPurpose.session_id == staff.session_id,
+                                                      AccessPurpose.case_id == case.id)).first()
+    if row is None:
+        raise PurposeRequired
+    return row.purpose
+
+
+def state_purpose(ctx: Context, staff: StaffIdentity, case_number: str, purpose: str) -> None:
+    text = " ".join(purpose.split())[:MAX_PURPOSE]
+    if len(text) < 3:
+        raise PurposeRequired
+
+    def act(session: Session, case: Case) -> None:
+        exists = session.scalars(select(AccessPurpose).where(
+            AccessPurpose.session_id == staff.session_id, AccessPurpose.case_id == case.id)).first()
+        if exists is None:
+            session.add(AccessPurpose(session_id=staff.session_id, case_id=case.id, purpose=text))
+            audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                         action="case.purpose", case_number=case.case_number, reason=text,
+                         now=ctx.now())
+
+    with_case(ctx, staff, case_number, Permission.CASE_READ, act)
+
+
+def view_case(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseView:
+    def act(session: Session, case: Case) -> CaseView:
+        purpose = _purpose(session, case, staff)
+        key = content_key(session, case, staff)
+        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                 .order_by(CaseEvent.id)).all()
+        view = CaseView(
+            case_number=case.case_number, kind=case.kind, state=case.state,
+            channel=case.channel, received_on=case.received_on, at_apip=case.at_apip,
+            identity_provided=case.identity_provided,
+            report=sealing.open_json(key, case, "report", case.report_sealed),
+            messages=read_messages(session, case, key),
+            attachments=attachments.list_meta(session, case, key),
+            timeline=[(e.state, e.on) for e in events], purpose=purpose)
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="case.view", case_number=case.case_number, reason=purpose,
+                     now=ctx.now())
+        return view
+
+    return with_case(ctx, staff, case_number, Permission.CASE_READ, act)
+
+
+def post_staff_message(ctx: Context, staff: StaffIdentity, case_number: str, body: str) -> int:
+    text = body.strip()
+    if not text or len(text) > 20_000:
+        raise ValueError("empty_message")
+
+    def act(session: Session, case: Case) -> int:
+        purpose = _purpose(session, case, staff)
+        key = content_key(session, case, staff)
+        message = add_message(session, case, key, text, author_kind="staff",
+                              author_role=staff.role.value, author_user_id=staff.user_id,
+                              today=ctx.today())
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="message.staff", case_number=case.case_number, reason=purpose,
+                     now=ctx.now())
+        return message.id
+
+    return with_case(ctx, staff, case_number, Permission.CASE_MESSAGE, act)
+
+
+def download(ctx: Context, staff: StaffIdentity, case_number: str,
+             attachment_id: int) -> tuple[attachments.AttachmentMeta, list[bytes]]:
+    def act(session: Session, case: Case) -> tuple[attachments.AttachmentMeta, list[bytes]]:
+        purpose = _purpose(session, case, staff)
+        opened = attachments.open_file(session, case, content_key(session, case, staff),
+                                       attachment_id)
+        if opened is None:
+            raise CaseNotFound
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="attachment.download", case_number=case.case_number,
+                     reason=purpose, details={"attachment": attachment_id}, now=ctx.now())
+        return opened[0], list(opened[1])
+
+    return with_case(ctx, staff, case_number, Permission.CASE_ATTACHMENT_READ, act)
+
+
+def declare_conflict(ctx: Context, staff: StaffIdentity, case_number: str, reason: str) -> None:
+    text = " ".join(reason.split())[:MAX_PURPOSE]
+    if len(text) < 3:
+        raise ValueError("reason_required")
+
+    def act(session: Session, case: Case) -> None:
+        if session.scalars(select(Conflict).where(Conflict.case_id == case.id,
+                                                  Conflict.user_id == staff.user_id)).first():
+            return
+        session.add(Conflict(case_id=case.id, user_id=staff.user_id, reason=text,
+                             declared_at=ctx.now()))
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="case.conflict_declared", case_number=case.case_number, reason=text,
+                     now=ctx.now())
+
+    with_case(ctx, staff, case_number, Permission.CASE_CONFLICT_DECLARE, act)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_number: str
+    kind: str
+    state: str
+    received_on: date
+    channel: str
+
+
+def list_cases(ctx: Context, staff: StaffIdentity, *, limit: int = 50,
+               offset: int = 0) -> list[CaseRow]:
+    """Metadata only, no decryption: the cases whose content key the user's unit holds."""
+    if staff.unit_id is None or staff.role not in (Role.VERIFIER, Role.LIAISON,
+                                                   Role.INVESTIGATOR):
+        return []
+    with ctx.db.begin() as session:
+        held = select(CaseKeyWrap.case_id).where(
+            CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+            CaseKeyWrap.recipient_id == staff.unit_id)
+        conflicted = select(Conflict.case_id).where(Conflict.user_id == staff.user_id)
+        query = (select(Case).where(Case.id.in_(held), Case.id.not_in(conflicted),
+                                    (Case.reported_unit_id.is_(None))
+                                    | (Case.reported_unit_id != staff.unit_id))
+                 .order_by(Case.received_on.desc(), Case.id.desc()).limit(limit).offset(offset))
+        if staff.role is Role.VERIFIER:
+            query = query.where(Case.kind != ReportKind.WHISTLEBLOWING.value,
+                                Case.at_apip.is_(False))
+        return [CaseRow(c.case_number, c.kind, c.state, c.received_on, c.channel)
+                for c in session.scalars(query)]

@@ -1,0 +1,97 @@
+"""The OpenAPI 3.1 document of the reporter API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STR = {"type": "string"}
+_CODE = {"type": "string", "maxLength": 64,
+         "description": "The secret code, e.g. ABCD-EFGH-JKMN-PQRS-TVWX-YZ01 (dashes optional)"}
+_ERROR = {"type": "object", "properties": {"error": _STR, "detail": _STR, "fields": {
+    "type": "object", "additionalProperties": _STR}}, "required": ["error"]}
+_IDENTITY = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "maxLength": 200}, "nip": {"type": "string", "maxLength": 32},
+    "address": {"type": "string", "maxLength": 500}, "phone": {"type": "string", "maxLength": 40},
+    "email": {"type": "string", "maxLength": 254},
+    "occupation": {"type": "string", "maxLength": 200}}}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(status: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {status: {"description": description,
+                     "content": {"application/json": {"schema": schema}}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {c: {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+            for c in codes}
+
+
+_CODE_BODY = _json_body({"type": "object", "required": ["code"], "properties": {"code": _CODE}})
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "wbs reporter API", "version": "1",
+             "description": "Anonymous reporting, status and mailbox by secret code. The code "
+                            "is sent in the body of every call; it never appears in a URL."},
+    "paths": {
+        "/api/v1/reports": {"post": {
+            "summary": "Submit a report", "requestBody": _json_body({
+                "type": "object", "required": ["kind", "title", "what"], "properties": {
+                    "kind": {"enum": ["whistleblowing", "complaint", "information_request",
+                                      "aspiration"]},
+                    "title": {"type": "string", "maxLength": 200},
+                    "what": {"type": "string", "maxLength": 20000},
+                    "who": {"oneOf": [{"type": "string", "maxLength": 200}, {
+                        "type": "object", "properties": {
+                            "name": _STR, "nip": _STR, "agency": _STR, "position": _STR}}]},
+                    "where": {"type": "string", "maxLength": 1000},
+                    "when": {"type": "string", "maxLength": 200},
+                    "how": {"type": "string", "maxLength": 20000},
+                    "reported_unit": {"type": "string", "description": "unit slug"},
+                    "identity": _IDENTITY}}),
+            "responses": {**_ok("201", "Report received: keep the code, it is shown once", {
+                "type": "object", "properties": {"case_number": _STR, "code": _STR,
+                                                 "receipt": _STR, "received_on": _STR}}),
+                **_errors("400", "413", "415", "422")}}},
+        "/api/v1/status": {"post": {
+            "summary": "Status by code", "requestBody": _CODE_BODY,
+            "responses": {**_ok("200", "Status", {"type": "object", "properties": {
+                "case_number": _STR, "kind": _STR, "state": _STR, "state_label": _STR,
+                "received_on": _STR, "next_deadline": {"type": ["string", "null"]},
+                "timeline": {"type": "array", "items": {"type": "object", "properties": {
+                    "state": _STR, "on": _STR}}}}}), **_errors("400", "404", "415")}}},
+        "/api/v1/mailbox": {"post": {
+            "summary": "Messages and attachments", "requestBody": _CODE_BODY,
+            "responses": {**_ok("200", "Mailbox", {"type": "object"}),
+                          **_errors("400", "404", "415")}}},
+        "/api/v1/mailbox/messages": {"post": {
+            "summary": "Send a message", "requestBody": _json_body({
+                "type": "object", "required": ["code", "body"],
+                "properties": {"code": _CODE, "body": {"type": "string", "maxLength": 20000}}}),
+            "responses": {**_ok("201", "Sent", {"type": "object"}),
+                          **_errors("400", "404", "415", "422")}}},
+        "/api/v1/mailbox/identity": {"post": {
+            "summary": "Add identity (sealed)", "requestBody": _json_body({
+                "type": "object", "required": ["code", "identity"],
+                "properties": {"code": _CODE, "identity": _IDENTITY}}),
+            "responses": {**_ok("201", "Sealed", {"type": "object"}),
+                          **_errors("400", "404", "415", "422")}}},
+        "/api/v1/mailbox/attachments": {"post": {
+            "summary": "Add evidence files (multipart: the code field first, then files)",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"code": _CODE, "file": {
+                    "type": "string", "format": "binary"}}}}}},
+            "responses": {**_ok("201", "Stored", {"type": "object"}),
+                          **_errors("400", "404", "413", "422")}}},
+        "/api/v1/receipts/verify": {"post": {
+            "summary": "Verify a proof of submission", "requestBody": _json_body({
+                "type": "object", "required": ["receipt"], "properties": {"receipt": _STR}}),
+            "responses": {**_ok("200", "Result", {"type": "object", "properties": {
+                "valid": {"type": "boolean"}, "case_number": _STR, "received_on": _STR}}),
+                **_errors("400", "415")}}},
+    },
+}

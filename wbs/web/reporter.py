@@ -1,0 +1,216 @@
+"""Reporter pages: report form, receipt, status by code, mailbox, receipt verification.
+
+All public. No JavaScript, nothing from third parties, no client address or user agent logged.
+Codes travel only in POST bodies; the mailbox cookie holds a random token, never the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from wbs.cases import intake, reporter
+from wbs.cases.receipts import verify_receipt
+from wbs.enums import Channel, ReportKind
+from wbs.web import forms
+from wbs.web.guard import public
+from wbs.web.render import render
+from wbs.web.upload_form import csrf_gate, read_upload_form
+
+MAILBOX_COOKIE = "__Host-wbs-r"
+
+
+def _units(request: Request) -> list[tuple[str, str]]:
+    ctx = request.app.state.ctx
+    with ctx.db() as session:
+        return [(u.slug, u.name) for u in intake.reportable_units(session)]
+
+
+def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
+               rejected: list[str], status_code: int = 200) -> Response:
+    return render(request, "public/report_form.html", {
+        "kinds": [k.value for k in ReportKind], "units": _units(request), "values": values,
+        "errors": errors, "rejected": rejected}, status_code=status_code)
+
+
+@public
+async def report_form(request: Request) -> Response:
+    kind = request.query_params.get("jenis", "")
+    known = {k.value for k in ReportKind}
+    return _form_page(request, {"kind": kind if kind in known else ""}, {}, [])
+
+
+@public
+async def report_submit(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_upload_form(request, csrf_gate(request))
+    slugs = [slug for slug, _ in _units(request)]
+    try:
+        report = intake.parse_report(form.fields, slugs)
+    except intake.InvalidReport as exc:
+        return _form_page(request, form.fields, exc.errors, form.rejected, 400)
+    if form.rejected:
+        # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
+        return _form_page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
+    submission = await run_in_threadpool(intake.submit, ctx, report, form.files, Channel.WEB)
+    return render(request, "public/receipt.html", {"submission": submission,
+                                                   "identity_given": report.identity is not None})
+
+
+@public
+async def status_form(request: Request) -> Response:
+    return render(request, "public/status_form.html")
+
+
+@public
+async def status_lookup(request: Request) -> Response:
+    values = await forms.read_form(request)
+    view = await run_in_threadpool(reporter.status, request.app.state.ctx,
+                                   values.get("code", "")[:200])
+    if view is None:
+        return render(request, "public/status_form.html", {"not_found": True}, status_code=404)
+    return render(request, "public/status.html", {"view": view})
+
+
+def _access(request: Request) -> reporter.ReporterAccess | None:
+    return reporter.access_by_session(request.app.state.ctx, request.cookies.get(MAILBOX_COOKIE))
+
+
+def _mailbox_page(request: Request, access: reporter.ReporterAccess,
+                  extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    view = reporter.mailbox(request.app.state.ctx, access)
+    return render(request, "public/mailbox.html", {"view": view, **(extra or {})},
+                  status_code=status_code)
+
+
+@public
+def mailbox(request: Request) -> Response:
+    access = _access(request)
+    if access is None:
+        return render(request, "public/mailbox_login.html")
+    return _mailbox_page(request, access, {"notice": request.query_params.get("ok", "")})
+
+
+@public
+async def mailbox_open(request: Request) -> Response:
+    values = await forms.read_form(request)
+    token = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
+                                    values.get("code", "")[:200])
+    if token is None:
+        return render(request, "public/mailbox_login.html", {"not_found": True}, status_code=404)
+    response = RedirectResponse("/kotak-pesan", status_code=303)
+    response.set_cookie(MAILBOX_COOKIE, token, path="/", secure=True, httponly=True,
+                        samesite="strict")
+    return response
+
+
+def _require_access(request: Request) -> reporter.ReporterAccess:
+    access = _access(request)
+    if access is None:
+        raise HTTPException(403)
+    return access
+
+
+@public
+async def mailbox_message(request: Request) -> Response:
+    values = await forms.read_form(request)
+    access = await run_in_threadpool(_require_access, request)
+    try:
+        await run_in_threadpool(reporter.post_message, request.app.state.ctx, access,
+                                values.get("body", ""))
+    except reporter.EmptyMessage:
+        return await run_in_threadpool(_mailbox_page, request, access,
+                                       {"error": "empty_message", "body": values.get("body")},
+                                       400)
+    return RedirectResponse("/kotak-pesan?ok=message", status_code=303)
+
+
+@public
+async def mailbox_identity(request: Request) -> Response:
+    values = await forms.read_form(request)
+    access = await run_in_threadpool(_require_access, request)
+    errors: dict[str, str] = {}
+    identity = intake.parse_identity(values, errors)
+    if errors or identity is None:
+        return await run_in_threadpool(_mailbox_page, request, access,
+                                       {"identity_errors": errors, "values": values}, 400)
+    await run_in_threadpool(reporter.add_identity, request.app.state.ctx, access, identity)
+    return RedirectResponse("/kotak-pesan?ok=identity", status_code=303)
+
+
+@public
+async def mailbox_attachment(request: Request) -> Response:
+    form = await read_upload_form(request, csrf_gate(request))
+    access = await run_in_threadpool(_require_access, request)
+    if form.rejected or not form.files:
+        return await run_in_threadpool(_mailbox_page, request, access,
+                                       {"rejected": form.rejected, "error": "no_file"}, 400)
+    await run_in_threadpool(reporter.add_attachments, request.app.state.ctx, access, form.files)
+    return RedirectResponse("/kotak-pesan?ok=file", status_code=303)
+
+
+@public
+def mailbox_download(request: Request) -> Response:
+    access = _require_access(request)
+    found = reporter.download(request.app.state.ctx, access,
+                              int(request.path_params["attachment_id"]))
+    if found is None:
+        raise HTTPException(404)
+    return file_response(*found)
+
+
+def file_response(meta: Any, chunks: list[bytes]) -> Response:
+    # Always a download, never rendered inline: evidence may be hostile HTML or SVG.
+    from urllib.parse import quote
+
+    return StreamingResponse(iter(chunks), media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.name)}",
+        "Content-Length": str(meta.size)})
+
+
+@public
+async def mailbox_close(request: Request) -> Response:
+    await forms.read_form(request)
+    await run_in_threadpool(reporter.close_session, request.app.state.ctx,
+                            request.cookies.get(MAILBOX_COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(MAILBOX_COOKIE, path="/", secure=True, httponly=True,
+                           samesite="strict")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@public
+async def verify_form(request: Request) -> Response:
+    return render(request, "public/verify.html")
+
+
+@public
+async def verify_submit(request: Request) -> Response:
+    values = await forms.read_form(request)
+    check = verify_receipt(request.app.state.ctx.keys.receipt_public, values.get("receipt", ""))
+    return render(request, "public/verify.html", {"check": check,
+                                                  "receipt": values.get("receipt", "")[:2000]})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/lapor", report_form, methods=["GET"]),
+        Route("/lapor", report_submit, methods=["POST"]),
+        Route("/status", status_form, methods=["GET"]),
+        Route("/status", status_lookup, methods=["POST"]),
+        Route("/kotak-pesan", mailbox, methods=["GET"]),
+        Route("/kotak-pesan/masuk", mailbox_open, methods=["POST"]),
+        Route("/kotak-pesan/pesan", mailbox_message, methods=["POST"]),
+        Route("/kotak-pesan/identitas", mailbox_identity, methods=["POST"]),
+        Route("/kotak-pesan/lampiran", mailbox_attachment, methods=["POST"]),
+        Route("/kotak-pesan/lampiran/{attachment_id:int}", mailbox_download, methods=["GET"]),
+        Route("/kotak-pesan/keluar", mailbox_close, methods=["POST"]),
+        Route("/verifikasi", verify_form, methods=["GET"]),
+        Route("/verifikasi", verify_submit, methods=["POST"]),
+    ]
