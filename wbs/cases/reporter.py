@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -62,6 +63,7 @@ class MailboxView:
     identity_provided: bool
     messages: list[MessageView]
     attachments: list[attachments.AttachmentMeta]
+    disclosures: list[Any]
 
 
 def _find(session: Session, ctx: Context, raw_code: str) -> tuple[Case, str] | None:
@@ -186,12 +188,15 @@ def read_messages(session: Session, case: Case, key: bytes) -> list[MessageView]
 
 
 def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
+    from wbs.cases import identity  # identity builds on the staff service, which imports us
+
     with ctx.db.begin() as session:
         case = _case(session, access)
         view = MailboxView(case_number=case.case_number, state=case.state,
                            identity_provided=case.identity_provided,
                            messages=read_messages(session, case, access.content_key),
-                           attachments=attachments.list_meta(session, case, access.content_key))
+                           attachments=attachments.list_meta(session, case, access.content_key),
+                           disclosures=identity.disclosures(session, case))
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="mailbox.read", case_number=case.case_number, reporter=True,
                      now=ctx.now())

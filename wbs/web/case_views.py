@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import service
+from wbs.cases import identity, sealing, service
 from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import render
@@ -105,6 +105,53 @@ async def case_conflict(request: Request) -> Response:
     return RedirectResponse("/staf/kasus?ok=conflict", status_code=303)
 
 
+@requires(Permission.CASE_IDENTITY_REQUEST)
+async def identity_request(request: Request) -> Response:
+    number = _number(request)
+    values = await forms.read_form(request)
+    try:
+        await _call(identity.request_identity, request.app.state.ctx, request.state.staff,
+                    number, values.get("reason", ""))
+    except identity.NothingToDisclose:
+        return RedirectResponse(f"/staf/kasus/{number}?ok=anonymous", status_code=303)
+    except ValueError:
+        return RedirectResponse(f"/staf/kasus/{number}?ok=reason_required", status_code=303)
+    return RedirectResponse(f"/staf/kasus/{number}?ok=identity_requested", status_code=303)
+
+
+@requires(Permission.CASE_IDENTITY_READ)
+async def identity_view(request: Request) -> Response:
+    number = _number(request)
+    try:
+        data = await _call(identity.read_identity, request.app.state.ctx, request.state.staff,
+                           number)
+    except sealing.NoKey as exc:
+        raise HTTPException(403) from exc
+    return render(request, "staff/identity.html", {"number": number, "identity": data})
+
+
+@requires(Permission.CASE_IDENTITY_DECIDE)
+async def identity_queue(request: Request) -> Response:
+    rows = await run_in_threadpool(identity.pending_requests, request.app.state.ctx,
+                                   request.state.staff)
+    return render(request, "staff/identity_requests.html", {
+        "rows": rows, "notice": request.query_params.get("ok", "")})
+
+
+@requires(Permission.CASE_IDENTITY_DECIDE)
+async def identity_decide(request: Request) -> Response:
+    values = await forms.read_form(request)
+    try:
+        state = await _call(identity.decide, request.app.state.ctx, request.state.staff,
+                            int(request.path_params["request_id"]),
+                            values.get("decision") == "approve", values.get("reason", ""))
+    except identity.AlreadyDecided:
+        state = "already"
+    except ValueError:
+        state = "reason_required"
+    return RedirectResponse(f"/staf/identitas?ok={state}", status_code=303)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/staf/kasus", case_list, methods=["GET"]),
@@ -114,4 +161,8 @@ def routes() -> list[BaseRoute]:
         Route("/staf/kasus/{number}/lampiran/{attachment_id:int}", case_download,
               methods=["GET"]),
         Route("/staf/kasus/{number}/konflik", case_conflict, methods=["POST"]),
+        Route("/staf/kasus/{number}/identitas", identity_view, methods=["GET"]),
+        Route("/staf/kasus/{number}/identitas/minta", identity_request, methods=["POST"]),
+        Route("/staf/identitas", identity_queue, methods=["GET"]),
+        Route("/staf/identitas/{request_id:int}", identity_decide, methods=["POST"]),
     ]

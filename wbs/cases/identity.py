@@ -1,0 +1,228 @@
+"""Identity custody (DESIGN §3, RULES §1, §7): the reporter's identity key I is sealed away from
+every handler. An investigator handling the case asks, with a written reason; a quorum of
+custodians decides, each with a reason; on approval the custodian whose vote completes the
+quorum unwraps I through the custodian unit's key and wraps it to the requester alone, for a
+limited time. Custodians never hold the content key K. The reporter is told in the mailbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from wbs import audit
+from wbs.access import Permission, authorize
+from wbs.accounts import StaffIdentity
+from wbs.cases import sealing
+from wbs.cases.service import AccessDenied, actor_of, record_denial, scope_of, with_case
+from wbs.context import Context
+from wbs.enums import UnitKind
+from wbs.models import Case, CaseKeyWrap, IdentityDecision, IdentityRequest, Unit, User
+
+MAX_REASON = 500
+
+
+class NothingToDisclose(Exception):
+    """The reporter is anonymous: there is no identity to disclose."""
+
+
+class AlreadyDecided(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    id: int
+    case_number: str
+    requester: str
+    reason: str
+    created_at: datetime
+    approvals: int
+    quorum: int
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What the reporter is told: when, to which role, why. Never the investigator's name."""
+
+    on: date
+    role: str
+    reason: str
+    expires_on: date | None
+
+
+def _reason(text: str) -> str:
+    cleaned = " ".join(text.split())[:MAX_REASON]
+    if len(cleaned) < 10:
+        raise ValueError("reason_required")
+    return cleaned
+
+
+def request_identity(ctx: Context, staff: StaffIdentity, case_number: str, reason: str) -> int:
+    text = _reason(reason)
+
+    def act(session: Session, case: Case) -> int:
+        if not case.identity_provided:
+            raise NothingToDisclose
+        pending = session.scalars(select(IdentityRequest).where(
+            IdentityRequest.case_id == case.id, IdentityRequest.requester_id == staff.user_id,
+            IdentityRequest.state == "pending")).first()
+        if pending is not None:
+            return pending.id
+        row = IdentityRequest(case_id=case.id, requester_id=staff.user_id, reason=text,
+                              state="pending", quorum=max(1, ctx.settings.identity_quorum),
+                              created_at=ctx.now())
+        session.add(row)
+        session.flush()
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="identity.request", case_number=case.case_number, reason=text,
+                     details={"request": row.id}, now=ctx.now())
+        return row.id
+
+    return with_case(ctx, staff, case_number, Permission.CASE_IDENTITY_REQUEST, act)
+
+
+def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
+    actor = actor_of(staff)
+    with ctx.db.begin() as session:
+        rows = session.execute(
+            select(IdentityRequest, Case, User.username)
+            .join(Case, Case.id == IdentityRequest.case_id)
+            .join(User, User.id == IdentityRequest.requester_id)
+            .where(IdentityRequest.state == "pending").order_by(IdentityRequest.id)).all()
+        result = []
+        for req, case, requester in rows:
+            # A custodian with a conflict on the case (or from the reported unit) never sees it.
+            if not authorize(actor, Permission.CASE_IDENTITY_DECIDE,
+                             scope_of(session, case, ctx.now())).allowed:
+                continue
+            approvals = len(session.scalars(select(IdentityDecision.id).where(
+                IdentityDecision.request_id == req.id, IdentityDecision.approve)).all())
+            result.append(PendingRequest(req.id, case.case_number, requester, req.reason,
+                                         req.created_at,
+                                         approvals, req.quorum))
+        return result
+
+
+def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
+           reason: str) -> str:
+    """Record one custodian's decision; returns the request's state afterwards."""
+    text = _reason(reason)
+    denied: str | None = None
+    with ctx.db.begin() as session:
+        req = session.get(IdentityRequest, request_id)
+        case = session.get(Case, req.case_id) if req else None
+        if req is None or case is None:
+            denied = "unknown_request"
+        else:
+            decision = authorize(actor_of(staff), Permission.CASE_IDENTITY_DECIDE,
+                                 scope_of(session, case, ctx.now()))
+            if not decision.allowed:
+                denied = decision.reason
+            elif req.requester_id == staff.user_id:
+                denied = "own_request"
+            else:
+                return _apply_decision(session, ctx, staff, req, case, approve, text)
+    record_denial(ctx, staff, Permission.CASE_IDENTITY_DECIDE, None, denied)
+    raise AccessDenied(denied)
+
+
+def _apply_decision(session: Session, ctx: Context, staff: StaffIdentity, req: IdentityRequest,
+                    case: Case, approve: bool, text: str) -> str:
+    if req.state != "pending":
+        raise AlreadyDecided
+    if session.scalars(select(IdentityDecision).where(
+            IdentityDecision.request_id == req.id,
+            IdentityDecision.custodian_id == staff.user_id)).first():
+        raise AlreadyDecided
+    now = ctx.now()
+    session.add(IdentityDecision(request_id=req.id, custodian_id=staff.user_id, approve=approve,
+                                 reason=text, decided_at=now))
+    session.flush()
+    audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                 action="identity.decide", case_number=case.case_number, reason=text,
+                 details={"request": req.id, "approve": approve}, now=now)
+    if not approve:
+        # One refusal ends the request: disclosure needs the custodians' agreement.
+        req.state, req.decided_at = "denied", now
+        return req.state
+    approvals = len(session.scalars(select(IdentityDecision.id).where(
+        IdentityDecision.request_id == req.id, IdentityDecision.approve)).all())
+    if approvals < req.quorum:
+        return req.state
+    _disclose(session, ctx, staff, req, case, now)
+    return req.state
+
+
+def _disclose(session: Session, ctx: Context, staff: StaffIdentity, req: IdentityRequest,
+              case: Case, now: datetime) -> None:
+    custodians = session.scalars(select(Unit).where(Unit.id == staff.unit_id,
+                                                    Unit.kind == UnitKind.CUSTODIAN.value)).first()
+    requester = session.get(User, req.requester_id)
+    if custodians is None or requester is None:
+        raise AccessDenied("not_a_custodian_unit")
+    identity_key = sealing.staff_unwrap_via_unit(session, case, "identity", custodians,
+                                                 staff.user_id, staff.username,
+                                                 staff.private_key())
+    expires = now + timedelta(days=ctx.settings.identity_disclosure_days)
+    session.execute(delete(CaseKeyWrap).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "identity",
+        CaseKeyWrap.recipient_kind == "user", CaseKeyWrap.recipient_id == requester.id))
+    sealing.wrap_to_user(session, case, "identity", requester.id, requester.username,
+                         requester.public_key, identity_key, expires)
+    req.state, req.decided_at, req.expires_at = "approved", now, expires
+    audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                 action="identity.disclose", case_number=case.case_number, reason=req.reason,
+                 details={"request": req.id, "to_role": requester.role,
+                          "expires": expires.date().isoformat()}, now=now)
+
+
+def read_identity(ctx: Context, staff: StaffIdentity, case_number: str) -> dict[str, Any]:
+    def act(session: Session, case: Case) -> dict[str, Any]:
+        key = sealing.staff_unwrap_direct(session, case, "identity", staff.user_id,
+                                          staff.username, staff.private_key(), ctx.now())
+        if case.identity_sealed is None:
+            raise NothingToDisclose
+        identity: dict[str, Any] = sealing.open_json(key, case, "identity", case.identity_sealed)
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="identity.view", case_number=case.case_number, now=ctx.now())
+        return identity
+
+    return with_case(ctx, staff, case_number, Permission.CASE_IDENTITY_READ, act)
+
+
+def disclosures(session: Session, case: Case) -> list[Disclosure]:
+    rows = session.execute(select(IdentityRequest, User.role)
+                           .join(User, User.id == IdentityRequest.requester_id)
+                           .where(IdentityRequest.case_id == case.id,
+                                  IdentityRequest.state.in_(("approved", "expired")))
+                           .order_by(IdentityRequest.id)).all()
+    return [Disclosure(on=(req.decided_at or req.created_at).date(), role=role, reason=req.reason,
+                       expires_on=req.expires_at.date() if req.expires_at else None)
+            for req, role in rows]
+
+
+def expire_disclosures(ctx: Context) -> int:
+    """Delete identity wraps past their time (job). Returns how many were removed."""
+    now = ctx.now()
+    removed = 0
+    with ctx.db.begin() as session:
+        for req in session.scalars(select(IdentityRequest).where(
+                IdentityRequest.state == "approved")).all():
+            if req.expires_at is None or sealing.aware(req.expires_at, now) > now:
+                continue
+            session.execute(delete(CaseKeyWrap).where(
+                CaseKeyWrap.case_id == req.case_id, CaseKeyWrap.purpose == "identity",
+                CaseKeyWrap.recipient_kind == "user", CaseKeyWrap.recipient_id == req.requester_id))
+            req.state = "expired"
+            case = session.get(Case, req.case_id)
+            audit.record(session, ctx.audit_keys, actor="system", role="system",
+                         action="identity.disclosure_expired",
+                         case_number=case.case_number if case else None,
+                         details={"request": req.id}, now=now)
+            removed += 1
+    return removed
