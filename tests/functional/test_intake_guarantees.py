@@ -52,10 +52,11 @@ def test_message_body_moved_into_report_field_fails(client: TestClient, demo: An
     sign_in(client, demo["verifikator"], "verifikator", clock)
     page = staff_open(client, report["case_number"])
     assert page.status_code == 500 and "Halo" not in page.text
-    with ctx.db() as s, pytest.raises(DecryptionError):
-        from wbs.cases import sealing
+    from wbs.cases import sealing
 
+    with ctx.db() as s:
         case = s.scalars(select(Case)).one()
+    with pytest.raises(DecryptionError):
         sealing.open_json(b"\0" * 32, case, "report", case.report_sealed)
 
 
