@@ -52,12 +52,16 @@ def test_message_body_moved_into_report_field_fails(client: TestClient, demo: An
     sign_in(client, demo["verifikator"], "verifikator", clock)
     page = staff_open(client, report["case_number"])
     assert page.status_code == 500 and "Halo" not in page.text
-    from wbs.cases import sealing
+    from wbs.cases import reporter, sealing
 
+    # With the right case key, the body still fails: its AAD names the message field.
+    access = reporter.access_by_code(ctx, report["code"])
+    assert access is not None
     with ctx.db() as s:
         case = s.scalars(select(Case)).one()
     with pytest.raises(DecryptionError):
-        sealing.open_json(b"\0" * 32, case, "report", case.report_sealed)
+        sealing.open_json(access.content_key, case, "report", case.report_sealed)
+    assert sealing.open_text(access.content_key, case, "message:1", case.report_sealed) == "Halo"
 
 
 def test_receipts_genuine_forged_altered(client: TestClient, demo: Any) -> None:
