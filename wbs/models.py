@@ -170,6 +170,9 @@ class Case(Base):
     classification: Mapped[str | None] = mapped_column(String(32))
     resolution_days: Mapped[int | None] = mapped_column(Integer)
     identity_provided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A recorded outcome, in clear for statistics: APIP's (not_proven, administrative,
+    # referral_kpk, referral_kejaksaan, referral_polri) or where a case was forwarded to.
+    outcome: Mapped[str | None] = mapped_column(String(64))
     # All 4W+1H fields and the title, as one sealed JSON document under the case key K.
     report_sealed: Mapped[Sealed]
     # SHA-256 of report_sealed: what the signed receipt commits to.
@@ -219,6 +222,8 @@ class Message(Base):
     author_kind: Mapped[str] = mapped_column(String(16))
     author_role: Mapped[str | None] = mapped_column(String(32))
     author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # message, question (needs_info), answer, objection, notice: what the reporter is shown.
+    kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
     body_sealed: Mapped[Sealed]
     created_on: Mapped[date] = mapped_column(Date)
 
@@ -349,3 +354,83 @@ class IdentityDecision(Base):
     approve: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[Timestamp]
+
+
+class CaseTask(Base):
+    """One unit's share of a case: a disposition (or APIP's own handling), answered separately."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'in_process', 'answered', 'returned')", name="state"),
+        CheckConstraint("resolution_days IS NULL OR resolution_days IN (5, 14, 60)", name="res"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    resolution_days: Mapped[int | None] = mapped_column(Integer)
+    assigned_on: Mapped[date] = mapped_column(Date)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    suggested_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+
+class Deadline(Base):
+    """A dated obligation on a case (or one task of it), with what the jobs did about it."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "task_id", "kind", "start_on"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("case_tasks.id"))
+    # verification, answer, missing_data, objection, decision, decision_delivery
+    kind: Mapped[str] = mapped_column(String(32))
+    rule_key: Mapped[str] = mapped_column(String(32))
+    start_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    remind_on: Mapped[date | None] = mapped_column(Date)
+    met_on: Mapped[date | None] = mapped_column(Date)  # set when the obligation is fulfilled
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    escalated_on: Mapped[date | None] = mapped_column(Date)
+    enforced_on: Mapped[date | None] = mapped_column(Date)  # auto-archive / auto-close applied
+
+
+class CalendarOverrideRow(Base):
+    """Administrator corrections of the working-day calendar (regional holidays, cuti bersama)."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    label: Mapped[str] = mapped_column(String(200))
+
+
+class DeadlineRuleRow(Base):
+    """A Pemda's own deadline rule, replacing the RULES §5 default of the same key."""
+
+    __tablename__ = "deadline_rules"
+    __table_args__ = (
+        CheckConstraint("unit IN ('working_days', 'calendar_days')", name="unit"),
+        CheckConstraint("amount > 0 AND amount <= 365", name="amount"),
+    )
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(16))
+
+
+class Notice(Base):
+    """A work notice to one staff member: in-app inbox and e-mail. Never content or identity."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("user_id", "case_id", "kind", "due_on"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # new_task, reminder, overdue, returned…
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[Timestamp]
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

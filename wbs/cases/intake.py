@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wbs import audit
-from wbs.cases import attachments, sealing
+from wbs import audit, notices
+from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.receipts import make_receipt
 from wbs.cases.sanitize import CleanFile
 from wbs.context import Context
@@ -183,6 +183,11 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
             attachments.store(session, case, content_key, name, clean, uploader="reporter",
                               today=today)
         session.add(CaseEvent(case_id=case.id, state=CaseState.RECEIVED.value, on=today))
+        # Verification (or APIP intake) within 3 working days of receipt (RULES §5).
+        due = deadlines.open_deadline(session, case, "verification", "verification", today,
+                                      calendar=deadlines.load_calendar(session),
+                                      rules=deadlines.load_rules(session))
+        notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on)
         details: dict[str, str | int | bool | None] = {
             "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
             "receiving_unit": receiving.slug}

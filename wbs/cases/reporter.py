@@ -17,13 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from wbs import audit
-from wbs.cases import attachments, sealing
+from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.intake import Identity
 from wbs.cases.sanitize import CleanFile
-from wbs.cases.sla import DEFAULT_RULES, WorkingCalendar, due_date
 from wbs.context import Context
 from wbs.crypto import codes, keyring
-from wbs.enums import CaseState
 from wbs.models import Case, CaseEvent, Message, ReporterSession
 
 MAX_MESSAGE = 20_000
@@ -52,6 +50,7 @@ class MessageView:
     id: int
     author: str  # "reporter", "staff" or "system"
     author_role: str | None
+    kind: str
     body: str = field(repr=False)
     created_on: date = date.min
 
@@ -75,12 +74,6 @@ def _find(session: Session, ctx: Context, raw_code: str) -> tuple[Case, str] | N
     return (case, code) if case is not None else None
 
 
-def next_deadline(case: Case, calendar: WorkingCalendar) -> date | None:
-    if case.state in (CaseState.RECEIVED.value,):
-        return due_date(calendar, DEFAULT_RULES["verification"], case.received_on)
-    return None
-
-
 def status(ctx: Context, raw_code: str) -> StatusView | None:
     with ctx.db.begin() as session:
         found = _find(session, ctx, raw_code)
@@ -95,7 +88,7 @@ def status(ctx: Context, raw_code: str) -> StatusView | None:
         return StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
                           received_on=case.received_on,
                           timeline=[(e.state, e.on) for e in events],
-                          next_deadline=next_deadline(case, WorkingCalendar()))
+                          next_deadline=deadlines.next_due(session, case))
 
 
 def access_by_code(ctx: Context, raw_code: str) -> ReporterAccess | None:
@@ -182,7 +175,7 @@ def _case(session: Session, access: ReporterAccess) -> Case:
 def read_messages(session: Session, case: Case, key: bytes) -> list[MessageView]:
     rows = session.scalars(select(Message).where(Message.case_id == case.id)
                            .order_by(Message.id)).all()
-    return [MessageView(id=m.id, author=m.author_kind, author_role=m.author_role,
+    return [MessageView(id=m.id, author=m.author_kind, author_role=m.author_role, kind=m.kind,
                         body=sealing.open_text(key, case, f"message:{m.id}", m.body_sealed),
                         created_on=m.created_on) for m in rows]
 
@@ -204,9 +197,11 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
 
 
 def add_message(session: Session, case: Case, key: bytes, body: str, *, author_kind: str,
-                author_role: str | None, author_user_id: int | None, today: date) -> Message:
+                author_role: str | None, author_user_id: int | None, today: date,
+                kind: str = "message") -> Message:
     message = Message(case_id=case.id, author_kind=author_kind, author_role=author_role,
-                      author_user_id=author_user_id, body_sealed=b"", created_on=today)
+                      author_user_id=author_user_id, kind=kind, body_sealed=b"",
+                      created_on=today)
     session.add(message)
     session.flush()
     message.body_sealed = sealing.seal_text(key, case, f"message:{message.id}", body)
@@ -225,6 +220,9 @@ def post_message(ctx: Context, access: ReporterAccess, body: str) -> int:
         case = _case(session, access)
         message = add_message(session, case, access.content_key, text, author_kind="reporter",
                               author_role=None, author_user_id=None, today=ctx.today())
+        from wbs.cases.routing import reporter_supplied_info  # routing builds on this module
+
+        reporter_supplied_info(session, ctx, case)
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="message.reporter", case_number=case.case_number, reporter=True,
                      now=ctx.now())

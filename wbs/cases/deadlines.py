@@ -1,0 +1,80 @@
+"""Deadline rows: opened when an obligation starts, met when it is fulfilled (RULES §5).
+
+The calendar and the rules come from the `holidays` package and the RULES §5 defaults, corrected
+by what an administrator stored (regional holidays, changed cuti bersama, a Pemda's own limits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs.cases.sla import (
+    CalendarOverride,
+    DayUnit,
+    DeadlineRule,
+    WorkingCalendar,
+    due_date,
+    reminder_date,
+    rules_with_overrides,
+)
+from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow
+
+
+def load_calendar(session: Session) -> WorkingCalendar:
+    rows = session.scalars(select(CalendarOverrideRow)).all()
+    return WorkingCalendar(CalendarOverride(r.day, r.working, r.label) for r in rows)
+
+
+def load_rules(session: Session) -> Mapping[str, DeadlineRule]:
+    rows = session.scalars(select(DeadlineRuleRow)).all()
+    return rules_with_overrides(DeadlineRule(r.key, r.amount, DayUnit(r.unit)) for r in rows)
+
+
+def answer_rule(resolution_days: int | None) -> str:
+    return f"answer_{resolution_days or 14}"
+
+
+def open_deadline(session: Session, case: Case, kind: str, rule_key: str, start: date, *,
+                  calendar: WorkingCalendar, rules: Mapping[str, DeadlineRule],
+                  task_id: int | None = None) -> Deadline:
+    """Open (once) the deadline `kind` counted from `start` by the rule `rule_key`."""
+    existing = session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.task_id.is_(None) if task_id is None
+        else Deadline.task_id == task_id, Deadline.kind == kind, Deadline.start_on == start,
+        Deadline.met_on.is_(None))).first()
+    if existing is not None:
+        return existing
+    due = due_date(calendar, rules[rule_key], start)
+    remind = reminder_date(calendar, rule_key, due, rules) if rule_key.startswith(
+        "answer_") else None
+    row = Deadline(case_id=case.id, task_id=task_id, kind=kind, rule_key=rule_key,
+                   start_on=start, due_on=due, remind_on=remind)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def meet(session: Session, case: Case, kinds: Iterable[str] | None, today: date, *,
+         task_id: int | None = None) -> None:
+    """Mark open deadlines fulfilled: of these kinds (all if None), of one task if given."""
+    query = select(Deadline).where(Deadline.case_id == case.id, Deadline.met_on.is_(None))
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(list(kinds)))
+    if task_id is not None:
+        query = query.where(Deadline.task_id == task_id)
+    for row in session.scalars(query):
+        row.met_on = today
+
+
+def open_deadlines(session: Session, case: Case) -> list[Deadline]:
+    return list(session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.met_on.is_(None)).order_by(Deadline.due_on)))
+
+
+def next_due(session: Session, case: Case) -> date | None:
+    rows = open_deadlines(session, case)
+    return rows[0].due_on if rows else None

@@ -1,0 +1,450 @@
+"""The case workflow as service functions (DESIGN §5, RULES §2, §5, §6).
+
+Each function checks access (`with_case` → `authorize`), asks the pure `workflow.transition`
+whether the action is allowed now, and then, in one transaction, applies it: state, timeline,
+key wraps, deadline rows, notices and the audit row. A refused transition is recorded too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from wbs import audit, notices
+from wbs.access import Permission
+from wbs.accounts import StaffIdentity
+from wbs.cases import deadlines, sealing, workflow
+from wbs.cases.reporter import ReporterAccess, add_message
+from wbs.cases.service import content_key, with_case
+from wbs.cases.workflow import Action, Allowed
+from wbs.context import Context
+from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
+from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Unit
+
+OPEN_TASK = ("open", "in_process")
+DISPOSABLE_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
+APIP_OUTCOMES = ("not_proven", "administrative", "referral_kpk", "referral_kejaksaan",
+                 "referral_polri")
+FORWARD_TARGETS = ("sp4n_lapor", "other_agency")
+
+
+class TransitionRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class InvalidInput(ValueError):
+    """A field of the action is missing or wrong; `code` says which rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Step:
+    """What an action does once allowed: given the session, the case and the new state."""
+
+    action: Action
+    permission: Permission
+    apply: Callable[[Session, Case, CaseState], None]
+    reason: str | None = None
+    details: dict[str, str | int | bool | None] | None = None
+
+
+def facts(session: Session, case: Case) -> workflow.CaseFacts:
+    pending = len(session.scalars(select(CaseTask.id).where(
+        CaseTask.case_id == case.id, CaseTask.state.in_(OPEN_TASK))).all())
+    info = session.scalars(select(Deadline.start_on).where(
+        Deadline.case_id == case.id, Deadline.kind == "missing_data",
+        Deadline.met_on.is_(None))).first()
+    objection = session.scalars(select(Deadline.start_on).where(
+        Deadline.case_id == case.id, Deadline.kind == "objection",
+        Deadline.met_on.is_(None))).first()
+    return workflow.CaseFacts(state=CaseState(case.state), kind=ReportKind(case.kind),
+                              at_apip=case.at_apip, pending_units=pending,
+                              needs_info_since=info, answered_on=objection)
+
+
+def _decide(session: Session, ctx: Context, case: Case, actor: workflow.Actor, action: Action,
+            reason: str | None) -> workflow.Outcome:
+    calendar = deadlines.load_calendar(session)
+    return workflow.transition(facts(session, case), actor, action, ctx.today(), calendar,
+                               deadlines.load_rules(session), reason=reason)
+
+
+def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseState,
+                   action: Action, actor: str, role: str, reason: str | None,
+                   details: dict[str, str | int | bool | None] | None,
+                   reporter: bool = False) -> None:
+    old = case.state
+    case.state = new_state.value
+    if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
+        session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
+                              note_key=action.value))
+    audit.record(session, ctx.audit_keys, actor=actor, role=role, action=f"case.{action.value}",
+                 case_number=case.case_number, reason=reason or "",
+                 details={"from": old, "to": new_state.value, **(details or {})},
+                 reporter=reporter, now=ctx.now())
+
+
+def run_staff(ctx: Context, staff: StaffIdentity, case_number: str, step: Step) -> CaseState:
+    """Authorize, decide, apply and audit one staff action; raise if refused."""
+    refused: str | None = None
+
+    def act(session: Session, case: Case) -> CaseState:
+        nonlocal refused
+        actor = workflow.Actor.staff(staff.role)
+        outcome = _decide(session, ctx, case, actor, step.action, step.reason)
+        if not isinstance(outcome, Allowed):
+            refused = outcome.reason.value
+            return CaseState(case.state)
+        step.apply(session, case, outcome.new_state)
+        _record_change(session, ctx, case, outcome.new_state, step.action, staff.username,
+                       staff.role.value, step.reason, step.details)
+        return outcome.new_state
+
+    state = with_case(ctx, staff, case_number, step.permission, act)
+    if refused is not None:
+        with ctx.db.begin() as session:
+            audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                         action=f"case.{step.action.value}", case_number=case_number,
+                         outcome=AuditOutcome.DENIED, details={"why": refused}, now=ctx.now())
+        raise TransitionRefused(refused)
+    return state
+
+
+def _reason(text: str | None, required: bool = True) -> str | None:
+    cleaned = " ".join((text or "").split())[:500] or None
+    if required and (cleaned is None or len(cleaned) < 5):
+        raise InvalidInput("reason_required")
+    return cleaned
+
+
+def _units(session: Session, slugs: Sequence[str], case: Case) -> list[Unit]:
+    chosen = list(session.scalars(select(Unit).where(Unit.slug.in_(list(slugs)))))
+    if not chosen or len(chosen) != len(set(slugs)):
+        raise InvalidInput("units_required")
+    for unit in chosen:
+        if unit.kind not in DISPOSABLE_KINDS:
+            raise InvalidInput("unit_not_disposable")
+        if unit.id == case.reported_unit_id:
+            # The reported unit never receives the case (conflict of interest).
+            raise InvalidInput("reported_unit")
+    return chosen
+
+
+def _assign(session: Session, ctx: Context, case: Case, unit: Unit, key: bytes,
+            resolution_days: int | None, state: str = "open") -> CaseTask:
+    task = CaseTask(case_id=case.id, unit_id=unit.id, state=state,
+                    resolution_days=resolution_days, assigned_on=ctx.today())
+    session.add(task)
+    session.flush()
+    sealing.wrap_to_unit(session, case, "content", unit, key)
+    due = deadlines.open_deadline(session, case, "answer", deadlines.answer_rule(resolution_days),
+                                  ctx.today(), calendar=deadlines.load_calendar(session),
+                                  rules=deadlines.load_rules(session), task_id=task.id)
+    notices.notify_unit(session, ctx, case, unit.id, "new_task", due.due_on)
+    return task
+
+
+def _apip_unit(session: Session) -> Unit:
+    unit = session.scalars(select(Unit).where(Unit.kind == UnitKind.APIP.value)).first()
+    if unit is None:
+        raise InvalidInput("no_apip_unit")
+    return unit
+
+
+def _verification_deadline(session: Session, ctx: Context, case: Case) -> None:
+    deadlines.open_deadline(session, case, "verification", "verification", ctx.today(),
+                            calendar=deadlines.load_calendar(session),
+                            rules=deadlines.load_rules(session))
+
+
+def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes) -> None:
+    apip = _apip_unit(session)
+    sealing.wrap_to_unit(session, case, "content", apip, key)
+    # The verifier team loses the content key: the case stays in its history, not its view.
+    session.execute(delete(CaseKeyWrap).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
+        CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id != apip.id))
+    for task in session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
+                                                       CaseTask.state.in_(OPEN_TASK))):
+        task.state = "returned"
+    deadlines.meet(session, case, None, ctx.today())
+    case.at_apip = True
+    _verification_deadline(session, ctx, case)
+    notices.notify_unit(session, ctx, case, apip.id, "new_task", None)
+
+
+# --- verifier -------------------------------------------------------------------------------
+
+def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
+                       classification: str, resolution_days: int,
+                       unit_slugs: Sequence[str]) -> CaseState:
+    try:
+        cls = Classification(classification)
+    except ValueError as exc:
+        raise InvalidInput("classification_required") from exc
+    if resolution_days not in (5, 14, 60):
+        raise InvalidInput("resolution_required")
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        targets = _units(session, unit_slugs, case)
+        key = content_key(session, case, staff)
+        case.classification, case.resolution_days = cls.value, resolution_days
+        deadlines.meet(session, case, ["verification"], ctx.today())
+        for unit in targets:
+            _assign(session, ctx, case, unit, key, resolution_days)
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+
+    return run_staff(ctx, staff, case_number, Step(
+        Action.VERIFY_AND_DISPOSE, Permission.CASE_DISPOSE, apply,
+        details={"classification": cls.value, "resolution_days": resolution_days,
+                 "units": ",".join(sorted(unit_slugs))}))
+
+
+def request_info(ctx: Context, staff: StaffIdentity, case_number: str, question: str) -> CaseState:
+    text = question.strip()
+    if len(text) < 5 or len(text) > 20_000:
+        raise InvalidInput("question_required")
+    permission = (Permission.CASE_VERIFY if staff.role is Role.VERIFIER
+                  else Permission.CASE_INVESTIGATE)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        add_message(session, case, content_key(session, case, staff), text, author_kind="staff",
+                    author_role=staff.role.value, author_user_id=staff.user_id,
+                    today=ctx.today(), kind="question")
+        deadlines.meet(session, case, ["verification"], ctx.today())
+        deadlines.open_deadline(session, case, "missing_data", "missing_data", ctx.today(),
+                                calendar=deadlines.load_calendar(session),
+                                rules=deadlines.load_rules(session))
+
+    return run_staff(ctx, staff, case_number, Step(Action.REQUEST_INFO, permission, apply))
+
+
+def archive(ctx: Context, staff: StaffIdentity, case_number: str, reason: str) -> CaseState:
+    text = _reason(reason)
+    permission = (Permission.CASE_VERIFY if staff.role is Role.VERIFIER
+                  else Permission.CASE_INVESTIGATE)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        case.outcome = "archived"
+        deadlines.meet(session, case, None, ctx.today())
+        notices.resolve_for_case(session, ctx, case)
+
+    return run_staff(ctx, staff, case_number, Step(Action.ARCHIVE, permission, apply, text))
+
+
+def forward_external(ctx: Context, staff: StaffIdentity, case_number: str, target: str,
+                     reason: str) -> CaseState:
+    """Bukan Wewenang: to another agency or the national SP4N-LAPOR! admin (no wrong door)."""
+    if target not in FORWARD_TARGETS:
+        raise InvalidInput("target_required")
+    text = _reason(reason)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        case.outcome = f"forwarded_{target}"
+        deadlines.meet(session, case, None, ctx.today())
+        notices.resolve_for_case(session, ctx, case)
+
+    return run_staff(ctx, staff, case_number, Step(
+        Action.FORWARD_EXTERNAL, Permission.CASE_VERIFY, apply, text, {"target": target}))
+
+
+def hand_to_apip(ctx: Context, staff: StaffIdentity, case_number: str, reason: str) -> CaseState:
+    text = _reason(reason)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        _hand_over_to_apip(session, ctx, case, content_key(session, case, staff))
+
+    return run_staff(ctx, staff, case_number, Step(Action.HAND_TO_APIP, Permission.CASE_VERIFY,
+                                                   apply, text))
+
+
+# --- units: liaisons and APIP ----------------------------------------------------------------
+
+def _my_task(session: Session, case: Case, staff: StaffIdentity) -> CaseTask:
+    task = session.scalars(select(CaseTask).where(
+        CaseTask.case_id == case.id, CaseTask.unit_id == staff.unit_id,
+        CaseTask.state.in_(OPEN_TASK))).first()
+    if task is None:
+        raise InvalidInput("no_open_task")
+    return task
+
+
+def apip_intake(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseState:
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        deadlines.meet(session, case, ["verification"], ctx.today())
+        apip = _apip_unit(session)
+        task = CaseTask(case_id=case.id, unit_id=apip.id, state="in_process",
+                        resolution_days=60, assigned_on=ctx.today())
+        session.add(task)
+        session.flush()
+        deadlines.open_deadline(session, case, "answer", "answer_60", ctx.today(),
+                                calendar=deadlines.load_calendar(session),
+                                rules=deadlines.load_rules(session), task_id=task.id)
+
+    return run_staff(ctx, staff, case_number, Step(Action.APIP_INTAKE,
+                                                   Permission.CASE_INVESTIGATE, apply))
+
+
+def start_processing(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseState:
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        _my_task(session, case, staff).state = "in_process"
+
+    return run_staff(ctx, staff, case_number, Step(Action.START_PROCESSING,
+                                                   Permission.CASE_ANSWER, apply))
+
+
+def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
+                       suggested_unit: str, reason: str) -> CaseState:
+    text = _reason(reason)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        task = _my_task(session, case, staff)
+        suggestion = session.scalars(select(Unit).where(Unit.slug == suggested_unit)).first()
+        task.state = "returned"
+        task.suggested_unit_id = suggestion.id if suggestion else None
+        deadlines.meet(session, case, None, ctx.today(), task_id=task.id)
+        session.execute(delete(CaseKeyWrap).where(
+            CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
+            CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id == task.unit_id))
+        _verification_deadline(session, ctx, case)
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+        notices.notify_unit(session, ctx, case, case.receiving_unit_id, "returned", None)
+
+    return run_staff(ctx, staff, case_number, Step(
+        Action.RETURN_DISPOSITION, Permission.CASE_ANSWER, apply, text,
+        {"suggested_unit": suggested_unit[:64] or None}))
+
+
+def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
+           outcome: str | None = None) -> CaseState:
+    body = text.strip()
+    if len(body) < 5 or len(body) > 50_000:
+        raise InvalidInput("answer_required")
+    if outcome is not None and outcome not in APIP_OUTCOMES:
+        raise InvalidInput("outcome_required")
+
+    def apply(session: Session, case: Case, new: CaseState) -> None:
+        if case.at_apip and outcome is None:
+            raise InvalidInput("outcome_required")
+        task = _my_task(session, case, staff)
+        add_message(session, case, content_key(session, case, staff), body, author_kind="staff",
+                    author_role=staff.role.value, author_user_id=staff.user_id,
+                    today=ctx.today(), kind="answer")
+        task.state, task.answered_on = "answered", ctx.today()
+        deadlines.meet(session, case, ["answer"], ctx.today(), task_id=task.id)
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+        if outcome is not None:
+            case.outcome = outcome
+        if new is CaseState.ANSWERED:
+            deadlines.open_deadline(session, case, "objection", "objection", ctx.today(),
+                                    calendar=deadlines.load_calendar(session),
+                                    rules=deadlines.load_rules(session))
+
+    permission = Permission.CASE_ANSWER
+    return run_staff(ctx, staff, case_number, Step(Action.ANSWER, permission, apply,
+                                                   details={"outcome": outcome}))
+
+
+def coordinator_close(ctx: Context, staff: StaffIdentity, case_number: str,
+                      reason: str) -> CaseState:
+    text = _reason(reason)
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        case.outcome = case.outcome or "closed_by_coordinator"
+        deadlines.meet(session, case, None, ctx.today())
+        notices.resolve_for_case(session, ctx, case)
+
+    return run_staff(ctx, staff, case_number, Step(Action.COORDINATOR_CLOSE,
+                                                   Permission.CASE_CLOSE_DISPUTE, apply, text))
+
+
+# --- the reporter ----------------------------------------------------------------------------
+
+REPORTER_ACTIONS = (Action.REPORTER_ACCEPTS, Action.REPORTER_OBJECTS,
+                    Action.REQUEST_REEXAMINATION, Action.REPORTER_REQUESTS_APIP)
+
+
+def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
+                 text: str = "") -> CaseState:
+    """Accept, object, ask for re-examination or for APIP, after an answer."""
+    if action not in REPORTER_ACTIONS:
+        raise InvalidInput("unknown_action")
+    body = text.strip()[:20_000]
+    if action is not Action.REPORTER_ACCEPTS and len(body) < 5:
+        raise InvalidInput("reason_required")
+    with ctx.db.begin() as session:
+        case = session.get(Case, access.case_id)
+        if case is None:
+            raise InvalidInput("unknown_case")
+        outcome = _decide(session, ctx, case, workflow.Actor.reporter(), action, body or None)
+        if isinstance(outcome, Allowed):
+            _apply_reporter(session, ctx, case, access, action, body, outcome.new_state)
+            return outcome.new_state
+        refused = outcome.reason.value
+    with ctx.db.begin() as session:
+        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
+                     action=f"case.{action.value}", case_number=access.case_number,
+                     outcome=AuditOutcome.DENIED, details={"why": refused}, reporter=True,
+                     now=ctx.now())
+    raise TransitionRefused(refused)
+
+
+def _apply_reporter(session: Session, ctx: Context, case: Case, access: ReporterAccess,
+                    action: Action, body: str, new: CaseState) -> None:
+    deadlines.meet(session, case, ["objection"], ctx.today())
+    if body:
+        add_message(session, case, access.content_key, body, author_kind="reporter",
+                    author_role=None, author_user_id=None, today=ctx.today(), kind="objection")
+    if action is Action.REPORTER_REQUESTS_APIP:
+        _hand_over_to_apip(session, ctx, case, access.content_key)
+    elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
+        for task in session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
+                                                           CaseTask.state == "answered")):
+            task.state, task.answered_on = "in_process", None
+            due = deadlines.open_deadline(
+                session, case, "answer", deadlines.answer_rule(task.resolution_days),
+                ctx.today(), calendar=deadlines.load_calendar(session),
+                rules=deadlines.load_rules(session), task_id=task.id)
+            notices.notify_unit(session, ctx, case, task.unit_id, "objection", due.due_on)
+    _record_change(session, ctx, case, new, action, "reporter", "reporter", None, None,
+                   reporter=True)
+
+
+def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
+    """A reporter's message on a needs_info case supplies the data: back to received."""
+    if case.state != CaseState.NEEDS_INFO.value:
+        return False
+    outcome = _decide(session, ctx, case, workflow.Actor.reporter(),
+                      Action.REPORTER_SUPPLIES_INFO, None)
+    if not isinstance(outcome, Allowed):
+        return False
+    deadlines.meet(session, case, ["missing_data"], ctx.today())
+    _verification_deadline(session, ctx, case)
+    holder = _apip_unit(session).id if case.at_apip else case.receiving_unit_id
+    notices.notify_unit(session, ctx, case, holder, "info_supplied", None)
+    _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_SUPPLIES_INFO,
+                   "reporter", "reporter", None, None, reporter=True)
+    return True
+
+
+def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bool:
+    """Jobs: auto-archive and auto-close, when the pure rules say the time has come."""
+    outcome = _decide(session, ctx, case, workflow.Actor.system(), action, None)
+    if not isinstance(outcome, Allowed):
+        return False
+    deadlines.meet(session, case, None, ctx.today())
+    if action is Action.AUTO_ARCHIVE:
+        case.outcome = "archived_no_data"
+    notices.resolve_for_case(session, ctx, case)
+    _record_change(session, ctx, case, outcome.new_state, action, "system", "system", None, None)
+    return True
+
+

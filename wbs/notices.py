@@ -1,0 +1,46 @@
+"""Work notices to staff: created with the act that causes them, delivered by the jobs.
+
+A notice carries a case number, a kind and a due date: never content, identity or reporter data.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs.context import Context
+from wbs.models import Case, Notice, User
+
+KINDS = ("new_task", "returned", "reminder", "overdue", "escalation", "info_supplied",
+         "objection", "identity_request")
+
+
+def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: str,
+                due_on: date | None) -> int:
+    """One notice per active member of the unit; returns how many were created."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind}")
+    members = session.scalars(select(User.id).where(User.unit_id == unit_id,
+                                                    User.active.is_(True))).all()
+    created = 0
+    for user_id in members:
+        exists = session.scalars(select(Notice.id).where(
+            Notice.user_id == user_id, Notice.case_id == case.id, Notice.kind == kind,
+            Notice.due_on == due_on if due_on else Notice.due_on.is_(None))).first()
+        if exists is None:
+            session.add(Notice(user_id=user_id, case_id=case.id, kind=kind, due_on=due_on,
+                               created_at=ctx.now()))
+            created += 1
+    return created
+
+
+def resolve_for_case(session: Session, ctx: Context, case: Case,
+                     unit_id: int | None = None) -> None:
+    """Mark a case's open notices done (for one unit's members, or all)."""
+    query = select(Notice).where(Notice.case_id == case.id, Notice.done_at.is_(None))
+    if unit_id is not None:
+        query = query.where(Notice.user_id.in_(select(User.id).where(User.unit_id == unit_id)))
+    for notice in session.scalars(query):
+        notice.done_at = ctx.now()
