@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from wbs import audit
+from wbs.audit.activity import latest_published
 from wbs.context import Context
-from wbs.models import AuditCheckpoint
 
 
 def publish_checkpoint_job(ctx: Context) -> str:
@@ -17,9 +15,7 @@ def publish_checkpoint_job(ctx: Context) -> str:
     entry of its own, or the log would grow on every run and never sit still at a checkpoint.
     """
     with ctx.db.begin() as session:
-        last = session.scalars(
-            select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-        ).first()
+        last = latest_published(session)
         note = audit.latest_checkpoint(session, ctx.audit_keys)
         if last is not None and last.signed_note == note:
             return note

@@ -1,4 +1,5 @@
-"""Reading the audit log: filtered search, export batches, and per-staff activity (RULES §7).
+"""Reading the audit log: filtered search, export batches, the latest published checkpoint, and
+per-staff activity (RULES §7).
 
 Everything here is a query over the entries' clear metadata (actor, role, action, case number,
 outcome, time). Nothing is decrypted, and nothing here writes: the callers record the reading
@@ -20,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from wbs.audit.leaf import Scalar
 from wbs.enums import AuditOutcome, Role
-from wbs.models import AuditEntry
+from wbs.models import AuditCheckpoint, AuditEntry
 
 # What the activity summary counts as what. Action names are `<object>.<verb>`: reading or
 # decrypting case material is `case.*`, `attachment.*` or `identity.*`; a state change is
-# `case.transition*` (so it is not also counted as a view); a message is `message.*`.
+# `case.transition*` (so it is not also counted as a view); a message is `message.*`. Stating a
+# purpose and declaring a conflict of interest open nothing, so they are not counted as access.
 ACCESS_PREFIXES = ("case.", "attachment.", "identity.")
+NOT_ACCESS = ("case.purpose", "case.conflict_declared")
 STATE_CHANGE_PREFIX = "case.transition"
 MESSAGE_PREFIX = "message."
 # Reporters, the command line and unknown sign-in names are not staff: the summary is about
@@ -164,6 +167,12 @@ def entries_after(
     return [LogEntry(**row._asdict()) for row in session.execute(query)]
 
 
+def latest_published(session: Session) -> AuditCheckpoint | None:
+    """The checkpoint stored last by `publish_checkpoint`, the one the public page shows."""
+    query = select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
 @dataclass(frozen=True)
 class ActorActivity:
     """What one staff member (in one role) did in a period, by kind of act."""
@@ -188,7 +197,7 @@ def activity_summary(session: Session, since: datetime, until: datetime) -> list
     """Per actor and role, counts of entries in [since, until), computed in one GROUP BY."""
     action, allowed = AuditEntry.action, AuditEntry.outcome == AuditOutcome.ALLOWED.value
     state_change = action.startswith(STATE_CHANGE_PREFIX)
-    access = and_(allowed, not_(state_change),
+    access = and_(allowed, not_(state_change), action.not_in(NOT_ACCESS),
                   or_(*(action.startswith(prefix) for prefix in ACCESS_PREFIXES)))
 
     def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -36,6 +36,7 @@ from wbs.enums import AuditOutcome
 from wbs.models import AuditCheckpoint, AuditEntry, AuditHead
 from wbs.web.guard import public, requires
 from wbs.web.render import render
+from wbs.web.staff import ROLE_LABELS
 
 PER_PAGE = 50
 EXPORT_BATCH = 500
@@ -43,6 +44,7 @@ ACTIVITY_DEFAULT_DAYS = 30
 PAGE_WINDOW = 3  # page links shown on each side of the current page
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SIZE = re.compile(r"[0-9]{1,19}")
+_PAGE = re.compile(r"[0-9]{1,7}")  # str.isdigit() would pass "²", which int() refuses
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); a
 # leading quote makes it text. Tab and carriage return are on OWASP's list as well.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -109,11 +111,12 @@ def _parse_filter(params: Mapping[str, str]) -> tuple[dict[str, str], activity.A
 
 def _page_number(raw: str | None) -> int:
     # A mangled page number is not worth an error message: show the first page.
-    return int(raw) if raw and raw.isdigit() and len(raw) <= 7 else 1
+    return int(raw) if raw and _PAGE.fullmatch(raw) else 1
 
 
-def _query(values: Mapping[str, str], **extra: int | str) -> str:
-    return urlencode({**{k: v for k, v in values.items() if v}, **extra})
+def _url(path: str, values: Mapping[str, str], **extra: int) -> str:
+    query = urlencode({**{k: v for k, v in values.items() if v}, **extra})
+    return f"{path}?{query}" if query else path
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class PageLink:
 def _page_links(values: Mapping[str, str], page: int, pages: int) -> list[PageLink]:
     numbers = sorted({1, pages, *range(max(1, page - PAGE_WINDOW),
                                        min(pages, page + PAGE_WINDOW) + 1)})
-    return [PageLink(n, "/staf/audit?" + _query(values, page=n), n == page) for n in numbers]
+    return [PageLink(n, _url("/staf/audit", values, page=n), n == page) for n in numbers]
 
 
 # --- the log ------------------------------------------------------------------------------
@@ -148,15 +151,16 @@ def _log_page(request: Request, values: dict[str, str], errors: dict[str, str],
               found: activity.LogPage | None) -> Response:
     context: dict[str, Any] = {
         "form": values, "errors": errors, "found": found, "outcomes": list(AuditOutcome),
+        "role_labels": ROLE_LABELS,
         "can_export": role_has(_staff(request).role, Permission.AUDIT_EXPORT),
-        "export_url": "/staf/audit/ekspor.csv?" + _query(values),
+        "export_url": _url("/staf/audit/ekspor.csv", values),
     }
     if found is not None:
         context["page_links"] = _page_links(values, found.page, found.pages)
-        context["prev_url"] = ("/staf/audit?" + _query(values, page=found.page - 1)
-                               if found.page > 1 else None)
-        context["next_url"] = ("/staf/audit?" + _query(values, page=found.page + 1)
-                               if found.page < found.pages else None)
+        page = found.page
+        context["prev_url"] = _url("/staf/audit", values, page=page - 1) if page > 1 else None
+        context["next_url"] = (_url("/staf/audit", values, page=page + 1)
+                               if page < found.pages else None)
     return render(request, "staff/audit.html", context, status_code=400 if errors else 200)
 
 
@@ -202,7 +206,6 @@ def _csv_chunks(ctx: Context, flt: activity.AuditFilter, through: int) -> Iterat
     writer.writerow(CSV_HEADER)
     after = 0
     while True:
-        session: Session
         with ctx.db() as session:
             batch = activity.entries_after(session, flt, after, through, EXPORT_BATCH)
         for e in batch:
@@ -236,11 +239,6 @@ class Published:
     root_hex: str
     note: str
     created_at: datetime
-
-
-def _latest_published(session: Session) -> AuditCheckpoint | None:
-    query = select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-    return session.scalars(query).first()
 
 
 def _published(row: AuditCheckpoint | None) -> Published | None:
@@ -277,7 +275,7 @@ def _verify(ctx: Context, staff: StaffIdentity) -> VerifyReport:
     keys = ctx.audit_keys
     with ctx.db.begin() as session:
         result = audit.verify_log(session, keys.public, keys.origin, keys.key_name)
-        row = _latest_published(session)
+        row = activity.latest_published(session)
         matches = None if row is None else _checkpoint_matches(session, row, result)
         try:
             audit.record(session, keys, actor=staff.username, role=staff.role,
@@ -327,19 +325,19 @@ async def activity_page(request: Request) -> Response:
         errors["from"] = "after_end"
     form = {"from": since.isoformat(), "to": until.isoformat()}
     if errors:
-        form = {name: request.query_params.get(name, "") for name in ("from", "to")}
+        form = {name: request.query_params.get(name, "")[:20] for name in ("from", "to")}
         return render(request, "staff/activity.html", {"form": form, "errors": errors,
                                                        "rows": None}, status_code=400)
     rows = await run_in_threadpool(_view_activity, ctx, _staff(request), since, until)
     return render(request, "staff/activity.html", {"form": form, "errors": errors,
-                                                   "rows": rows})
+                                                   "rows": rows, "role_labels": ROLE_LABELS})
 
 
 # --- public transparency ------------------------------------------------------------------
 
 def _read_published(ctx: Context) -> Published | None:
     with ctx.db() as session:
-        return _published(_latest_published(session))
+        return _published(activity.latest_published(session))
 
 
 @public
