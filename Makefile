@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP) ## set up everything and serve the portal with demo data on http://127.0.0.1:8000
 	$(BIN)/wbs init
 	$(BIN)/wbs demo
-	$(BIN)/wbs serve --host 127.0.0.1 --port 8000
+	$(BIN)/wbs serve --host 127.0.0.1 --port 8000 --jobs-every 300
 
 lint: $(STAMP) ## ruff (with bandit rules) over code and tests
 	$(BIN)/ruff check wbs tests

@@ -21,7 +21,16 @@ from wbs.context import Context, utcnow
 from wbs.crypto.passwords import PasswordKDF
 from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker
 from wbs.settings import Settings
-from wbs.web import api, audit_views, case_views, i18n, public, reporter, staff
+from wbs.web import (
+    api,
+    audit_views,
+    case_views,
+    i18n,
+    intake_views,
+    public,
+    reporter,
+    staff,
+)
 from wbs.web.guard import check_routes
 from wbs.web.render import make_environment, render
 from wbs.web.security import SecurityHeadersMiddleware
@@ -88,7 +97,7 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 
 def all_routes() -> list[BaseRoute]:
     return [*public.routes(), *reporter.routes(), *api.routes(), *staff.routes(),
-            *case_views.routes(), *audit_views.routes()]
+            *case_views.routes(), *intake_views.routes(), *audit_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

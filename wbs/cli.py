@@ -44,6 +44,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import logs
 
     logs.configure()
+    if args.jobs_every:
+        jobs_loop(settings, args.jobs_every)
     uvicorn.run(
         "wbs.asgi:app", host=args.host, port=args.port, workers=args.workers,
         proxy_headers=args.proxy_headers, forwarded_allow_ips=settings.trusted_proxies,
@@ -152,6 +154,37 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_jobs(settings: Settings, _args: argparse.Namespace) -> int:
+    """Archive, close, remind, escalate, expire disclosures, send notices, publish a checkpoint.
+
+    Idempotent: cron may run it as often as it likes, and overlapping runs act once."""
+    from wbs import jobs
+
+    counts = jobs.run_all(_context(settings))
+    print(" ".join(f"{name}={value}" for name, value in sorted(counts.items())))
+    return 0
+
+
+def jobs_loop(settings: Settings, every: int) -> None:
+    """Run the jobs every `every` seconds in a daemon thread of the serving process."""
+    import threading
+    import time
+
+    from wbs import jobs, logs
+
+    def loop() -> None:
+        ctx = _context(settings)
+        while True:
+            try:
+                counts = jobs.run_all(ctx)
+                logs.event("jobs_run", **counts)
+            except Exception as exc:  # noqa: BLE001 - logged safely; the next round retries
+                logs.event("jobs_failed", 40, **logs.safe_exception_fields(exc))
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="wbs-jobs", daemon=True).start()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wbs", description="whistleblowing and complaint portal")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -162,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--proxy-headers", action="store_true",
                    help="trust X-Forwarded-* from WBS_TRUSTED_PROXIES")
+    s.add_argument("--jobs-every", type=int, default=0, metavar="SECONDS",
+                   help="also run `wbs jobs run` in this process every SECONDS (0: off)")
     u = sub.add_parser("user", help="staff accounts")
     us = u.add_subparsers(dest="user_cmd", required=True)
     ua = us.add_parser("add")
@@ -184,11 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     asub = a.add_subparsers(dest="audit_cmd", required=True)
     av = asub.add_parser("verify", help="recompute the Merkle tree and signatures")
     av.add_argument("--checkpoint", help="a saved checkpoint note: check the log only grew")
+    j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
+    j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
     return p
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
-            "demo": cmd_demo, "audit": cmd_audit}
+            "demo": cmd_demo, "audit": cmd_audit, "jobs": cmd_jobs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ A notice carries a case number, a kind and a due date: never content, identity o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -44,3 +45,25 @@ def resolve_for_case(session: Session, ctx: Context, case: Case,
         query = query.where(Notice.user_id.in_(select(User.id).where(User.unit_id == unit_id)))
     for notice in session.scalars(query):
         notice.done_at = ctx.now()
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    case_number: str
+    kind: str
+    due_on: date | None
+    overdue: bool
+
+
+def inbox(ctx: Context, user_id: int, limit: int = 100) -> list[InboxItem]:
+    """Pending work for one user: overdue first, then by due date."""
+    today = ctx.today()
+    with ctx.db.begin() as session:
+        rows = session.execute(
+            select(Case.case_number, Notice.kind, Notice.due_on)
+            .join(Case, Case.id == Notice.case_id)
+            .where(Notice.user_id == user_id, Notice.done_at.is_(None))
+            .order_by(Notice.due_on.is_(None), Notice.due_on, Notice.id).limit(limit)).all()
+    items = [InboxItem(number, kind, due, due is not None and due < today)
+             for number, kind, due in rows]
+    return sorted(items, key=lambda i: (not i.overdue, i.due_on is None, i.due_on or today))

@@ -20,6 +20,7 @@ PUBLIC = {
     ("/kotak-pesan", "GET"), ("/kotak-pesan/masuk", "POST"), ("/kotak-pesan/pesan", "POST"),
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),
     ("/kotak-pesan/lampiran/{attachment_id:int}", "GET"), ("/kotak-pesan/keluar", "POST"),
+    ("/kotak-pesan/tanggapan", "POST"),
     ("/verifikasi", "GET"), ("/verifikasi", "POST"),
     ("/masuk", "GET"), ("/masuk", "POST"),
     ("/api/v1/openapi.json", "GET"), ("/api/v1/reports", "POST"), ("/api/v1/status", "POST"),

@@ -59,6 +59,7 @@ class MessageView:
 class MailboxView:
     case_number: str
     state: str
+    at_apip: bool
     identity_provided: bool
     messages: list[MessageView]
     attachments: list[attachments.AttachmentMeta]
@@ -186,7 +187,7 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
     with ctx.db.begin() as session:
         case = _case(session, access)
         view = MailboxView(case_number=case.case_number, state=case.state,
-                           identity_provided=case.identity_provided,
+                           at_apip=case.at_apip, identity_provided=case.identity_provided,
                            messages=read_messages(session, case, access.content_key),
                            attachments=attachments.list_meta(session, case, access.content_key),
                            disclosures=identity.disclosures(session, case))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -86,8 +87,10 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
     if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
                               note_key=action.value))
-    audit.record(session, ctx.audit_keys, actor=actor, role=role, action=f"case.{action.value}",
-                 case_number=case.case_number, reason=reason or "",
+    # "case.transition.*": the activity summary counts these as state changes, not views.
+    audit.record(session, ctx.audit_keys, actor=actor, role=role,
+                 action=f"case.transition.{action.value}", case_number=case.case_number,
+                 reason=reason or "",
                  details={"from": old, "to": new_state.value, **(details or {})},
                  reporter=reporter, now=ctx.now())
 
@@ -112,7 +115,7 @@ def run_staff(ctx: Context, staff: StaffIdentity, case_number: str, step: Step) 
     if refused is not None:
         with ctx.db.begin() as session:
             audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
-                         action=f"case.{step.action.value}", case_number=case_number,
+                         action=f"case.transition.{step.action.value}", case_number=case_number,
                          outcome=AuditOutcome.DENIED, details={"why": refused}, now=ctx.now())
         raise TransitionRefused(refused)
     return state
@@ -391,7 +394,7 @@ def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
         refused = outcome.reason.value
     with ctx.db.begin() as session:
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
-                     action=f"case.{action.value}", case_number=access.case_number,
+                     action=f"case.transition.{action.value}", case_number=access.case_number,
                      outcome=AuditOutcome.DENIED, details={"why": refused}, reporter=True,
                      now=ctx.now())
     raise TransitionRefused(refused)
@@ -448,3 +451,126 @@ def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bo
     return True
 
 
+
+
+# --- what the case page shows around the content ---------------------------------------------
+
+ACTION_PERMISSION: dict[Action, dict[Role, Permission]] = {
+    Action.VERIFY_AND_DISPOSE: {Role.VERIFIER: Permission.CASE_DISPOSE},
+    Action.REQUEST_INFO: {Role.VERIFIER: Permission.CASE_VERIFY,
+                          Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
+    Action.ARCHIVE: {Role.VERIFIER: Permission.CASE_VERIFY,
+                     Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
+    Action.FORWARD_EXTERNAL: {Role.VERIFIER: Permission.CASE_VERIFY},
+    Action.HAND_TO_APIP: {Role.VERIFIER: Permission.CASE_VERIFY},
+    Action.APIP_INTAKE: {Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
+    Action.START_PROCESSING: {Role.LIAISON: Permission.CASE_ANSWER,
+                              Role.INVESTIGATOR: Permission.CASE_ANSWER},
+    Action.RETURN_DISPOSITION: {Role.LIAISON: Permission.CASE_ANSWER},
+    Action.ANSWER: {Role.LIAISON: Permission.CASE_ANSWER,
+                    Role.INVESTIGATOR: Permission.CASE_ANSWER},
+    Action.COORDINATOR_CLOSE: {Role.LEADERSHIP: Permission.CASE_CLOSE_DISPUTE},
+}
+# Actions that belong to one unit's task: offered only to a unit with an open task.
+TASK_ACTIONS = (Action.START_PROCESSING, Action.RETURN_DISPOSITION, Action.ANSWER)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    unit: str
+    unit_name: str
+    state: str
+    resolution_days: int | None
+    assigned_on: date
+    answered_on: date | None
+    suggested_unit: str | None
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    kind: str
+    due_on: date
+    overdue: bool
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Panel:
+    tasks: list[TaskView]
+    deadlines: list[DeadlineView]
+    actions: list[str]
+    disposable_units: list[tuple[str, str]]
+    classification: str | None
+    outcome: str | None
+
+
+def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
+    """Tasks, deadlines and the actions this user may take now: metadata, no decryption."""
+    from wbs.access import authorize
+    from wbs.cases.service import actor_of, scope_of
+
+    def act(session: Session, case: Case) -> Panel:
+        names = {u.id: (u.slug, u.name) for u in session.scalars(select(Unit))}
+        tasks = session.scalars(select(CaseTask).where(CaseTask.case_id == case.id)
+                                .order_by(CaseTask.id)).all()
+        task_unit = {t.id: names[t.unit_id][0] for t in tasks}
+        today = ctx.today()
+        rows = deadlines.open_deadlines(session, case)
+        my_open = any(t.unit_id == staff.unit_id and t.state in OPEN_TASK for t in tasks)
+        outcome_facts = facts(session, case)
+        allowed = workflow.allowed_actions(outcome_facts, workflow.Actor.staff(staff.role), today,
+                                           deadlines.load_calendar(session),
+                                           deadlines.load_rules(session))
+        scope = scope_of(session, case, ctx.now())
+        actions = []
+        for action in allowed:
+            permission = ACTION_PERMISSION.get(action, {}).get(staff.role)
+            if permission is None or not authorize(actor_of(staff), permission, scope):
+                continue
+            if action in TASK_ACTIONS and not my_open and not (
+                    action is Action.START_PROCESSING and staff.role is Role.INVESTIGATOR):
+                continue
+            actions.append(action.value)
+        return Panel(
+            tasks=[TaskView(names[t.unit_id][0], names[t.unit_id][1], t.state, t.resolution_days,
+                            t.assigned_on, t.answered_on,
+                            names[t.suggested_unit_id][1] if t.suggested_unit_id else None)
+                   for t in tasks],
+            deadlines=[DeadlineView(d.kind, d.due_on, d.due_on < today,
+                                    task_unit.get(d.task_id) if d.task_id else None)
+                       for d in rows],
+            actions=actions,
+            disposable_units=[(u.slug, u.name) for u in session.scalars(
+                select(Unit).where(Unit.kind.in_(DISPOSABLE_KINDS)).order_by(Unit.name))
+                if u.id != case.reported_unit_id],
+            classification=case.classification, outcome=case.outcome)
+
+    return with_case(ctx, staff, case_number, Permission.CASE_READ if staff.role in (
+        Role.VERIFIER, Role.LIAISON, Role.INVESTIGATOR) else Permission.CASE_CLOSE_DISPUTE, act)
+
+
+@dataclass(frozen=True)
+class DisputeRow:
+    case_number: str
+    kind: str
+    state: str
+    received_on: date
+    next_due: date | None
+
+
+def disputes(ctx: Context, staff: StaffIdentity, limit: int = 200) -> list[DisputeRow]:
+    """For the coordinating team: local cases in process or answered, oldest first. Metadata
+    only: leadership never reads content (RULES §1)."""
+    from wbs.access import authorize
+    from wbs.cases.service import actor_of
+
+    if not authorize(actor_of(staff), Permission.STAFF_SIGNED_IN).allowed or (
+            staff.role is not Role.LEADERSHIP):
+        return []
+    with ctx.db.begin() as session:
+        cases = session.scalars(select(Case).where(
+            Case.at_apip.is_(False),
+            Case.state.in_((CaseState.IN_PROCESS.value, CaseState.ANSWERED.value)))
+            .order_by(Case.received_on, Case.id).limit(limit)).all()
+        return [DisputeRow(c.case_number, c.kind, c.state, c.received_on,
+                           deadlines.next_due(session, c)) for c in cases]

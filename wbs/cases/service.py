@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -86,13 +86,6 @@ def scope_of(session: Session, case: Case, now: Any = None) -> CaseScope:
                      conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers))
 
 
-def _case(session: Session, case_number: str) -> Case:
-    case = session.scalars(select(Case).where(Case.case_number == case_number)).first()
-    if case is None:
-        raise CaseNotFound
-    return case
-
-
 def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
                   case_number: str | None, reason: str) -> None:
     with ctx.db.begin() as session:
@@ -135,7 +128,7 @@ def content_key(session: Session, case: Case, staff: StaffIdentity) -> bytes:
                                          staff.username, staff.private_key())
 
 
-def _purpose(session: Session, case: Case, staff: StaffIdentity) -> str:
+def stated_purpose(session: Session, case: Case, staff: StaffIdentity) -> str:
     row = session.scalars(select(AccessPurpose).where(AccessPurpose.session_id == staff.session_id,
                                                       AccessPurpose.case_id == case.id)).first()
     if row is None:
@@ -162,7 +155,7 @@ def state_purpose(ctx: Context, staff: StaffIdentity, case_number: str, purpose:
 
 def view_case(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseView:
     def act(session: Session, case: Case) -> CaseView:
-        purpose = _purpose(session, case, staff)
+        purpose = stated_purpose(session, case, staff)
         key = content_key(session, case, staff)
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.id)).all()
@@ -188,7 +181,7 @@ def post_staff_message(ctx: Context, staff: StaffIdentity, case_number: str, bod
         raise ValueError("empty_message")
 
     def act(session: Session, case: Case) -> int:
-        purpose = _purpose(session, case, staff)
+        purpose = stated_purpose(session, case, staff)
         key = content_key(session, case, staff)
         message = add_message(session, case, key, text, author_kind="staff",
                               author_role=staff.role.value, author_user_id=staff.user_id,
@@ -204,7 +197,7 @@ def post_staff_message(ctx: Context, staff: StaffIdentity, case_number: str, bod
 def download(ctx: Context, staff: StaffIdentity, case_number: str,
              attachment_id: int) -> tuple[attachments.AttachmentMeta, list[bytes]]:
     def act(session: Session, case: Case) -> tuple[attachments.AttachmentMeta, list[bytes]]:
-        purpose = _purpose(session, case, staff)
+        purpose = stated_purpose(session, case, staff)
         opened = attachments.open_file(session, case, content_key(session, case, staff),
                                        attachment_id)
         if opened is None:
@@ -242,25 +235,77 @@ class CaseRow:
     state: str
     received_on: date
     channel: str
+    next_due: date | None
 
 
-def list_cases(ctx: Context, staff: StaffIdentity, *, limit: int = 50,
-               offset: int = 0) -> list[CaseRow]:
-    """Metadata only, no decryption: the cases whose content key the user's unit holds."""
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str = ""
+    kind: str = ""
+    unit: int | None = None  # cases with a task for this unit
+    overdue: bool = False
+    due_within: int | None = None  # days
+    page: int = 1
+    per_page: int = 50
+
+
+def _visible(staff: StaffIdentity) -> Any:
+    """The cases a staff member's unit holds a content key for, minus conflicts and the
+    reported unit, and (for verifiers) minus anything at APIP. Metadata only."""
+    held = select(CaseKeyWrap.case_id).where(
+        CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+        CaseKeyWrap.recipient_id == staff.unit_id)
+    conflicted = select(Conflict.case_id).where(Conflict.user_id == staff.user_id)
+    condition = (Case.id.in_(held) & Case.id.not_in(conflicted)
+                 & (Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)))
+    if staff.role is Role.VERIFIER:
+        condition = condition & (Case.kind != ReportKind.WHISTLEBLOWING.value) & (
+            Case.at_apip.is_(False))
+    return condition
+
+
+def can_list(ctx: Context, staff: StaffIdentity, case_number: str) -> bool:
+    """Whether the case is still in this user's list (after an action that may move it)."""
+    if staff.unit_id is None:
+        return False
+    with ctx.db.begin() as session:
+        found = session.scalars(select(Case.id).where(_visible(staff),
+                                                      Case.case_number == case_number)).first()
+        return found is not None
+
+
+def list_cases(ctx: Context, staff: StaffIdentity,
+               filters: CaseFilter | None = None) -> tuple[list[CaseRow], int]:
+    """One page of the cases this user may see, newest first, and the total count."""
+    from sqlalchemy import func
+
+    from wbs.models import CaseTask, Deadline
+
+    f = filters or CaseFilter()
     if staff.unit_id is None or staff.role not in (Role.VERIFIER, Role.LIAISON,
                                                    Role.INVESTIGATOR):
-        return []
+        return [], 0
+    today = ctx.today()
+    next_due = (select(func.min(Deadline.due_on)).where(Deadline.case_id == Case.id,
+                                                        Deadline.met_on.is_(None))
+                .correlate(Case).scalar_subquery())
+    condition = _visible(staff)
+    if f.state:
+        condition = condition & (Case.state == f.state)
+    if f.kind:
+        condition = condition & (Case.kind == f.kind)
+    if f.unit is not None:
+        condition = condition & Case.id.in_(select(CaseTask.case_id).where(
+            CaseTask.unit_id == f.unit))
+    if f.overdue:
+        condition = condition & (next_due < today)
+    if f.due_within is not None:
+        condition = condition & (next_due <= today + timedelta(days=f.due_within))
     with ctx.db.begin() as session:
-        held = select(CaseKeyWrap.case_id).where(
-            CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
-            CaseKeyWrap.recipient_id == staff.unit_id)
-        conflicted = select(Conflict.case_id).where(Conflict.user_id == staff.user_id)
-        query = (select(Case).where(Case.id.in_(held), Case.id.not_in(conflicted),
-                                    (Case.reported_unit_id.is_(None))
-                                    | (Case.reported_unit_id != staff.unit_id))
-                 .order_by(Case.received_on.desc(), Case.id.desc()).limit(limit).offset(offset))
-        if staff.role is Role.VERIFIER:
-            query = query.where(Case.kind != ReportKind.WHISTLEBLOWING.value,
-                                Case.at_apip.is_(False))
-        return [CaseRow(c.case_number, c.kind, c.state, c.received_on, c.channel)
-                for c in session.scalars(query)]
+        total = session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
+        query = (select(Case.case_number, Case.kind, Case.state, Case.received_on, Case.channel,
+                        next_due.label("next_due"))
+                 .where(condition).order_by(Case.received_on.desc(), Case.id.desc())
+                 .limit(f.per_page).offset((max(f.page, 1) - 1) * f.per_page))
+        rows = [CaseRow(*row) for row in session.execute(query)]
+    return rows, total

@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import identity, sealing, service
+from wbs.cases import identity, routing, sealing, service
+from wbs.enums import CaseState, ReportKind, Role
 from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import render
@@ -37,10 +38,30 @@ async def _call(func: Callable[..., Any], *args: Any) -> Any:
         raise HTTPException(403) from exc
 
 
+def _filters(request: Request) -> service.CaseFilter:
+    q = request.query_params
+    state = q.get("status", "")
+    kind = q.get("jenis", "")
+    within = q.get("jatuh_tempo", "")
+    page = q.get("halaman", "1")
+    return service.CaseFilter(
+        state=state if state in {s.value for s in CaseState} else "",
+        kind=kind if kind in {k.value for k in ReportKind} else "",
+        overdue=q.get("terlambat") == "1",
+        due_within=int(within) if within.isdigit() and int(within) <= 365 else None,
+        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
+
+
 @requires(Permission.CASE_LIST)
 async def case_list(request: Request) -> Response:
-    rows = await run_in_threadpool(service.list_cases, request.app.state.ctx, request.state.staff)
-    return render(request, "staff/cases.html", {"rows": rows})
+    filters = _filters(request)
+    rows, total = await run_in_threadpool(service.list_cases, request.app.state.ctx,
+                                          request.state.staff, filters)
+    pages = max(1, -(-total // filters.per_page))
+    return render(request, "staff/cases.html", {
+        "rows": rows, "total": total, "filters": filters, "pages": pages,
+        "states": [s.value for s in CaseState], "kinds": [k.value for k in ReportKind],
+        "today": request.app.state.ctx.today(), "query": request.query_params})
 
 
 @requires(Permission.CASE_READ)
@@ -50,8 +71,65 @@ async def case_page(request: Request) -> Response:
         view = await _call(service.view_case, request.app.state.ctx, request.state.staff, number)
     except service.PurposeRequired:
         return render(request, "staff/purpose.html", {"number": number})
-    return render(request, "staff/case.html", {"view": view,
-                                               "notice": request.query_params.get("ok", "")})
+    info = await _call(routing.panel, request.app.state.ctx, request.state.staff, number)
+    return render(request, "staff/case.html", {
+        "view": view, "panel": info, "notice": request.query_params.get("ok", ""),
+        "error": request.query_params.get("galat", "")})
+
+
+def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | None:
+    """Bind the form of one workflow action to its service function."""
+    text = values.get("text", "")
+    reason = values.get("reason", "")
+    calls: dict[str, Callable[..., Any]] = {
+        "verify_and_dispose": lambda ctx, staff, n: routing.verify_and_dispose(
+            ctx, staff, n, classification=values.get("classification", ""),
+            resolution_days=int(values.get("resolution_days", "0") or 0),
+            unit_slugs=[v for k, v in values.items() if k.startswith("unit_")]),
+        "request_info": lambda ctx, staff, n: routing.request_info(ctx, staff, n, text),
+        "archive": lambda ctx, staff, n: routing.archive(ctx, staff, n, reason),
+        "forward_external": lambda ctx, staff, n: routing.forward_external(
+            ctx, staff, n, values.get("target", ""), reason),
+        "hand_to_apip": lambda ctx, staff, n: routing.hand_to_apip(ctx, staff, n, reason),
+        "apip_intake": lambda ctx, staff, n: routing.apip_intake(ctx, staff, n),
+        "start_processing": lambda ctx, staff, n: routing.start_processing(ctx, staff, n),
+        "return_disposition": lambda ctx, staff, n: routing.return_disposition(
+            ctx, staff, n, values.get("suggested_unit", ""), reason),
+        "answer": lambda ctx, staff, n: routing.answer(
+            ctx, staff, n, text, values.get("outcome") or None),
+        "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
+            ctx, staff, n, reason),
+    }
+    return calls.get(action)
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def case_action(request: Request) -> Response:
+    """One route for every workflow action: the service decides per action, role and case."""
+    number = _number(request)
+    values = await forms.read_form(request)
+    call = _action_call(str(request.path_params["action"]), values)
+    if call is None:
+        raise HTTPException(404)
+    back = "/staf/sengketa" if request.state.staff.role is Role.LEADERSHIP else (
+        f"/staf/kasus/{number}")
+    try:
+        await _call(call, request.app.state.ctx, request.state.staff, number)
+    except routing.InvalidInput as exc:
+        return RedirectResponse(f"{back}?galat={exc.code}", status_code=303)
+    except routing.TransitionRefused as exc:
+        return RedirectResponse(f"{back}?galat={exc.code}", status_code=303)
+    except service.PurposeRequired:
+        return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
+    target = back if _still_visible(request, number) else "/staf/kasus"
+    return RedirectResponse(f"{target}?ok=action", status_code=303)
+
+
+def _still_visible(request: Request, number: str) -> bool:
+    staff = request.state.staff
+    if staff.role is Role.LEADERSHIP:
+        return True
+    return service.can_list(request.app.state.ctx, staff, number)
 
 
 @requires(Permission.CASE_READ)
@@ -152,6 +230,25 @@ async def identity_decide(request: Request) -> Response:
     return RedirectResponse(f"/staf/identitas?ok={state}", status_code=303)
 
 
+@requires(Permission.CASE_EXPORT)
+async def case_dossier(request: Request) -> Response:
+    from urllib.parse import quote
+
+    from wbs.reports import dossier
+
+    number = _number(request)
+    fmt = str(request.path_params["fmt"])
+    if fmt not in dossier.FORMATS:
+        raise HTTPException(404)
+    try:
+        result = await _call(dossier.export, request.app.state.ctx, request.state.staff,
+                             number, fmt)
+    except service.PurposeRequired:
+        return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
+    return Response(result.data, media_type=result.media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}"})
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/staf/kasus", case_list, methods=["GET"]),
@@ -161,6 +258,8 @@ def routes() -> list[BaseRoute]:
         Route("/staf/kasus/{number}/lampiran/{attachment_id:int}", case_download,
               methods=["GET"]),
         Route("/staf/kasus/{number}/konflik", case_conflict, methods=["POST"]),
+        Route("/staf/kasus/{number}/aksi/{action}", case_action, methods=["POST"]),
+        Route("/staf/kasus/{number}/dosier.{fmt}", case_dossier, methods=["GET"]),
         Route("/staf/kasus/{number}/identitas", identity_view, methods=["GET"]),
         Route("/staf/kasus/{number}/identitas/minta", identity_request, methods=["POST"]),
         Route("/staf/identitas", identity_queue, methods=["GET"]),

@@ -173,6 +173,33 @@ def file_response(meta: Any, chunks: list[bytes]) -> Response:
         "Content-Length": str(meta.size)})
 
 
+RESPONSES = {"accept": "reporter_accepts", "object": "reporter_objects",
+             "reexamine": "request_reexamination", "apip": "reporter_requests_apip"}
+
+
+@public
+async def mailbox_response(request: Request) -> Response:
+    """After an answer: accept it, object, ask for re-examination, or ask for APIP."""
+    from wbs.cases import routing
+    from wbs.cases.workflow import Action
+
+    values = await forms.read_form(request)
+    access = await run_in_threadpool(_require_access, request)
+    action = RESPONSES.get(values.get("response", ""))
+    if action is None:
+        raise HTTPException(400)
+    try:
+        await run_in_threadpool(routing.reporter_act, request.app.state.ctx, access,
+                                Action(action), values.get("text", ""))
+    except routing.InvalidInput:
+        return await run_in_threadpool(_mailbox_page, request, access,
+                                       {"error": "reason_required"}, 400)
+    except routing.TransitionRefused:
+        return await run_in_threadpool(_mailbox_page, request, access,
+                                       {"error": "response_refused"}, 400)
+    return RedirectResponse("/kotak-pesan?ok=response", status_code=303)
+
+
 @public
 async def mailbox_close(request: Request) -> Response:
     await forms.read_form(request)
@@ -210,6 +237,7 @@ def routes() -> list[BaseRoute]:
         Route("/kotak-pesan/identitas", mailbox_identity, methods=["POST"]),
         Route("/kotak-pesan/lampiran", mailbox_attachment, methods=["POST"]),
         Route("/kotak-pesan/lampiran/{attachment_id:int}", mailbox_download, methods=["GET"]),
+        Route("/kotak-pesan/tanggapan", mailbox_response, methods=["POST"]),
         Route("/kotak-pesan/keluar", mailbox_close, methods=["POST"]),
         Route("/verifikasi", verify_form, methods=["GET"]),
         Route("/verifikasi", verify_submit, methods=["POST"]),

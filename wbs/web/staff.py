@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wbs import accounts
+from wbs import accounts, notices
 from wbs.access import Permission
 from wbs.enums import Role
 from wbs.web import forms
@@ -92,8 +92,21 @@ async def sign_out(request: Request) -> Response:
 
 @requires(Permission.STAFF_SIGNED_IN)
 async def dashboard(request: Request) -> Response:
+    staff = request.state.staff
+    items = await run_in_threadpool(notices.inbox, request.app.state.ctx, staff.user_id)
     return render(request, "staff/dashboard.html",
-                  {"role_label": ROLE_LABELS.get(request.state.staff.role, "")})
+                  {"role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items})
+
+
+@requires(Permission.CASE_CLOSE_DISPUTE)
+async def disputes(request: Request) -> Response:
+    from wbs.cases import routing
+
+    rows = await run_in_threadpool(routing.disputes, request.app.state.ctx, request.state.staff)
+    return render(request, "staff/disputes.html", {
+        "rows": rows, "today": request.app.state.ctx.today(),
+        "notice": request.query_params.get("ok", ""),
+        "error": request.query_params.get("galat", "")})
 
 
 @requires(Permission.STAFF_SIGNED_IN)
@@ -121,6 +134,7 @@ def routes() -> list[BaseRoute]:
         Route("/masuk", sign_in, methods=["POST"]),
         Route("/keluar", sign_out, methods=["POST"]),
         Route("/staf", dashboard, methods=["GET"]),
+        Route("/staf/sengketa", disputes, methods=["GET"]),
         Route("/staf/kata-sandi", password_form, methods=["GET"]),
         Route("/staf/kata-sandi", password_change, methods=["POST"]),
     ]

@@ -1,0 +1,88 @@
+"""The workflow through the staff screens and the reporter mailbox (HTTP, real crypto)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from tests.conftest import Clock, csrf_from, sign_in
+from tests.functional.test_intake import CODE_RE, submit_form
+from tests.functional.test_roundtrip import open_mailbox, staff_open
+from wbs.models import Case, Deadline
+
+
+def _act(client: TestClient, number: str, action: str, **fields: str) -> Any:
+    token = csrf_from(client, f"/staf/kasus/{number}")
+    return client.post(f"/staf/kasus/{number}/aksi/{action}",
+                       data={"csrf_token": token, **fields})
+
+
+def test_complaint_from_receipt_to_closure(app: Any, client: TestClient, demo: Any,
+                                           clock: Clock, ctx: Any) -> None:
+    r = submit_form(client, {"kind": "complaint", "title": "Guru sering absen",
+                             "what": "Guru kelas 5 jarang hadir.", "identity_mode": "anonymous"})
+    code = CODE_RE.search(r.text)
+    assert code
+    with ctx.db() as s:
+        number = s.scalars(select(Case.case_number)).one()
+
+    verifier = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(verifier, demo["verifikator"], "verifikator", clock)
+    page = staff_open(verifier, number)
+    assert "Verifikasi dan disposisi" in page.text or "verify_and_dispose" in page.text
+    done = _act(verifier, number, "verify_and_dispose", classification="no_oversight",
+                resolution_days="14", unit_dinas_pendidikan="dinas-pendidikan")
+    assert done.status_code == 303 and "galat" not in done.headers["location"]
+
+    liaison = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(liaison, demo["penghubung.pendidikan"], "penghubung.pendidikan", clock)
+    listing = liaison.get("/staf/kasus")
+    assert number in listing.text
+    staff_open(liaison, number)
+    assert "galat" not in _act(liaison, number, "start_processing").headers["location"]
+    answer = _act(liaison, number, "answer", text="Guru tersebut sudah ditegur dan diawasi.")
+    assert "galat" not in answer.headers["location"]
+
+    reporter = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    open_mailbox(reporter, code.group(1))
+    mailbox = reporter.get("/kotak-pesan")
+    assert "Guru tersebut sudah ditegur" in mailbox.text
+    assert 'action="/kotak-pesan/tanggapan"' in mailbox.text
+    token = csrf_from(reporter, "/kotak-pesan")
+    accepted = reporter.post("/kotak-pesan/tanggapan",
+                             data={"csrf_token": token, "response": "accept"})
+    assert accepted.status_code == 303
+    with ctx.db() as s:
+        case = s.scalars(select(Case)).one()
+        open_rows = s.scalars(select(Deadline).where(Deadline.met_on.is_(None))).all()
+    assert case.state == "closed" and open_rows == []
+    # An objection after closure is refused and says so.
+    token = csrf_from(reporter, "/kotak-pesan")
+    late = reporter.post("/kotak-pesan/tanggapan", data={"csrf_token": token,
+                                                         "response": "object",
+                                                         "text": "Saya tidak setuju."})
+    assert late.status_code == 400
+
+
+def test_case_list_filters_and_overdue(app: Any, client: TestClient, demo: Any, clock: Clock,
+                                       ctx: Any) -> None:
+    for title in ("Satu", "Dua"):
+        submit_form(client, {"kind": "complaint", "title": title, "what": "Isi",
+                             "identity_mode": "anonymous"})
+    submit_form(client, {"kind": "aspiration", "title": "Tiga", "what": "Isi",
+                         "identity_mode": "anonymous"})
+    sign_in(client, demo["verifikator"], "verifikator", clock)
+    everything = client.get("/staf/kasus")
+    assert everything.text.count("/staf/kasus/WBS-") == 3
+    aspirations = client.get("/staf/kasus?jenis=aspiration")
+    assert aspirations.text.count("/staf/kasus/WBS-") == 1
+    assert client.get("/staf/kasus?terlambat=1").text.count("/staf/kasus/WBS-") == 0
+    clock.advance(days=10)  # past the 3-working-day verification limit
+    client.cookies.clear()
+    sign_in(client, demo["verifikator"], "verifikator", clock)
+    overdue = client.get("/staf/kasus?terlambat=1")
+    assert overdue.text.count("/staf/kasus/WBS-") == 3
+    assert "terlambat" in overdue.text
+    assert client.get("/staf/kasus?jatuh_tempo=abc&halaman=-4").status_code == 200

@@ -1,0 +1,150 @@
+"""The referral dossier (RULES §10): what APIP hands to the KPK, the Kejaksaan or the Polri.
+
+Content is included; the reporter's identity only if a disclosure to this investigator is live
+(PP 43/2018: a formal report needs it, and the custodians decided). The export is an act of
+disclosure, so it is authorised, needs a stated purpose and is audited like a view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wbs import audit
+from wbs.access import Permission
+from wbs.accounts import StaffIdentity
+from wbs.cases import attachments, deadlines, sealing
+from wbs.cases.reporter import read_messages
+from wbs.cases.service import content_key, stated_purpose, with_case
+from wbs.context import Context
+from wbs.models import Case, CaseEvent, CaseKeyWrap
+
+FORMATS = ("json", "pdf")
+
+
+@dataclass(frozen=True)
+class Dossier:
+    filename: str
+    media_type: str
+    data: bytes
+
+
+def _identity(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> Any:
+    wrap = session.scalars(select(CaseKeyWrap).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "identity",
+        CaseKeyWrap.recipient_kind == "user", CaseKeyWrap.recipient_id == staff.user_id)).first()
+    if wrap is None or case.identity_sealed is None:
+        return None
+    try:
+        key = sealing.staff_unwrap_direct(session, case, "identity", staff.user_id,
+                                          staff.username, staff.private_key(), ctx.now())
+    except sealing.NoKey:
+        return None  # the disclosure expired
+    return sealing.open_json(key, case, "identity", case.identity_sealed)
+
+
+def build(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> dict[str, Any]:
+    key = content_key(session, case, staff)
+    files = []
+    for meta in attachments.list_meta(session, case, key):
+        opened = attachments.open_file(session, case, key, meta.id)
+        digest = hashlib.sha256()
+        for chunk in opened[1] if opened else []:
+            digest.update(chunk)
+        files.append({"name": meta.name, "size": meta.size, "sha256": digest.hexdigest(),
+                      "received_on": meta.created_on.isoformat()})
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                             .order_by(CaseEvent.id)).all()
+    return {
+        "case_number": case.case_number, "kind": case.kind, "channel": case.channel,
+        "received_on": case.received_on.isoformat(), "state": case.state,
+        "classification": case.classification, "outcome": case.outcome,
+        "report": sealing.open_json(key, case, "report", case.report_sealed),
+        "messages": [{"on": m.created_on.isoformat(), "author": m.author, "kind": m.kind,
+                      "body": m.body} for m in read_messages(session, case, key)],
+        "evidence": files,
+        "timeline": [{"on": e.on.isoformat(), "state": e.state, "step": e.note_key}
+                     for e in events],
+        "open_deadlines": [{"kind": d.kind, "due_on": d.due_on.isoformat()}
+                           for d in deadlines.open_deadlines(session, case)],
+        "reporter_identity": _identity(session, ctx, case, staff),
+        "exported_on": ctx.today().isoformat(),
+        "guidance": "KPK: law enforcers or state officials and/or state losses >= Rp 1 miliar; "
+                    "other criminal cases: Kejaksaan or Polri (RULES §10).",
+    }
+
+
+def _latin1(text: str) -> str:
+    # The built-in PDF fonts cover Latin-1; the JSON dossier carries the exact text.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(doc: dict[str, Any]) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Dossier {doc['case_number']}")
+    pdf.set_creator("wbs")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.multi_cell(0, 8, _latin1(f"Berkas rujukan / Referral dossier {doc['case_number']}"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+
+    def line(label: str, value: object) -> None:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.multi_cell(0, 6, _latin1(label), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        # Character wrapping: hashes and pasted URLs are single long "words".
+        pdf.multi_cell(0, 6, _latin1(str(value if value not in (None, "") else "-")),
+                       new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
+
+    for label, key in (("Jenis / Kind", "kind"), ("Diterima / Received", "received_on"),
+                       ("Kanal / Channel", "channel"), ("Status", "state"),
+                       ("Hasil penelaahan / Classification", "classification"),
+                       ("Hasil / Outcome", "outcome")):
+        line(label, doc[key])
+    report = doc["report"]
+    for label, key in (("Judul / Title", "title"), ("Apa / What", "what"),
+                       ("Terlapor / Reported person", "who_name"), ("NIP", "who_nip"),
+                       ("Instansi / Agency", "who_agency"), ("Jabatan / Position", "who_position"),
+                       ("Di mana / Where", "where"), ("Kapan / When", "when"),
+                       ("Bagaimana / How", "how")):
+        line(label, report.get(key))
+    line("Identitas pelapor / Reporter identity",
+         json.dumps(doc["reporter_identity"], ensure_ascii=False) if doc["reporter_identity"]
+         else "Tidak dibuka / not disclosed")
+    for message in doc["messages"]:
+        line(f"{message['on']} {message['author']} ({message['kind']})", message["body"])
+    for item in doc["evidence"]:
+        line(f"Bukti / Evidence: {item['name']}", f"{item['size']} bytes, SHA-256 {item['sha256']}")
+    for event in doc["timeline"]:
+        line(event["on"], f"{event['state']} {event['step']}")
+    line("Panduan / Guidance", doc["guidance"])
+    return bytes(pdf.output())
+
+
+def export(ctx: Context, staff: StaffIdentity, case_number: str, fmt: str) -> Dossier:
+    if fmt not in FORMATS:
+        raise ValueError("format")
+
+    def act(session: Session, case: Case) -> Dossier:
+        purpose = stated_purpose(session, case, staff)
+        doc = build(session, ctx, case, staff)
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="case.export", case_number=case.case_number, reason=purpose,
+                     details={"format": fmt,
+                              "identity_included": doc["reporter_identity"] is not None},
+                     now=ctx.now())
+        stem = f"dosier-{case.case_number}-{ctx.today().isoformat()}"
+        if fmt == "json":
+            data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+            return Dossier(f"{stem}.json", "application/json", data)
+        return Dossier(f"{stem}.pdf", "application/pdf", render_pdf(doc))
+
+    return with_case(ctx, staff, case_number, Permission.CASE_EXPORT, act)

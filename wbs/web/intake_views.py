@@ -1,0 +1,68 @@
+"""Staff intake of reports received offline (RULES §4): letter, face to face, telephone, SMS,
+WhatsApp, social media, complaint box, radio. The same form and sealing as the public form; the
+channel is recorded and the staff member who entered it is audited. The reporter gets a printed
+receipt with the code, exactly as online."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from wbs.access import Permission
+from wbs.cases import intake
+from wbs.enums import Channel, ReportKind
+from wbs.web.guard import requires
+from wbs.web.render import render
+from wbs.web.upload_form import csrf_gate, read_upload_form
+
+OFFLINE = [c.value for c in Channel if c not in (Channel.WEB, Channel.API)]
+
+
+def _page(request: Request, values: dict[str, str], errors: dict[str, str],
+          rejected: list[str], status_code: int = 200) -> Response:
+    ctx = request.app.state.ctx
+    with ctx.db() as session:
+        units = [(u.slug, u.name) for u in intake.reportable_units(session)]
+    return render(request, "staff/intake.html", {
+        "kinds": [k.value for k in ReportKind], "units": units, "values": values,
+        "errors": errors, "rejected": rejected, "channels": OFFLINE}, status_code=status_code)
+
+
+@requires(Permission.CASE_INTAKE)
+async def intake_form(request: Request) -> Response:
+    return _page(request, {}, {}, [])
+
+
+@requires(Permission.CASE_INTAKE)
+async def intake_submit(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_upload_form(request, csrf_gate(request))
+    channel = form.fields.get("channel", "")
+    with ctx.db() as session:
+        slugs = [u.slug for u in intake.reportable_units(session)]
+    errors: dict[str, str] = {}
+    if channel not in OFFLINE:
+        errors["channel"] = "required"
+    try:
+        report = intake.parse_report(form.fields, slugs)
+    except intake.InvalidReport as exc:
+        errors.update(exc.errors)
+    if errors:
+        return _page(request, form.fields, errors, form.rejected, 400)
+    if form.rejected:
+        return _page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
+    submission = await run_in_threadpool(
+        lambda: intake.submit(ctx, report, form.files, Channel(channel),
+                              entered_by=request.state.staff.username))
+    return render(request, "public/receipt.html", {
+        "submission": submission, "identity_given": report.identity is not None,
+        "staff_intake": True})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/staf/penerimaan", intake_form, methods=["GET"]),
+        Route("/staf/penerimaan", intake_submit, methods=["POST"]),
+    ]
