@@ -229,6 +229,8 @@ COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file wbs creates (database, WAL, keys, mail, exports) is for its own user only.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     try:

@@ -37,6 +37,10 @@ def test_serve_refuses_to_start_with_0644_keys(tmp_path: Path) -> None:
     init = subprocess.run([sys.executable, "-m", "wbs", "init"], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert init.returncode == 0, init.stderr
+    # The database and everything else wbs creates is for its own user only.
+    for created in (tmp_path / "data").rglob("*"):
+        assert stat.S_IMODE(created.stat().st_mode) & 0o077 == 0, created
+    assert (tmp_path / "data" / "wbs.sqlite3").exists()
     for path in (tmp_path / "keys").iterdir():
         os.chmod(path, 0o644)
     serve = subprocess.run([sys.executable, "-m", "wbs", "serve", "--port", "0"], env=env,
