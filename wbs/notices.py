@@ -27,13 +27,19 @@ def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: 
                                                     User.active.is_(True))).all()
     created = 0
     for user_id in members:
-        exists = session.scalars(select(Notice.id).where(
+        same = session.scalars(select(Notice).where(
             Notice.user_id == user_id, Notice.case_id == case.id, Notice.kind == kind,
-            Notice.due_on == due_on if due_on else Notice.due_on.is_(None))).first()
-        if exists is None:
+            Notice.due_on == due_on if due_on else Notice.due_on.is_(None))).all()
+        if any(n.done_at is None for n in same):
+            continue  # still pending: one notice is enough
+        if same:
+            # Dealt with before and needed again (a second return, new data): reopen it, so
+            # the (user, case, kind, due) row stays unique.
+            same[0].done_at, same[0].emailed_at, same[0].created_at = None, None, ctx.now()
+        else:
             session.add(Notice(user_id=user_id, case_id=case.id, kind=kind, due_on=due_on,
                                created_at=ctx.now()))
-            created += 1
+        created += 1
     return created
 
 

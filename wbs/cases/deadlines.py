@@ -42,15 +42,21 @@ def open_deadline(session: Session, case: Case, kind: str, rule_key: str, start:
                   calendar: WorkingCalendar, rules: Mapping[str, DeadlineRule],
                   task_id: int | None = None) -> Deadline:
     """Open (once) the deadline `kind` counted from `start` by the rule `rule_key`."""
-    existing = session.scalars(select(Deadline).where(
+    same = session.scalars(select(Deadline).where(
         Deadline.case_id == case.id, Deadline.task_id.is_(None) if task_id is None
-        else Deadline.task_id == task_id, Deadline.kind == kind, Deadline.start_on == start,
-        Deadline.met_on.is_(None))).first()
-    if existing is not None:
-        return existing
+        else Deadline.task_id == task_id, Deadline.kind == kind,
+        Deadline.start_on == start)).first()
+    if same is not None and same.met_on is None:
+        return same
     due = due_date(calendar, rules[rule_key], start)
     remind = reminder_date(calendar, rule_key, due, rules) if rule_key.startswith(
         "answer_") else None
+    if same is not None:
+        # The same obligation started again on the same day (an objection on the day of the
+        # answer): reopen the row rather than collide with it.
+        same.rule_key, same.due_on, same.remind_on = rule_key, due, remind
+        same.met_on = same.reminded_on = same.escalated_on = same.enforced_on = None
+        return same
     row = Deadline(case_id=case.id, task_id=task_id, kind=kind, rule_key=rule_key,
                    start_on=start, due_on=due, remind_on=remind)
     session.add(row)

@@ -179,6 +179,8 @@ def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes) -
                                                        CaseTask.state.in_(OPEN_TASK))):
         task.state = "returned"
     deadlines.meet(session, case, None, ctx.today())
+    # Nobody outside APIP keeps a pending notice for a case they can no longer open.
+    notices.resolve_for_case(session, ctx, case)
     case.at_apip = True
     _verification_deadline(session, ctx, case)
     notices.notify_unit(session, ctx, case, apip.id, "new_task", None)
@@ -280,17 +282,23 @@ def _my_task(session: Session, case: Case, staff: StaffIdentity) -> CaseTask:
     return task
 
 
+def _apip_task(session: Session, ctx: Context, case: Case) -> CaseTask:
+    """APIP's own task on a case it examines, with the 60-working-day limit."""
+    apip = _apip_unit(session)
+    task = CaseTask(case_id=case.id, unit_id=apip.id, state="in_process", resolution_days=60,
+                    assigned_on=ctx.today())
+    session.add(task)
+    session.flush()
+    deadlines.open_deadline(session, case, "answer", "answer_60", ctx.today(),
+                            calendar=deadlines.load_calendar(session),
+                            rules=deadlines.load_rules(session), task_id=task.id)
+    return task
+
+
 def apip_intake(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseState:
     def apply(session: Session, case: Case, _new: CaseState) -> None:
         deadlines.meet(session, case, ["verification"], ctx.today())
-        apip = _apip_unit(session)
-        task = CaseTask(case_id=case.id, unit_id=apip.id, state="in_process",
-                        resolution_days=60, assigned_on=ctx.today())
-        session.add(task)
-        session.flush()
-        deadlines.open_deadline(session, case, "answer", "answer_60", ctx.today(),
-                                calendar=deadlines.load_calendar(session),
-                                rules=deadlines.load_rules(session), task_id=task.id)
+        _apip_task(session, ctx, case)
 
     return run_staff(ctx, staff, case_number, Step(Action.APIP_INTAKE,
                                                    Permission.CASE_INVESTIGATE, apply))
@@ -298,7 +306,18 @@ def apip_intake(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseSta
 
 def start_processing(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseState:
     def apply(session: Session, case: Case, _new: CaseState) -> None:
-        _my_task(session, case, staff).state = "in_process"
+        if case.at_apip and staff.role is Role.INVESTIGATOR:
+            open_task = session.scalars(select(CaseTask).where(
+                CaseTask.case_id == case.id, CaseTask.unit_id == staff.unit_id,
+                CaseTask.state.in_(OPEN_TASK))).first()
+            if open_task is None:
+                deadlines.meet(session, case, ["verification"], ctx.today())
+                _apip_task(session, ctx, case)
+            return
+        task = _my_task(session, case, staff)
+        if task.state != "open":
+            raise InvalidInput("no_open_task")  # this unit already started
+        task.state = "in_process"
 
     return run_staff(ctx, staff, case_number, Step(Action.START_PROCESSING,
                                                    Permission.CASE_ANSWER, apply))
@@ -311,6 +330,8 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
     def apply(session: Session, case: Case, _new: CaseState) -> None:
         task = _my_task(session, case, staff)
         suggestion = session.scalars(select(Unit).where(Unit.slug == suggested_unit)).first()
+        if suggested_unit and suggestion is None:
+            raise InvalidInput("unknown_unit")
         task.state = "returned"
         task.suggested_unit_id = suggestion.id if suggestion else None
         deadlines.meet(session, case, None, ctx.today(), task_id=task.id)

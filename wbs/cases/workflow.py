@@ -181,7 +181,9 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
         Action.HAND_TO_APIP: {Role.VERIFIER: frozenset({_S.RECEIVED})},
         Action.APIP_INTAKE: {Role.INVESTIGATOR: frozenset({_S.RECEIVED, _S.VERIFIED})},
         Action.START_PROCESSING: {
-            Role.LIAISON: frozenset({_S.VERIFIED}),
+            # With several units, the second unit starts its own task while the case is
+            # already in process because of the first.
+            Role.LIAISON: frozenset({_S.VERIFIED, _S.IN_PROCESS}),
             Role.INVESTIGATOR: frozenset({_S.VERIFIED}),
         },
         # A unit may find it is the wrong one after it started, too.
