@@ -17,12 +17,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -379,7 +381,13 @@ class Deadline(Base):
     """A dated obligation on a case (or one task of it), with what the jobs did about it."""
 
     __tablename__ = "deadlines"
-    __table_args__ = (UniqueConstraint("case_id", "task_id", "kind", "start_on"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id", "kind", "start_on"),
+        # NULLs are distinct in a UNIQUE constraint: case-level deadlines (no task) need their
+        # own partial index so two overlapping requests cannot open the same one twice.
+        Index("uq_deadlines_case_level", "case_id", "kind", "start_on", unique=True,
+              sqlite_where=text("task_id IS NULL"), postgresql_where=text("task_id IS NULL")),
+    )
 
     id: Mapped[intpk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

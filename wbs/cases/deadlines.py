@@ -7,7 +7,7 @@ by what an administrator stored (regional holidays, changed cuti bersama, a Pemd
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from wbs.cases.sla import (
     reminder_date,
     rules_with_overrides,
 )
-from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow
+from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow, Notice
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
@@ -74,6 +74,12 @@ def meet(session: Session, case: Case, kinds: Iterable[str] | None, today: date,
         query = query.where(Deadline.task_id == task_id)
     for row in session.scalars(query):
         row.met_on = today
+        # Reminders, overdue and escalation notices about this deadline are settled with it.
+        for notice in session.scalars(select(Notice).where(
+                Notice.case_id == case.id, Notice.due_on == row.due_on,
+                Notice.kind.in_(("reminder", "overdue", "escalation")),
+                Notice.done_at.is_(None))):
+            notice.done_at = datetime.combine(today, time.min, UTC)
 
 
 def open_deadlines(session: Session, case: Case) -> list[Deadline]:
