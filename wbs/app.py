@@ -25,6 +25,7 @@ from wbs.web import (
     api,
     audit_views,
     case_views,
+    config_views,
     i18n,
     intake_views,
     public,
@@ -97,7 +98,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 
 def all_routes() -> list[BaseRoute]:
     return [*public.routes(), *reporter.routes(), *api.routes(), *staff.routes(),
-            *case_views.routes(), *intake_views.routes(), *audit_views.routes()]
+            *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
+            *config_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

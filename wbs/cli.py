@@ -154,6 +154,34 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
+    """Regional holidays, changed cuti bersama and a Pemda's own deadline rules."""
+    from datetime import date
+
+    from wbs.cases import calendar_admin
+
+    ctx = _context(settings)
+    try:
+        if args.cal_cmd == "holiday":
+            calendar_admin.set_override(ctx, "cli", "system", date.fromisoformat(args.day),
+                                        False, args.label)
+        elif args.cal_cmd == "workday":
+            calendar_admin.set_override(ctx, "cli", "system", date.fromisoformat(args.day),
+                                        True, args.label)
+        elif args.cal_cmd == "rule":
+            calendar_admin.set_rule(ctx, "cli", "system", args.key, args.amount, args.unit)
+        for row in calendar_admin.overrides(ctx):
+            print(f"{row.day}  {'working' if row.working else 'holiday':8} {row.label}")
+        for rule in calendar_admin.rules(ctx):
+            mark = " (changed)" if rule.overridden else ""
+            print(f"{rule.key:18} {rule.amount:4} {rule.unit}{mark}")
+    except calendar_admin.InvalidSetting as exc:
+        return _fail(exc.code)
+    except ValueError:
+        return _fail("dates are YYYY-MM-DD")
+    return 0
+
+
 def cmd_jobs(settings: Settings, _args: argparse.Namespace) -> int:
     """Archive, close, remind, escalate, expire disclosures, send notices, publish a checkpoint.
 
@@ -219,13 +247,25 @@ def build_parser() -> argparse.ArgumentParser:
     asub = a.add_subparsers(dest="audit_cmd", required=True)
     av = asub.add_parser("verify", help="recompute the Merkle tree and signatures")
     av.add_argument("--checkpoint", help="a saved checkpoint note: check the log only grew")
+    c = sub.add_parser("calendar", help="regional holidays, cuti bersama, deadline rules")
+    cs = c.add_subparsers(dest="cal_cmd", required=True)
+    cs.add_parser("list")
+    for name, text in (("holiday", "declare a regional holiday"),
+                       ("workday", "make a day a working day (a cancelled cuti bersama)")):
+        cp = cs.add_parser(name, help=text)
+        cp.add_argument("day", help="YYYY-MM-DD")
+        cp.add_argument("label")
+    cr = cs.add_parser("rule", help="set a deadline rule, e.g. missing_data 30 calendar_days")
+    cr.add_argument("key")
+    cr.add_argument("amount", type=int)
+    cr.add_argument("unit", choices=["working_days", "calendar_days"])
     j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
     j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
     return p
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
-            "demo": cmd_demo, "audit": cmd_audit, "jobs": cmd_jobs}
+            "demo": cmd_demo, "audit": cmd_audit, "jobs": cmd_jobs, "calendar": cmd_calendar}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -411,3 +411,20 @@ def test_pages_render_in_english_and_indonesian(client: TestClient, demo: dict[s
     assert '<label for="f-from">' in page.text and '<th scope="col">' in page.text
     del english.headers["Accept-Language"]
     assert '<html lang="id">' in english.get("/staf/audit/verifikasi").text
+
+
+def test_auditor_json_api(client: Any, demo: Any, clock: Any, ctx: Any) -> None:
+    from tests.conftest import sign_in as _sign_in
+
+    _sign_in(client, demo["auditor"], "auditor", clock)
+    r = client.get("/api/v1/audit/entries?actor=auditor&action=auth.")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] >= 1
+    assert all(e["actor"] == "auditor" and e["action"].startswith("auth.")
+               for e in body["entries"])
+    assert client.get("/api/v1/audit/entries?from=yesterday").status_code == 400
+    client.cookies.clear()
+    assert client.get("/api/v1/audit/entries").status_code == 401
+    _sign_in(client, demo["pimpinan"], "pimpinan", clock)
+    assert client.get("/api/v1/audit/entries").status_code == 403

@@ -174,6 +174,22 @@ async def log_page(request: Request) -> Response:
     return _log_page(request, values, errors, found)
 
 
+@requires(Permission.AUDIT_READ)
+async def log_api(request: Request) -> Response:
+    """The auditor's API: the same filters and paging as the page, as JSON (staff session)."""
+    _values, flt, errors = _parse_filter(request.query_params)
+    if errors:
+        return JSONResponse({"error": "invalid", "fields": errors}, status_code=400)
+    found = await run_in_threadpool(_view_log, _ctx(request), _staff(request), flt,
+                                    _page_number(request.query_params.get("page")))
+    return JSONResponse({
+        "total": found.total, "page": found.page, "pages": found.pages,
+        "entries": [{"seq": e.seq, "occurred_at": e.occurred_at, "actor": e.actor,
+                     "role": e.role, "action": e.action, "case_number": e.case_number,
+                     "outcome": e.outcome, "reason": e.reason,
+                     "details": dict(e.detail_items())} for e in found.entries]})
+
+
 # --- CSV export ---------------------------------------------------------------------------
 
 def _cell(value: object) -> str:
@@ -391,6 +407,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/staf/audit", log_page, methods=["GET"]),
         Route("/staf/audit/ekspor.csv", export_csv, methods=["GET"]),
+        Route("/api/v1/audit/entries", log_api, methods=["GET"]),
         Route("/staf/audit/verifikasi", verify_page, methods=["GET"]),
         Route("/staf/aktivitas", activity_page, methods=["GET"]),
         Route("/transparansi", transparency_page, methods=["GET"]),
