@@ -86,3 +86,19 @@ def test_case_list_filters_and_overdue(app: Any, client: TestClient, demo: Any, 
     assert overdue.text.count("/staf/kasus/WBS-") == 3
     assert "terlambat" in overdue.text
     assert client.get("/staf/kasus?jatuh_tempo=abc&halaman=-4").status_code == 200
+
+
+def test_unit_filter(app: Any, client: TestClient, demo: Any, clock: Clock, ctx: Any) -> None:
+    for title in ("Sekolah", "Puskesmas"):
+        submit_form(client, {"kind": "complaint", "title": title, "what": "Isi",
+                             "identity_mode": "anonymous"})
+    with ctx.db() as s:
+        first, second = s.scalars(select(Case.case_number).order_by(Case.id)).all()
+    sign_in(client, demo["verifikator"], "verifikator", clock)
+    for number, unit in ((first, "dinas-pendidikan"), (second, "dinas-kesehatan")):
+        staff_open(client, number)
+        _act(client, number, "verify_and_dispose", classification="no_oversight",
+             resolution_days="5", **{f"unit_{unit}": unit})
+    page = client.get("/staf/kasus?unit=dinas-kesehatan")
+    assert second in page.text and first not in page.text
+    assert client.get("/staf/kasus?unit=../../x").text.count("/staf/kasus/WBS-") == 2

@@ -242,7 +242,7 @@ class CaseRow:
 class CaseFilter:
     state: str = ""
     kind: str = ""
-    unit: int | None = None  # cases with a task for this unit
+    unit: str = ""  # slug: cases dispositioned to this unit
     overdue: bool = False
     due_within: int | None = None  # days
     page: int = 1
@@ -294,9 +294,9 @@ def list_cases(ctx: Context, staff: StaffIdentity,
         condition = condition & (Case.state == f.state)
     if f.kind:
         condition = condition & (Case.kind == f.kind)
-    if f.unit is not None:
-        condition = condition & Case.id.in_(select(CaseTask.case_id).where(
-            CaseTask.unit_id == f.unit))
+    if f.unit:
+        condition = condition & Case.id.in_(select(CaseTask.case_id).join(
+            Unit, Unit.id == CaseTask.unit_id).where(Unit.slug == f.unit))
     if f.overdue:
         condition = condition & (next_due < today)
     if f.due_within is not None:

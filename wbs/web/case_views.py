@@ -44,12 +44,21 @@ def _filters(request: Request) -> service.CaseFilter:
     kind = q.get("jenis", "")
     within = q.get("jatuh_tempo", "")
     page = q.get("halaman", "1")
+    unit = q.get("unit", "")
     return service.CaseFilter(
         state=state if state in {s.value for s in CaseState} else "",
+        unit=unit if len(unit) <= 64 and unit.replace("-", "").isalnum() else "",
         kind=kind if kind in {k.value for k in ReportKind} else "",
         overdue=q.get("terlambat") == "1",
         due_within=int(within) if within.isdigit() and int(within) <= 365 else None,
         page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
+
+
+def _unit_choices(request: Request) -> list[tuple[str, str]]:
+    from wbs.cases.intake import reportable_units
+
+    with request.app.state.ctx.db() as session:
+        return [(u.slug, u.name) for u in reportable_units(session)]
 
 
 @requires(Permission.CASE_LIST)
@@ -61,6 +70,7 @@ async def case_list(request: Request) -> Response:
     return render(request, "staff/cases.html", {
         "rows": rows, "total": total, "filters": filters, "pages": pages,
         "states": [s.value for s in CaseState], "kinds": [k.value for k in ReportKind],
+        "units": await run_in_threadpool(_unit_choices, request),
         "today": request.app.state.ctx.today(), "query": request.query_params})
 
 
