@@ -22,7 +22,7 @@ from wbs import audit
 from wbs.context import Context
 from wbs.crypto import aead, hpke, keyring
 from wbs.crypto.passwords import Argon2Params, PasswordKDF
-from wbs.enums import AuditOutcome, Role
+from wbs.enums import AuditOutcome, Role, UnitKind
 from wbs.models import StaffSession, Throttle, Unit, UnitKeyWrap, User
 
 TOTP_STEP = 30
@@ -104,10 +104,35 @@ def new_password_material(kdf: PasswordKDF, params: Argon2Params, username: str,
     return salt, derived.verifier, sealed
 
 
+# Which kind of unit each role belongs to. A verifier in the Inspektorat, or a liaison in the
+# custodian unit, would receive keys meant for others: such accounts are refused.
+ROLE_UNIT_KINDS: dict[Role, frozenset[str | None]] = {
+    Role.VERIFIER: frozenset({UnitKind.VERIFIER_TEAM.value}),
+    Role.LIAISON: frozenset({UnitKind.AGENCY.value, UnitKind.BUMD.value}),
+    Role.INVESTIGATOR: frozenset({UnitKind.APIP.value}),
+    Role.CUSTODIAN: frozenset({UnitKind.CUSTODIAN.value}),
+    Role.LEADERSHIP: frozenset({UnitKind.LEADERSHIP.value, None}),
+    Role.AUDITOR: frozenset({UnitKind.ADMINISTRATION.value, None}),
+    Role.ADMINISTRATOR: frozenset({UnitKind.ADMINISTRATION.value, None}),
+}
+
+
+class RoleUnitMismatch(ValueError):
+    pass
+
+
 def create_user(session: Session, ctx: Context, *, username: str, display_name: str, role: Role,
                 password: str, unit: Unit | None = None, unit_private_key: bytes | None = None,
                 email: str = "", actor: str = "system") -> tuple[User, str]:
-    """Create a staff account. Returns the user and its TOTP secret, shown once to enrol."""
+    """Create a staff account. Returns the user and its TOTP secret, shown once to enrol.
+
+    The account receives its unit's key only as the unit's first member (the bootstrap key), or
+    when the caller passes the key it holds (the demo). Any later member waits until a key holder
+    of the unit grants access with a reason (`grant_unit_access`): an administrator who creates an
+    account can never give it, or themselves, access to a unit's cases.
+    """
+    if (unit.kind if unit else None) not in ROLE_UNIT_KINDS[role]:
+        raise RoleUnitMismatch(f"a {role.value} cannot belong to this unit")
     pair = hpke.generate_keypair()
     params = ctx.settings.argon2
     salt, verifier, sealed = new_password_material(ctx.kdf, params, username, password,
@@ -127,8 +152,6 @@ def create_user(session: Session, ctx: Context, *, username: str, display_name: 
     if unit is not None:
         from wbs.units import take_pending_private_key
 
-        # A unit's first member receives the bootstrap key; later members are granted the key
-        # by a colleague (here, if the caller holds it, or at the colleague's next sign-in).
         unit_private_key = take_pending_private_key(ctx, unit) or unit_private_key
         if unit_private_key is not None:
             grant_unit_key(session, ctx, unit, user, unit_private_key, actor=actor)
@@ -139,13 +162,15 @@ def create_user(session: Session, ctx: Context, *, username: str, display_name: 
 
 
 def grant_unit_key(session: Session, ctx: Context, unit: Unit, member: User,
-                   unit_private_key: bytes, *, actor: str) -> None:
+                   unit_private_key: bytes, *, actor: str, reason: str = "",
+                   role: str | None = None) -> None:
     wrapped = keyring.wrap_unit_key(unit_private_key, member.public_key, unit.slug,
                                     member.username)
     session.add(UnitKeyWrap(unit_id=unit.id, user_id=member.id, wrapped=wrapped))
-    role = "system" if actor in {"system", "demo", "cli"} else "staff"
+    role = role or "system"
     audit.record(session, ctx.audit_keys, actor=actor, role=role, action="key.unit.grant",
-                 details={"unit": unit.slug, "member": member.username}, now=ctx.now())
+                 reason=reason, details={"unit": unit.slug, "member": member.username},
+                 now=ctx.now())
 
 
 def _throttle_hash(ctx: Context, label: str) -> bytes:
@@ -257,28 +282,7 @@ def sign_in(ctx: Context, username: str, password: str, totp_code: str,
         session.flush()
         audit.record(session, ctx.audit_keys, actor=user.username, role=user.role,
                      action="auth.sign_in", now=now)
-        rewrap_pending_members(session, ctx, user, private)
         return SignInResult(token=_encode_token(token), user_id=user.id, username=user.username)
-
-
-def rewrap_pending_members(session: Session, ctx: Context, user: User, private: bytes) -> int:
-    """Wrap the unit key to colleagues who have none yet (new members, password resets)."""
-    if user.unit_id is None:
-        return 0
-    mine = session.scalars(select(UnitKeyWrap).where(
-        UnitKeyWrap.unit_id == user.unit_id, UnitKeyWrap.user_id == user.id)).first()
-    unit = session.get(Unit, user.unit_id)
-    if mine is None or unit is None:
-        return 0
-    have = select(UnitKeyWrap.user_id).where(UnitKeyWrap.unit_id == unit.id)
-    pending = session.scalars(select(User).where(
-        User.unit_id == unit.id, User.active.is_(True), User.id.not_in(have))).all()
-    if not pending:
-        return 0
-    unit_private = keyring.unwrap_unit_key(mine.wrapped, private, unit.slug, user.username)
-    for member in pending:
-        grant_unit_key(session, ctx, unit, member, unit_private, actor=user.username)
-    return len(pending)
 
 
 def _encode_token(token: bytes) -> str:
@@ -342,8 +346,18 @@ def change_password(ctx: Context, identity: StaffIdentity, current: str, new: st
         user = _user(session, identity.user_id)
         params = Argon2Params.decode(user.password_params)
         salt, expected = user.password_salt, user.password_verifier
+    client = f"session:{identity.session_id}"
+    with ctx.db.begin() as session:
+        # A stolen session must not become an unlimited password-guessing oracle.
+        try:
+            throttle_check(session, ctx, identity.username, client)
+        except Throttled as exc:
+            raise PasswordChangeRefused("throttled") from exc
     derived = ctx.kdf.derive(current, salt, params)
     if not hmac.compare_digest(derived.verifier, expected):
+        with ctx.db.begin() as session:
+            _record_failure(session, ctx, identity.username, client,
+                            session.get(User, identity.user_id), "password_change")
         raise PasswordChangeRefused("wrong_current")
     private = identity.private_key()
     new_salt, verifier, sealed = new_password_material(ctx.kdf, ctx.settings.argon2,
@@ -362,3 +376,69 @@ def change_password(ctx: Context, identity: StaffIdentity, current: str, new: st
 def totp_uri(ctx: Context, username: str, secret: str) -> str:
     return pyotp.TOTP(secret, interval=TOTP_STEP).provisioning_uri(
         name=username, issuer_name=ctx.settings.portal_name)
+
+
+@dataclass(frozen=True)
+class PendingMember:
+    username: str
+    display_name: str
+    role: str
+
+
+class GrantRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _own_wrap(session: Session, staff: StaffIdentity) -> UnitKeyWrap | None:
+    return session.scalars(select(UnitKeyWrap).where(
+        UnitKeyWrap.unit_id == staff.unit_id, UnitKeyWrap.user_id == staff.user_id)).first()
+
+
+def pending_members(ctx: Context, staff: StaffIdentity) -> list[PendingMember]:
+    """Colleagues of the same unit who have no access to its key yet (key holders only)."""
+    if staff.unit_id is None:
+        return []
+    with ctx.db.begin() as session:
+        if _own_wrap(session, staff) is None:
+            return []
+        have = select(UnitKeyWrap.user_id).where(UnitKeyWrap.unit_id == staff.unit_id)
+        rows = session.scalars(select(User).where(
+            User.unit_id == staff.unit_id, User.active.is_(True), User.id.not_in(have))
+            .order_by(User.username)).all()
+        return [PendingMember(u.username, u.display_name, u.role) for u in rows]
+
+
+def grant_unit_access(ctx: Context, staff: StaffIdentity, username: str, reason: str) -> None:
+    """A key holder gives a colleague of the same unit access to the unit's key, with a reason.
+
+    This is the only way a unit key reaches a new member after the first: it is a recorded act of
+    a named colleague, never an automatic side effect of an administrator's account creation.
+    """
+    text = " ".join(reason.split())[:500]
+    if len(text) < 10:
+        raise GrantRefused("reason_required")
+    with ctx.db.begin() as session:
+        mine = _own_wrap(session, staff)
+        member = session.scalars(select(User).where(User.username == username)).first()
+        unit = session.get(Unit, staff.unit_id) if staff.unit_id else None
+        refused = None
+        if mine is None or unit is None:
+            refused = "not_a_key_holder"
+        elif member is None or member.unit_id != unit.id or not member.active:
+            refused = "not_a_colleague"
+        elif session.scalars(select(UnitKeyWrap).where(UnitKeyWrap.unit_id == unit.id,
+                                                       UnitKeyWrap.user_id == member.id)).first():
+            refused = "already_granted"
+        if refused is None and unit is not None and member is not None and mine is not None:
+            unit_private = keyring.unwrap_unit_key(mine.wrapped, staff.private_key(), unit.slug,
+                                                   staff.username)
+            grant_unit_key(session, ctx, unit, member, unit_private, actor=staff.username,
+                           reason=text, role=staff.role.value)
+            return
+    with ctx.db.begin() as session:
+        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
+                     action="key.unit.grant", outcome=AuditOutcome.DENIED,
+                     details={"member": username[:64], "why": refused}, now=ctx.now())
+    raise GrantRefused(refused or "refused")

@@ -91,11 +91,17 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
             password = os.environ.get("WBS_NEW_PASSWORD") or getpass.getpass("Password: ")
             if len(password) < 12:
                 return _fail("password must have at least 12 characters")
-            _user, secret = accounts.create_user(
-                session, ctx, username=args.username.lower(), display_name=args.name,
-                role=Role(args.role), password=password, unit=unit, actor="cli")
+            try:
+                _user, secret = accounts.create_user(
+                    session, ctx, username=args.username.lower(), display_name=args.name,
+                    role=Role(args.role), password=password, unit=unit, actor="cli")
+            except accounts.RoleUnitMismatch as exc:
+                return _fail(str(exc))
             print(f"user {args.username} created. Enrol this TOTP secret now; "
                   "it is not shown again:")
+            if unit is not None:
+                print("  access to the unit's cases: granted by a colleague of the unit who "
+                      "already has it (Pekerjaan page), unless this is the unit's first member")
             print(f"  secret: {secret}")
             import segno
 

@@ -20,15 +20,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("wbs")
 
 
+# Staff-facing paths. Everything else faces reporters or the public, and a line with a time on
+# it there could be matched with a proxy's IP log to find who reported (DESIGN §1.4).
+STAFF_PREFIXES = ("/staf", "/masuk", "/keluar", "/api/v1/audit", "/static")
+
+
+def is_staff_path(path: str) -> bool:
+    return path.startswith(STAFF_PREFIXES)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        untimed = isinstance(fields, dict) and fields.pop("untimed", False)
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
         }
-        fields = getattr(record, "fields", None)
+        if not untimed:
+            entry["ts"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
         if isinstance(fields, dict):
             entry.update(fields)
         return json.dumps(entry, ensure_ascii=False, sort_keys=True)

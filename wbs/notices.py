@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wbs.context import Context
-from wbs.models import Case, Notice, User
+from wbs.models import Case, Conflict, Notice, User
 
 KINDS = ("new_task", "returned", "reminder", "overdue", "escalation", "info_supplied",
          "objection", "identity_request")
@@ -23,8 +23,11 @@ def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: 
     """One notice per active member of the unit; returns how many were created."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind}")
-    members = session.scalars(select(User.id).where(User.unit_id == unit_id,
-                                                    User.active.is_(True))).all()
+    conflicted = select(Conflict.user_id).where(Conflict.case_id == case.id)
+    members = session.scalars(select(User.id).where(
+        User.unit_id == unit_id, User.active.is_(True), User.id.not_in(conflicted))).all()
+    # Day precision: a notice caused by a reporter's act must not record when they acted.
+    stamp = ctx.now().replace(hour=0, minute=0, second=0, microsecond=0)
     created = 0
     for user_id in members:
         same = session.scalars(select(Notice).where(
@@ -35,10 +38,10 @@ def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: 
         if same:
             # Dealt with before and needed again (a second return, new data): reopen it, so
             # the (user, case, kind, due) row stays unique.
-            same[0].done_at, same[0].emailed_at, same[0].created_at = None, None, ctx.now()
+            same[0].done_at, same[0].emailed_at, same[0].created_at = None, None, stamp
         else:
             session.add(Notice(user_id=user_id, case_id=case.id, kind=kind, due_on=due_on,
-                               created_at=ctx.now()))
+                               created_at=stamp))
         created += 1
     return created
 

@@ -263,3 +263,23 @@ def test_password_change_reseals_key(client: TestClient, demo: dict[str, Any], c
     clock.advance(seconds=30)
     new_creds = {**creds, "password": "a-new-long-password"}
     assert sign_in(client, new_creds, "investigator", clock).status_code == 303
+
+
+def test_password_change_guessing_is_audited_and_throttled(
+        client: TestClient, demo: dict[str, Any], clock: Clock, ctx: Any) -> None:
+    from wbs import accounts
+
+    sign_in(client, demo["auditor"], "auditor", clock)
+    statuses = []
+    for _ in range(accounts.PAIR_LIMIT + 1):
+        token = csrf_from(client, "/staf/kata-sandi")
+        r = client.post("/staf/kata-sandi", data={
+            "csrf_token": token, "current_password": "guess-guess-guess",
+            "new_password": "a-new-long-password", "confirm_password": "a-new-long-password"})
+        statuses.append("Terlalu banyak" in r.text)
+    assert statuses[-1] and not statuses[0]
+    with ctx.db() as s:
+        denied = s.scalars(select(AuditEntry).where(AuditEntry.actor == "auditor",
+                                                    AuditEntry.outcome == "denied")).all()
+    assert len(denied) == accounts.PAIR_LIMIT
+    assert all("password_change" in d.details for d in denied)

@@ -56,7 +56,12 @@ def test_quorum_of_two(app: Any, client: TestClient, demo: Any, clock: Clock, ct
     custodian, custodian2 = _client(app), _client(app)
     sign_in(investigator, demo["investigator"], "investigator", clock)
     sign_in(investigator2, demo["investigator2"], "investigator2", clock)
-    sign_in(custodian, demo["inspektur"], "inspektur", clock)  # re-wraps the unit key to #2
+    sign_in(custodian, demo["inspektur"], "inspektur", clock)
+    # The new custodian has no key until a key holder of the unit grants it, with a reason.
+    token = csrf_from(custodian, "/staf")
+    assert custodian.post("/staf/akses", data={
+        "csrf_token": token, "username": "inspektur2",
+        "reason": "Wakil Inspektur, SK Bupati 12/2026"}).headers["location"] == "/staf?ok=granted"
     sign_in(custodian2, creds2, "inspektur2", clock)
 
     staff_open(investigator, number)

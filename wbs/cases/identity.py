@@ -125,6 +125,11 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
                 denied = decision.reason
             elif req.requester_id == staff.user_id:
                 denied = "own_request"
+            elif session.scalars(select(Unit.id).where(
+                    Unit.id == staff.unit_id,
+                    Unit.kind == UnitKind.CUSTODIAN.value)).first() is None:
+                # Checked before anything is recorded, so a refusal never discards a decision.
+                denied = "not_a_custodian_unit"
             else:
                 return _apply_decision(session, ctx, staff, req, case, approve, text)
     record_denial(ctx, staff, Permission.CASE_IDENTITY_DECIDE, None, denied)

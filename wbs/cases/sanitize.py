@@ -46,6 +46,11 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, PdfObject
 # pinned above DEBUG here, whatever the root configuration says.
 for _name in ("PIL", "PIL.TiffImagePlugin", "PIL.PngImagePlugin", "PIL.Image"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# pypdf's warnings quote pieces of the file they parse ("Expected annotation arrays: ..."),
+# so a malformed PDF would copy report evidence into the logs.
+_pypdf_log = logging.getLogger("pypdf")
+_pypdf_log.setLevel(logging.CRITICAL)
+_pypdf_log.propagate = False
 
 # Our own pixel cap, checked from the header before any pixel is decoded. It sits below Pillow's
 # DecompressionBombWarning threshold (about 89.5 megapixels), so every image we accept decodes

@@ -64,7 +64,15 @@ def _reporter_aad(case: Case, purpose: Purpose) -> bytes:
     return aead.field_aad(case_ref(case), f"reporter-wrap:{purpose}")
 
 
+def _hybrid_only(public_key: bytes) -> None:
+    # hpke.wrap also accepts a classical X25519 key (for interoperability tests); a database
+    # writer who swapped a unit's or user's public key for one must not downgrade new wraps.
+    if len(public_key) != hpke.PUBLIC_KEY_SIZE:
+        raise NoKey
+
+
 def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key: bytes) -> None:
+    _hybrid_only(unit.public_key)
     existing = _wrap(session, case, purpose, "unit", unit.id)
     if existing is not None:
         return
@@ -83,6 +91,7 @@ def wrap_to_reporter(session: Session, case: Case, purpose: Purpose, reporter_ke
 
 def wrap_to_user(session: Session, case: Case, purpose: Purpose, user_id: int, username: str,
                  public_key: bytes, key: bytes, expires_at: datetime | None) -> None:
+    _hybrid_only(public_key)
     session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="user",
                             recipient_id=user_id, expires_at=expires_at,
                             wrapped=hpke.wrap(public_key, key,

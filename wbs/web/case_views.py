@@ -36,6 +36,9 @@ async def _call(func: Callable[..., Any], *args: Any) -> Any:
         raise HTTPException(404) from exc
     except service.AccessDenied as exc:
         raise HTTPException(403) from exc
+    except sealing.NoKey as exc:
+        # The unit's key was not granted to this account (yet): nothing can be decrypted.
+        raise HTTPException(403) from exc
 
 
 def _filters(request: Request) -> service.CaseFilter:

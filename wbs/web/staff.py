@@ -93,9 +93,26 @@ async def sign_out(request: Request) -> Response:
 @requires(Permission.STAFF_SIGNED_IN)
 async def dashboard(request: Request) -> Response:
     staff = request.state.staff
-    items = await run_in_threadpool(notices.inbox, request.app.state.ctx, staff.user_id)
-    return render(request, "staff/dashboard.html",
-                  {"role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items})
+    ctx = request.app.state.ctx
+    items = await run_in_threadpool(notices.inbox, ctx, staff.user_id)
+    pending = await run_in_threadpool(accounts.pending_members, ctx, staff)
+    return render(request, "staff/dashboard.html", {
+        "role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items, "pending": pending,
+        "notice": request.query_params.get("ok", ""),
+        "error": request.query_params.get("galat", "")})
+
+
+@requires(Permission.STAFF_SIGNED_IN)
+async def grant_access(request: Request) -> Response:
+    """A key holder gives a colleague access to the unit's key (recorded with the reason)."""
+    values = await forms.read_form(request)
+    try:
+        await run_in_threadpool(accounts.grant_unit_access, request.app.state.ctx,
+                                request.state.staff, values.get("username", "")[:64],
+                                values.get("reason", ""))
+    except accounts.GrantRefused as exc:
+        return RedirectResponse(f"/staf?galat={exc.code}", status_code=303)
+    return RedirectResponse("/staf?ok=granted", status_code=303)
 
 
 @requires(Permission.CASE_CLOSE_DISPUTE)
@@ -135,6 +152,7 @@ def routes() -> list[BaseRoute]:
         Route("/keluar", sign_out, methods=["POST"]),
         Route("/staf", dashboard, methods=["GET"]),
         Route("/staf/sengketa", disputes, methods=["GET"]),
+        Route("/staf/akses", grant_access, methods=["POST"]),
         Route("/staf/kata-sandi", password_form, methods=["GET"]),
         Route("/staf/kata-sandi", password_change, methods=["POST"]),
     ]
