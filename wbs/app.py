@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from wbs.web import (
     public,
     reporter,
     staff,
+    upload_form,
 )
 from wbs.web.guard import check_routes
 from wbs.web.render import make_environment, render
@@ -119,4 +121,5 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
     app.state.jinja = make_environment()
+    app.state.upload_slots = asyncio.Semaphore(upload_form.UPLOAD_SLOTS)
     return app

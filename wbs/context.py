@@ -34,6 +34,13 @@ class Context:
     kdf: PasswordKDF
     clock: Callable[[], datetime] = utcnow
 
+    @cached_property
+    def read(self) -> sessionmaker[Session]:
+        """Read-only sessions (no SQLite write lock): lists, lookups, health."""
+        from wbs.db import make_read_sessionmaker
+
+        return make_read_sessionmaker(self.engine)
+
     def now(self) -> datetime:
         return self.clock()
 

@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only work (lists, lookups) must not queue behind writers for the write lock.
+            read_only = conn.get_execution_options().get("wbs_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
@@ -49,6 +51,11 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads only: on SQLite a deferred BEGIN, so they never take the write lock."""
+    return sessionmaker(engine.execution_options(wbs_read_only=True), expire_on_commit=False)
 
 
 @contextmanager

@@ -67,7 +67,7 @@ class InboxItem:
 def inbox(ctx: Context, user_id: int, limit: int = 100) -> list[InboxItem]:
     """Pending work for one user: overdue first, then by due date."""
     today = ctx.today()
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         rows = session.execute(
             select(Case.case_number, Notice.kind, Notice.due_on)
             .join(Case, Case.id == Notice.case_id)

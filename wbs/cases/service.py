@@ -268,7 +268,7 @@ def can_list(ctx: Context, staff: StaffIdentity, case_number: str) -> bool:
     """Whether the case is still in this user's list (after an action that may move it)."""
     if staff.unit_id is None:
         return False
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         found = session.scalars(select(Case.id).where(_visible(staff),
                                                       Case.case_number == case_number)).first()
         return found is not None
@@ -301,7 +301,7 @@ def list_cases(ctx: Context, staff: StaffIdentity,
         condition = condition & (next_due < today)
     if f.due_within is not None:
         condition = condition & (next_due <= today + timedelta(days=f.due_within))
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         total = session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
         query = (select(Case.case_number, Case.kind, Case.state, Case.received_on, Case.channel,
                         next_due.label("next_due"))

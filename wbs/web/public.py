@@ -38,7 +38,7 @@ async def switch_language(request: Request) -> Response:
 @public
 def health(request: Request) -> Response:
     ctx = request.app.state.ctx
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         session.execute(text("SELECT 1"))
     return JSONResponse({"status": "ok"})
 

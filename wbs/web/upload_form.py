@@ -18,6 +18,7 @@ from wbs.web import security
 from wbs.web.uploads import MemorySink, PartInfo, UploadError, UploadTooLarge, parse_multipart
 
 MAX_FILES = 20
+UPLOAD_SLOTS = 4
 
 
 @dataclass
@@ -34,7 +35,18 @@ def csrf_gate(request: Request) -> Callable[[Mapping[str, str]], bool]:
 
 async def read_upload_form(request: Request,
                            gate: Callable[[Mapping[str, str]], bool]) -> UploadedForm:
-    """Parse, enforce caps (413) and the gate (403), then strip metadata off every file."""
+    """Parse, enforce caps (413) and the gate (403), then strip metadata off every file.
+
+    At most UPLOAD_SLOTS uploads are parsed and cleaned at once per process: each may hold up
+    to the report cap in memory and decode large images, so an anonymous flood queues instead
+    of exhausting memory.
+    """
+    async with request.app.state.upload_slots:
+        return await _read_upload_form(request, gate)
+
+
+async def _read_upload_form(request: Request,
+                            gate: Callable[[Mapping[str, str]], bool]) -> UploadedForm:
     settings = request.app.state.ctx.settings
     received: list[tuple[PartInfo, MemorySink]] = []
     gate_checked: list[bool] = []
