@@ -31,6 +31,8 @@ def test_complaint_from_receipt_to_closure(app: Any, client: TestClient, demo: A
     verifier = TestClient(app, base_url="https://testserver", follow_redirects=False)
     sign_in(verifier, demo["verifikator"], "verifikator", clock)
     page = staff_open(verifier, number)
+    title = page.text.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and number in title  # a plain title, nothing leaked into it
     assert "Verifikasi dan disposisi" in page.text or "verify_and_dispose" in page.text
     done = _act(verifier, number, "verify_and_dispose", classification="no_oversight",
                 resolution_days="14", unit_dinas_pendidikan="dinas-pendidikan")
