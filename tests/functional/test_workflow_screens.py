@@ -104,3 +104,43 @@ def test_unit_filter(app: Any, client: TestClient, demo: Any, clock: Clock, ctx:
     page = client.get("/staf/kasus?unit=dinas-kesehatan")
     assert second in page.text and first not in page.text
     assert client.get("/staf/kasus?unit=../../x").text.count("/staf/kasus/WBS-") == 2
+
+
+def test_disputes_page_lists_only_cases_in_dispute(app: Any, client: TestClient, demo: Any,
+                                                   clock: Clock, ctx: Any) -> None:
+    for title in ("Lama", "Baru"):
+        submit_form(client, {"kind": "complaint", "title": title, "what": "Isi",
+                             "identity_mode": "anonymous"})
+    with ctx.db() as s:
+        old, new = s.scalars(select(Case.case_number).order_by(Case.id)).all()
+    verifier = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(verifier, demo["verifikator"], "verifikator", clock)
+    liaison = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(liaison, demo["penghubung.pendidikan"], "penghubung.pendidikan", clock)
+    staff_open(verifier, old)
+    _act(verifier, old, "verify_and_dispose", classification="no_oversight",
+         resolution_days="5", unit_dinas_pendidikan="dinas-pendidikan")
+    staff_open(liaison, old)
+    _act(liaison, old, "start_processing")
+    clock.advance(days=14)  # the 5-working-day answer limit has passed
+    for c in (verifier, liaison):
+        c.cookies.clear()
+    sign_in(verifier, demo["verifikator"], "verifikator", clock)
+    sign_in(liaison, demo["penghubung.pendidikan"], "penghubung.pendidikan", clock)
+    staff_open(verifier, new)
+    _act(verifier, new, "verify_and_dispose", classification="no_oversight",
+         resolution_days="14", unit_dinas_pendidikan="dinas-pendidikan")
+    staff_open(liaison, new)
+    _act(liaison, new, "start_processing")
+    sign_in(client, demo["pimpinan"], "pimpinan", clock)
+    page = client.get("/staf/sengketa")
+    assert old in page.text and new not in page.text
+    token = csrf_from(client, "/staf/sengketa")
+    refused = client.post(f"/staf/kasus/{new}/aksi/coordinator_close",
+                          data={"csrf_token": token, "reason": "Tidak ada kemajuan"})
+    assert refused.headers["location"].endswith("galat=no_dispute")
+    closed = client.post(f"/staf/kasus/{old}/aksi/coordinator_close",
+                         data={"csrf_token": token, "reason": "Berlarut-larut, diputus tim"})
+    assert "galat" not in closed.headers["location"]
+    with ctx.db() as s:
+        assert s.scalars(select(Case.state).where(Case.case_number == old)).one() == "closed"

@@ -119,6 +119,9 @@ REFUSALS: dict[str, tuple[type[Exception], str]] = {
     "T/state": (routing.TransitionRefused, "state_not_allowed"),
     "T/role": (routing.TransitionRefused, "role_not_allowed"),
     "I/task": (routing.InvalidInput, "no_open_task"),
+    # The coordinating team closes only a case in dispute (RULES §6): the driver's fresh cases
+    # are within every limit and nobody objected. Closing a disputed case: test_workflow_integrity.
+    "I/calm": (routing.InvalidInput, "no_dispute"),
 }
 COLUMNS = {"rcv": S.RECEIVED, "info": S.NEEDS_INFO, "ver": S.VERIFIED, "proc": S.IN_PROCESS,
            "ans": S.ANSWERED, "clo": S.CLOSED, "arc": S.ARCHIVED, "fwd": S.FORWARDED}
@@ -144,7 +147,7 @@ investigator start    D/unit    D/unit    D/unit    D/unit    D/unit    D/unit  
 investigator return   D/unit    D/unit    D/unit    D/unit    D/unit    D/unit    D/unit    D/unit
 investigator answer   D/unit    D/unit    D/unit    D/unit    D/unit    D/unit    D/unit    D/unit
 investigator *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
-leadership   close    T/state   T/state   T/state   →clo      →clo      D/done    D/done    D/done
+leadership   close    T/state   T/state   T/state   I/calm    I/calm    D/done    D/done    D/done
 leadership   *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
 custodian    *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
 auditor      *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
@@ -473,8 +476,12 @@ def test_multi_unit_case_is_answered_by_the_last_units_answer(
     assert answers == [("staff", "liaison", first), ("staff", "liaison", second)]
 
 
-def test_returned_disposition_goes_back_to_the_verifier(
+def test_returned_disposition_goes_back_to_the_verifier_with_the_last_open_task(
         ctx: Context, staff: dict[str, StaffIdentity]) -> None:
+    """One of two units returns its share: the case stays with the unit still working on it
+    (in process: the verifier cannot archive or forward it from there), and the verifier team is
+    told, with the suggested unit. When the last open task comes back too, the case is the
+    verifier's again, to disposition by a fresh limit."""
     kesehatan, pendidikan = staff["penghubung.kesehatan"], staff["penghubung.pendidikan"]
     filed = file_report(ctx)
     dispose(ctx, staff["verifier"], filed.number, *TWO_UNITS)
@@ -483,7 +490,7 @@ def test_returned_disposition_goes_back_to_the_verifier(
 
     reason = "Sekolah ini di bawah kewenangan provinsi, bukan dinas kami."
     assert routing.return_disposition(ctx, pendidikan, filed.number, "dinas-pupr",
-                                      reason) is S.RECEIVED
+                                      reason) is S.IN_PROCESS
     tasks = _tasks(ctx, filed.number)
     assert tasks["dinas-pendidikan"].state == "returned"
     assert tasks["dinas-pendidikan"].suggested_unit_id == unit_id(ctx, "dinas-pupr")
@@ -492,26 +499,35 @@ def test_returned_disposition_goes_back_to_the_verifier(
     assert answers[tasks["dinas-pendidikan"].id].met_on == MONDAY
     assert answers[tasks["dinas-kesehatan"].id].met_on is None
 
-    # The verifier team is told, and has a fresh verification deadline to act by.
+    # The verifier team is told; it has nothing to be late for while a unit works on the case.
     returned = notices_for_unit(ctx, "tim-pengelola", filed.number, "returned")
     assert [n.done_at for n in returned] == [None]
-    fresh = [d for d in _deadlines(ctx, filed.number, "verification") if d.met_on is None]
-    assert [(d.start_on, d.due_on) for d in fresh] == [
-        (MONDAY, due_date(NATIONAL, DEFAULT_RULES["verification"], MONDAY))]
+    assert [d for d in _deadlines(ctx, filed.number, "verification") if d.met_on is None] == []
 
-    # The returning unit loses access; the other unit keeps it.
+    # The returning unit loses access; the other unit keeps it, and the case stays in process.
     with pytest.raises(service.AccessDenied) as denied:
         service.view_case(ctx, pendidikan, filed.number)
     assert denied.value.reason == "not_assigned_to_unit"
     assert filed.number not in listed(ctx, pendidikan)
     assert [n for n in notices_for_unit(ctx, "dinas-pendidikan", filed.number)
             if n.done_at is None] == []
-    assert view(ctx, kesehatan, filed.number).state == S.RECEIVED.value
+    assert view(ctx, kesehatan, filed.number).state == S.IN_PROCESS.value
 
     entry = [e for e in audit_since(ctx, 0) if e.action == audit_action(Action.RETURN_DISPOSITION)]
     assert len(entry) == 1 and entry[0].actor == pendidikan.username
     assert entry[0].reason == reason and details(entry[0])["suggested_unit"] == "dinas-pupr"
+    assert details(entry[0])["from"] == details(entry[0])["to"] == S.IN_PROCESS.value
+    assert _events(ctx, filed.number)[-1] == ("in_process", "return_disposition")
+
+    # The last open task comes back too: the case is the verifier's again.
+    assert routing.return_disposition(ctx, kesehatan, filed.number, "dinas-pupr",
+                                      REASON) is S.RECEIVED
     assert _events(ctx, filed.number)[-1] == ("received", "return_disposition")
+    fresh = [d for d in _deadlines(ctx, filed.number, "verification") if d.met_on is None]
+    assert [(d.start_on, d.due_on) for d in fresh] == [
+        (MONDAY, due_date(NATIONAL, DEFAULT_RULES["verification"], MONDAY))]
+    assert [n.done_at for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
+                                                "returned")] == [None]
 
     # The verifier dispositions again, to the suggested unit.
     assert dispose(ctx, staff["verifier"], filed.number, "dinas-pupr") is S.VERIFIED

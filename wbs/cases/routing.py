@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.orm import Session
 
 from wbs import audit, notices
@@ -23,7 +23,7 @@ from wbs.cases.service import content_key, with_case
 from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
-from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Unit
+from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
 
 OPEN_TASK = ("open", "in_process")
 DISPOSABLE_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
@@ -57,18 +57,37 @@ class Step:
     details: dict[str, str | int | bool | None] | None = None
 
 
+def _unit_holds_key(case: Case) -> ColumnElement[bool]:
+    """A task's unit holds the case's content key now: only such a unit still works on it."""
+    return CaseTask.unit_id.in_(select(CaseKeyWrap.recipient_id).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
+        CaseKeyWrap.recipient_kind == "unit"))
+
+
+def _open_window(session: Session, case: Case, kind: str) -> Deadline | None:
+    return session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.task_id.is_(None), Deadline.kind == kind,
+        Deadline.met_on.is_(None)).order_by(Deadline.start_on.desc(), Deadline.id.desc())
+    ).first()
+
+
 def facts(session: Session, case: Case) -> workflow.CaseFacts:
+    # A task of a unit that lost the key (returned, or the case went to APIP) is not pending,
+    # whatever its row says: that unit can no longer answer.
     pending = len(session.scalars(select(CaseTask.id).where(
-        CaseTask.case_id == case.id, CaseTask.state.in_(OPEN_TASK))).all())
-    info = session.scalars(select(Deadline.start_on).where(
-        Deadline.case_id == case.id, Deadline.kind == "missing_data",
-        Deadline.met_on.is_(None))).first()
-    objection = session.scalars(select(Deadline.start_on).where(
-        Deadline.case_id == case.id, Deadline.kind == "objection",
-        Deadline.met_on.is_(None))).first()
-    return workflow.CaseFacts(state=CaseState(case.state), kind=ReportKind(case.kind),
-                              at_apip=case.at_apip, pending_units=pending,
-                              needs_info_since=info, answered_on=objection)
+        CaseTask.case_id == case.id, CaseTask.state.in_(OPEN_TASK),
+        _unit_holds_key(case))).all())
+    # The reporter's windows end on the day stored when they opened, not on what today's
+    # rules would say: an administrator's change of a rule applies to windows opened after it.
+    info = _open_window(session, case, "missing_data")
+    objection = _open_window(session, case, "objection")
+    return workflow.CaseFacts(
+        state=CaseState(case.state), kind=ReportKind(case.kind), at_apip=case.at_apip,
+        pending_units=pending,
+        needs_info_since=info.start_on if info else None,
+        missing_data_due=info.due_on if info else None,
+        answered_on=objection.start_on if objection else None,
+        objection_due=objection.due_on if objection else None)
 
 
 def _decide(session: Session, ctx: Context, case: Case, actor: workflow.Actor, action: Action,
@@ -175,8 +194,12 @@ def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes) -
     session.execute(delete(CaseKeyWrap).where(
         CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
         CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id != apip.id))
+    # Every unit's share ends here, answered ones included: an objection to APIP's answer must
+    # reopen APIP's task only, never a liaison's old one (which would count as a second pending
+    # unit, so APIP's answer could never finish the case).
     for task in session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
-                                                       CaseTask.state.in_(OPEN_TASK))):
+                                                       CaseTask.unit_id != apip.id,
+                                                       CaseTask.state != "returned")):
         task.state = "returned"
     deadlines.meet(session, case, None, ctx.today())
     # Nobody outside APIP keeps a pending notice for a case they can no longer open.
@@ -327,7 +350,7 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
                        suggested_unit: str, reason: str) -> CaseState:
     text = _reason(reason)
 
-    def apply(session: Session, case: Case, _new: CaseState) -> None:
+    def apply(session: Session, case: Case, new: CaseState) -> None:
         task = _my_task(session, case, staff)
         suggestion = session.scalars(select(Unit).where(Unit.slug == suggested_unit)).first()
         if suggested_unit and suggestion is None:
@@ -338,8 +361,14 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
         session.execute(delete(CaseKeyWrap).where(
             CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
             CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id == task.unit_id))
-        _verification_deadline(session, ctx, case)
+        if new is CaseState.RECEIVED:
+            # The last open task came back: the verifier must disposition again, by a limit.
+            # While other units still work on the case it stays with them (the rules keep its
+            # state), and there is nothing the verifier is late for.
+            _verification_deadline(session, ctx, case)
         notices.resolve_for_case(session, ctx, case, staff.unit_id)
+        # Either way the verifier team learns of the return; the suggested unit is on the task
+        # (case page) and in the audit row.
         notices.notify_unit(session, ctx, case, case.receiving_unit_id, "returned", None)
 
     return run_staff(ctx, staff, case_number, Step(
@@ -377,11 +406,27 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
                                                    details={"outcome": outcome}))
 
 
+def in_dispute(session: Session, case: Case, today: date) -> bool:
+    """RULES §6: a dispute that drags on. Either an obligation on the case is overdue (an open
+    deadline past its due day), or the reporter contested an answer (objected or asked for a
+    re-examination: a message of kind "objection")."""
+    overdue = session.scalar(select(exists().where(
+        Deadline.case_id == case.id, Deadline.met_on.is_(None), Deadline.due_on < today)))
+    if overdue:
+        return True
+    return bool(session.scalar(select(exists().where(
+        Message.case_id == case.id, Message.kind == "objection"))))
+
+
 def coordinator_close(ctx: Context, staff: StaffIdentity, case_number: str,
                       reason: str) -> CaseState:
+    """The coordinating team declares a case closed: only a case in dispute (RULES §6). A case
+    that is simply being worked on, within its limits, is not theirs to stop (RULES §7)."""
     text = _reason(reason)
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
+        if not in_dispute(session, case, ctx.today()):
+            raise InvalidInput("no_dispute")
         case.outcome = case.outcome or "closed_by_coordinator"
         deadlines.meet(session, case, None, ctx.today())
         notices.resolve_for_case(session, ctx, case)
@@ -425,13 +470,17 @@ def _apply_reporter(session: Session, ctx: Context, case: Case, access: Reporter
                     action: Action, body: str, new: CaseState) -> None:
     deadlines.meet(session, case, ["objection"], ctx.today())
     if body:
+        kind = "message" if action is Action.REPORTER_ACCEPTS else "objection"
         add_message(session, case, access.content_key, body, author_kind="reporter",
-                    author_role=None, author_user_id=None, today=ctx.today(), kind="objection")
+                    author_role=None, author_user_id=None, today=ctx.today(), kind=kind)
     if action is Action.REPORTER_REQUESTS_APIP:
         _hand_over_to_apip(session, ctx, case, access.content_key)
     elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
-        for task in session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
-                                                           CaseTask.state == "answered")):
+        # Only the units still holding the case answer again: never one that returned it or
+        # lost it when the case went to APIP.
+        for task in session.scalars(select(CaseTask).where(
+                CaseTask.case_id == case.id, CaseTask.state == "answered",
+                _unit_holds_key(case))):
             task.state, task.answered_on = "in_process", None
             due = deadlines.open_deadline(
                 session, case, "answer", deadlines.answer_rule(task.resolution_days),
@@ -551,6 +600,8 @@ def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
             if action in TASK_ACTIONS and not my_open and not (
                     action is Action.START_PROCESSING and staff.role is Role.INVESTIGATOR):
                 continue
+            if action is Action.COORDINATOR_CLOSE and not in_dispute(session, case, today):
+                continue
             actions.append(action.value)
         return Panel(
             tasks=[TaskView(names[t.unit_id][0], names[t.unit_id][1], t.state, t.resolution_days,
@@ -593,5 +644,7 @@ def disputes(ctx: Context, staff: StaffIdentity, limit: int = 200) -> list[Dispu
             Case.at_apip.is_(False),
             Case.state.in_((CaseState.IN_PROCESS.value, CaseState.ANSWERED.value)))
             .order_by(Case.received_on, Case.id).limit(limit)).all()
+        # Only cases the coordinating team may close: overdue, or contested by the reporter.
         return [DisputeRow(c.case_number, c.kind, c.state, c.received_on,
-                           deadlines.next_due(session, c)) for c in cases]
+                           deadlines.next_due(session, c)) for c in cases
+                if in_dispute(session, c, ctx.today())]

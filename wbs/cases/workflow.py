@@ -112,9 +112,14 @@ class CaseFacts:
     """The plain facts a transition depends on.
 
     `pending_units` counts the dispositioned units that have not answered yet, the one
-    answering now included; a case at APIP counts APIP as its one unit.
+    answering (or returning) now included; a case at APIP counts APIP as its one unit.
     `needs_info_since` is the day the reporter was asked for data; `answered_on` the day
     the (last) answer was given.
+
+    `missing_data_due` and `objection_due` are the last days of the reporter's windows
+    as they were fixed when the window opened (the stored deadline rows). When given they
+    win over the rules: an administrator who shortens a rule must not shorten a window
+    that is already running. Without them the window is computed from the start day.
     """
 
     state: CaseState
@@ -123,6 +128,8 @@ class CaseFacts:
     pending_units: int = 0
     needs_info_since: date | None = None
     answered_on: date | None = None
+    missing_data_due: date | None = None
+    objection_due: date | None = None
 
     def __post_init__(self) -> None:
         # RULES §2: a whistleblowing report goes straight to APIP. Facts saying
@@ -186,7 +193,8 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
             Role.LIAISON: frozenset({_S.VERIFIED, _S.IN_PROCESS}),
             Role.INVESTIGATOR: frozenset({_S.VERIFIED}),
         },
-        # A unit may find it is the wrong one after it started, too.
+        # A unit may find it is the wrong one after it started, too. With several units
+        # the case stays where it is while the others work; see `transition`.
         Action.RETURN_DISPOSITION: {
             Role.LIAISON: frozenset({_S.VERIFIED, _S.IN_PROCESS})
         },
@@ -207,7 +215,8 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
     }
 )
 
-# The state an allowed action leads to; ANSWER is the one exception, see `transition`.
+# The state an allowed action leads to; ANSWER and RETURN_DISPOSITION depend on the
+# units still working, see `transition`.
 _TARGET: Mapping[Action, CaseState] = MappingProxyType(
     {
         Action.VERIFY_AND_DISPOSE: _S.VERIFIED,
@@ -220,7 +229,7 @@ _TARGET: Mapping[Action, CaseState] = MappingProxyType(
         Action.HAND_TO_APIP: _S.VERIFIED,
         Action.APIP_INTAKE: _S.IN_PROCESS,
         Action.START_PROCESSING: _S.IN_PROCESS,
-        # Back to the verifier, who dispositions again.
+        # Back to the verifier, who dispositions again (when no other unit works on it).
         Action.RETURN_DISPOSITION: _S.RECEIVED,
         Action.ANSWER: _S.ANSWERED,
         Action.REPORTER_ACCEPTS: _S.CLOSED,
@@ -336,8 +345,11 @@ def transition(
         )
 
     if action is Action.AUTO_ARCHIVE:
-        since = _known(case.needs_info_since, "needs_info_since")
-        limit = due_date(calendar, rules["missing_data"], since)
+        limit = case.missing_data_due or due_date(
+            calendar,
+            rules["missing_data"],
+            _known(case.needs_info_since, "needs_info_since"),
+        )
         # The limit's last day still belongs to the reporter.
         if day <= limit:
             return Refused(
@@ -345,8 +357,9 @@ def transition(
                 f"The reporter may supply data until {limit.isoformat()}.",
             )
     if action is Action.AUTO_CLOSE or action in _WITHIN_OBJECTION_WINDOW:
-        answered_on = _known(case.answered_on, "answered_on")
-        window_end = due_date(calendar, rules["objection"], answered_on)
+        window_end = case.objection_due or due_date(
+            calendar, rules["objection"], _known(case.answered_on, "answered_on")
+        )
         if action is Action.AUTO_CLOSE and day <= window_end:
             return Refused(
                 RefusalCode.DEADLINE_NOT_REACHED,
@@ -360,16 +373,22 @@ def transition(
     if action is Action.REPORTER_REQUESTS_APIP and case.at_apip:
         return Refused(RefusalCode.ALREADY_AT_APIP, "The case is already with APIP.")
 
-    if action is Action.ANSWER:
+    if action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         if case.pending_units == 0:
             return Refused(
-                RefusalCode.NO_PENDING_UNIT, "Every unit has already answered."
+                RefusalCode.NO_PENDING_UNIT, "No unit has an open task on the case."
             )
         # With a multi-unit disposition the case is answered only by the last unit's
         # answer; until then it stays in process while the service records this
         # unit's part.
-        if case.pending_units > 1:
+        if action is Action.ANSWER and case.pending_units > 1:
             return Allowed(_S.IN_PROCESS)
+        # Likewise a unit that returns its share does not take the case away from the
+        # units still working on it: back to the verifier (where it could be archived or
+        # forwarded) only when it was the last open task. Stopping the others' work would
+        # break the kode etik (RULES §7).
+        if action is Action.RETURN_DISPOSITION and case.pending_units > 1:
+            return Allowed(case.state)
     return Allowed(_TARGET[action])
 
 

@@ -4,7 +4,9 @@ The heart of this file is one table: every transition that is open, for each rou
 case worked locally by verifier and liaisons, or a case at APIP), state, action and
 actor. The test walks the whole cartesian product and checks every cell against it; a
 cell the table does not list must be refused. Opening a transition in the code without
-writing it here fails the suite, and so does closing one.
+writing it here fails the suite, and so does closing one. The product is walked twice:
+with the acting unit's task the only open one, and with another unit's task open too
+(`MULTI_UNIT` lists the cells whose new state differs then).
 """
 
 from __future__ import annotations
@@ -122,15 +124,33 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
 ]
 
 
+# The same cells when another unit still has an open task on the case (pending_units 2:
+# the acting unit and one more). Only the new state may differ, never whether a cell is
+# open: an answer or a returned disposition leaves the case with the units still working
+# on it. In particular a return no longer hands the case back to the verifier, who could
+# archive or forward it from `received` and so stop the other unit's work (RULES §7).
+MULTI_UNIT: dict[tuple[Route, CaseState, Action, str], CaseState] = {
+    ("local", S.VERIFIED, A.RETURN_DISPOSITION, "liaison"): S.VERIFIED,
+    ("local", S.IN_PROCESS, A.RETURN_DISPOSITION, "liaison"): S.IN_PROCESS,
+    ("local", S.IN_PROCESS, A.ANSWER, "liaison"): S.IN_PROCESS,
+    ("apip", S.IN_PROCESS, A.ANSWER, "investigator"): S.IN_PROCESS,
+}
+PENDING_VALUES = (1, 2)
+
 TIMINGS: dict[When, list[Timing]] = {
     BOTH: ["within", "past"],
     WITHIN: ["within"],
     PAST: ["past"],
 }
-EXPECTED: dict[tuple[Route, CaseState, Action, str, Timing], CaseState] = {
-    (route, state, action, actor, timing): new_state
+EXPECTED: dict[tuple[Route, CaseState, Action, str, Timing, int], CaseState] = {
+    (route, state, action, actor, timing, pending): (
+        MULTI_UNIT.get((route, state, action, actor), new_state)
+        if pending > 1
+        else new_state
+    )
     for route, state, action, actor, new_state, when in OPEN
     for timing in TIMINGS[when]
+    for pending in PENDING_VALUES
 }
 
 
@@ -153,10 +173,10 @@ def facts(
 
 
 GRID = [
-    (route, kind, state, action, actor, timing)
+    (route, kind, state, action, actor, timing, pending)
     for route, kinds in PROFILES.items()
-    for kind, state, action, actor, timing in itertools.product(
-        kinds, CaseState, Action, ACTORS, TIMING_VALUES
+    for kind, state, action, actor, timing, pending in itertools.product(
+        kinds, CaseState, Action, ACTORS, TIMING_VALUES, PENDING_VALUES
     )
 ]
 
@@ -165,41 +185,55 @@ def test_the_grid_covers_every_role_state_and_action() -> None:
     staff_roles = {a.role for a in ACTORS.values() if a.kind == "staff"}
     assert staff_roles == set(Role)
     assert {a.kind for a in ACTORS.values()} == {"staff", "reporter", "system"}
-    assert len(GRID) == (3 + 2) * len(CaseState) * len(Action) * len(ACTORS) * 2
+    assert len(GRID) == (
+        (3 + 2) * len(CaseState) * len(Action) * len(ACTORS) * 2 * len(PENDING_VALUES)
+    )
 
 
 def test_the_table_has_no_duplicate_rows() -> None:
     # A duplicated row would silently hide one of the two in EXPECTED.
-    assert len(EXPECTED) == sum(len(TIMINGS[row[-1]]) for row in OPEN)
+    assert len(EXPECTED) == len(PENDING_VALUES) * sum(
+        len(TIMINGS[row[-1]]) for row in OPEN
+    )
     assert set(ACTORS) >= {row[3] for row in OPEN}
+
+
+def test_multi_unit_cells_are_open_cells() -> None:
+    # MULTI_UNIT changes where an open cell leads; it can never open a cell.
+    open_cells = {(route, state, action, actor) for route, state, action, actor, *_ in OPEN}
+    assert set(MULTI_UNIT) <= open_cells
 
 
 def test_every_cell_of_the_transition_table() -> None:
     mismatches: list[str] = []
-    for route, kind, state, action, actor, timing in GRID:
-        case = facts(state, kind, at_apip=route == "apip")
+    for route, kind, state, action, actor, timing, pending in GRID:
+        case = facts(state, kind, at_apip=route == "apip", pending_units=pending)
         result = transition(
             case, ACTORS[actor], action, TODAY[timing], CALENDAR, reason="alasan"
         )
-        want = EXPECTED.get((route, state, action, actor, timing))
+        want = EXPECTED.get((route, state, action, actor, timing, pending))
         got = result.new_state if isinstance(result, Allowed) else None
         if got != want:
             mismatches.append(
                 f"{route}/{kind.value} {state.value} {action.value} by {actor} "
-                f"({timing}): expected {want}, got {result}"
+                f"({timing}, {pending} pending): expected {want}, got {result}"
             )
     assert not mismatches, "\n".join(mismatches)
 
 
 def test_allowed_actions_agrees_with_the_table() -> None:
     for route, kinds in PROFILES.items():
-        for kind, state, actor, timing in itertools.product(
-            kinds, CaseState, ACTORS, TIMING_VALUES
+        for kind, state, actor, timing, pending in itertools.product(
+            kinds, CaseState, ACTORS, TIMING_VALUES, PENDING_VALUES
         ):
-            case = facts(state, kind, at_apip=route == "apip")
+            case = facts(state, kind, at_apip=route == "apip", pending_units=pending)
             offered = allowed_actions(case, ACTORS[actor], TODAY[timing], CALENDAR)
-            want = [a for a in Action if (route, state, a, actor, timing) in EXPECTED]
-            assert offered == want, (route, kind, state, actor, timing)
+            want = [
+                a
+                for a in Action
+                if (route, state, a, actor, timing, pending) in EXPECTED
+            ]
+            assert offered == want, (route, kind, state, actor, timing, pending)
 
 
 def test_terminal_states_refuse_everything() -> None:
@@ -450,6 +484,88 @@ def test_default_rules_are_used_for_the_windows() -> None:
     assert DEFAULT_RULES["objection"].amount == 10
 
 
+# An administrator shortens both windows to one working day after they opened. The
+# reporter keeps the window stored when it opened: a rule change applies to new windows.
+ONE_DAY = rules_with_overrides(
+    [
+        DeadlineRule("objection", 1, DayUnit.WORKING_DAYS),
+        DeadlineRule("missing_data", 1, DayUnit.WORKING_DAYS),
+    ]
+)
+
+
+def _answered(objection_due: date | None) -> CaseFacts:
+    return CaseFacts(
+        S.ANSWERED,
+        ReportKind.COMPLAINT,
+        at_apip=False,
+        pending_units=0,
+        answered_on=ANSWERED_ON,
+        objection_due=objection_due,
+    )
+
+
+@pytest.mark.parametrize(
+    "action", [A.REPORTER_OBJECTS, A.REQUEST_REEXAMINATION, A.REPORTER_REQUESTS_APIP]
+)
+def test_stored_objection_window_outlives_a_shortened_rule(action: Action) -> None:
+    reporter = ACTORS["reporter"]
+    day_two = date(2025, 12, 29)  # the second working day after 23 Dec 2025
+    # Computed from today's rule, the window would be over.
+    computed = transition(_answered(None), reporter, action, day_two, CALENDAR, ONE_DAY)
+    assert isinstance(computed, Refused)
+    assert computed.reason is RefusalCode.OBJECTION_WINDOW_CLOSED
+    # The stored due date is what counts, up to and including its last day.
+    stored = _answered(OBJECTION_END)
+    for day in (day_two, OBJECTION_END):
+        assert isinstance(
+            transition(stored, reporter, action, day, CALENDAR, ONE_DAY), Allowed
+        )
+    late = transition(stored, reporter, action, date(2026, 1, 10), CALENDAR, ONE_DAY)
+    assert isinstance(late, Refused)
+    assert late.reason is RefusalCode.OBJECTION_WINDOW_CLOSED
+
+
+def test_auto_close_waits_for_the_stored_objection_window() -> None:
+    system = ACTORS["system"]
+    stored = _answered(OBJECTION_END)
+    for day in (date(2025, 12, 29), OBJECTION_END):
+        refused = transition(stored, system, A.AUTO_CLOSE, day, CALENDAR, ONE_DAY)
+        assert isinstance(refused, Refused)
+        assert refused.reason is RefusalCode.DEADLINE_NOT_REACHED
+    after = transition(stored, system, A.AUTO_CLOSE, date(2026, 1, 10), CALENDAR, ONE_DAY)
+    assert after == Allowed(S.CLOSED)
+    # And a longer rule does not lengthen a window already fixed either.
+    longer = rules_with_overrides([DeadlineRule("objection", 30, DayUnit.WORKING_DAYS)])
+    assert transition(
+        stored, system, A.AUTO_CLOSE, date(2026, 1, 10), CALENDAR, longer
+    ) == Allowed(S.CLOSED)
+
+
+def test_auto_archive_waits_for_the_stored_missing_data_window() -> None:
+    system = ACTORS["system"]
+    stored = CaseFacts(
+        S.NEEDS_INFO,
+        ReportKind.COMPLAINT,
+        at_apip=False,
+        needs_info_since=EVENT_DAY,
+        missing_data_due=MISSING_DATA_LIMIT,
+    )
+    unstored = facts(S.NEEDS_INFO, since=EVENT_DAY)
+    day_after_one = date(2025, 4, 9)  # past a one-working-day window from 27 Mar
+    assert transition(
+        unstored, system, A.AUTO_ARCHIVE, day_after_one, CALENDAR, ONE_DAY
+    ) == Allowed(S.ARCHIVED)
+    for day in (day_after_one, MISSING_DATA_LIMIT):
+        refused = transition(stored, system, A.AUTO_ARCHIVE, day, CALENDAR, ONE_DAY)
+        assert isinstance(refused, Refused)
+        assert refused.reason is RefusalCode.DEADLINE_NOT_REACHED
+    after = transition(
+        stored, system, A.AUTO_ARCHIVE, date(2025, 4, 23), CALENDAR, ONE_DAY
+    )
+    assert after == Allowed(S.ARCHIVED)
+
+
 # --- Multi-unit disposition
 
 
@@ -471,6 +587,51 @@ def test_no_answer_when_every_unit_has_answered() -> None:
     result = transition(case, ACTORS["liaison"], A.ANSWER, EVENT_DAY, CALENDAR)
     assert isinstance(result, Refused)
     assert result.reason is RefusalCode.NO_PENDING_UNIT
+
+
+@pytest.mark.parametrize("state", [S.VERIFIED, S.IN_PROCESS])
+@pytest.mark.parametrize(
+    ("pending", "back_to_verifier"), [(3, False), (2, False), (1, True)]
+)
+def test_a_return_goes_to_the_verifier_only_from_the_last_open_task(
+    state: CaseState, pending: int, back_to_verifier: bool
+) -> None:
+    case = facts(state, pending_units=pending)
+    result = transition(
+        case, ACTORS["liaison"], A.RETURN_DISPOSITION, EVENT_DAY, CALENDAR, reason="x"
+    )
+    assert result == Allowed(S.RECEIVED if back_to_verifier else state)
+
+
+def test_no_return_without_an_open_task() -> None:
+    case = facts(S.IN_PROCESS, pending_units=0)
+    result = transition(
+        case, ACTORS["liaison"], A.RETURN_DISPOSITION, EVENT_DAY, CALENDAR, reason="x"
+    )
+    assert isinstance(result, Refused)
+    assert result.reason is RefusalCode.NO_PENDING_UNIT
+
+
+@pytest.mark.parametrize("state", [S.VERIFIED, S.IN_PROCESS])
+def test_verifier_cannot_end_a_case_another_unit_still_works_on(state: CaseState) -> None:
+    # One of two units returns its share: the case stays where it was, and from there
+    # the verifier can neither archive it nor forward it nor hand it over.
+    returned = transition(
+        facts(state, pending_units=2),
+        ACTORS["liaison"],
+        A.RETURN_DISPOSITION,
+        EVENT_DAY,
+        CALENDAR,
+        reason="x",
+    )
+    assert isinstance(returned, Allowed)
+    after = facts(returned.new_state, pending_units=1)
+    for action in (A.ARCHIVE, A.FORWARD_EXTERNAL, A.HAND_TO_APIP, A.VERIFY_AND_DISPOSE):
+        refused = transition(
+            after, ACTORS["verifier"], action, EVENT_DAY, CALENDAR, reason="x"
+        )
+        assert isinstance(refused, Refused), action
+        assert refused.reason is RefusalCode.STATE_NOT_ALLOWED
 
 
 # --- Value objects and labels
