@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wbs import audit, mail
 from wbs.audit.activity import latest_published
-from wbs.cases import identity
+from wbs.cases import identity, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
 
@@ -37,6 +37,7 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts = run_workflow_jobs(ctx, lock=False).as_counts()
         counts["disclosures_expired"] = identity.expire_disclosures(ctx)
         counts["emails_sent"] = mail.send_pending(ctx)
+        counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
         note = publish_checkpoint_job(ctx)
         # A C2SP checkpoint's second line is the tree size.
         counts["audit_tree_size"] = int(note.splitlines()[1])

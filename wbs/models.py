@@ -121,7 +121,9 @@ class StaffSession(Base):
 class ReporterSession(Base):
     """A reporter's mailbox session: the case key re-sealed under the cookie's token.
 
-    Only an expiry is kept (no creation time, no client data), and expired rows are purged.
+    No time of day and no client data (DESIGN §1.4): a copy of the database must not tell when a
+    reporter last used the mailbox. The idle expiry travels in the cookie under a MAC; the row
+    keeps only the day it was opened, so that rows from before yesterday can be purged.
     """
 
     __tablename__ = "reporter_sessions"
@@ -129,7 +131,7 @@ class ReporterSession(Base):
     id: Mapped[intpk]
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    expires_at: Mapped[Timestamp]
+    created_on: Mapped[date] = mapped_column(Date, index=True)
     case_key_sealed: Mapped[Sealed]
     identity_key_sealed: Mapped[Sealed]
 

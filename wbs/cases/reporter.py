@@ -4,10 +4,22 @@ Two ways in, one set of service functions: the JSON API presents the code on eve
 mailbox exchanges it once for a session whose cookie holds a random token, and the database holds
 the case keys re-sealed under that token. The code itself is never stored and never in a cookie.
 Unknown and malformed codes are indistinguishable to the caller.
+
+The session row keeps no time of day (DESIGN §1.4), only the day it was opened, for purging. The
+idle expiry travels in the cookie, `<token hex>.<expiry unix seconds>.<mac>`, with
+mac = HMAC-SHA256(instance key "reporter-session-cookie", token ‖ expiry as 8 bytes big-endian),
+and every use of the session hands back a cookie with a fresh expiry (sliding idle timeout).
+
+A closed, archived or forwarded case takes no more messages or evidence from the reporter
+(`CaseClosed`); the identity can still be added, since a reward (PP 43/2018) can come later.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,11 +32,22 @@ from wbs import audit
 from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.intake import Identity
 from wbs.cases.sanitize import CleanFile
+from wbs.cases.workflow import TERMINAL_STATES
 from wbs.context import Context
 from wbs.crypto import codes, keyring
 from wbs.models import Case, CaseEvent, Message, ReporterSession
 
 MAX_MESSAGE = 20_000
+COOKIE_KEY_LABEL = "reporter-session-cookie"
+_TOKEN_SIZE = 32
+# token (64 lowercase hex) . expiry (unix seconds) . HMAC-SHA256 (43 base64url characters)
+_COOKIE = re.compile(r"([0-9a-f]{64})\.([1-9][0-9]{0,11})\.([A-Za-z0-9_-]{43})")
+_MAX_COOKIE = 200
+_CLOSED_STATES = frozenset(state.value for state in TERMINAL_STATES)
+
+
+class CaseClosed(Exception):
+    """The case is closed, archived or forwarded: no more messages or evidence from the reporter."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,7 @@ class MailboxView:
     messages: list[MessageView]
     attachments: list[attachments.AttachmentMeta]
     disclosures: list[Any]
+    closed: bool = False  # no more messages or evidence (the identity can still be added)
 
 
 def _find(session: Session, ctx: Context, raw_code: str) -> tuple[Case, str] | None:
@@ -105,37 +129,70 @@ def access_by_code(ctx: Context, raw_code: str) -> ReporterAccess | None:
             identity_key=sealing.reporter_unwrap(session, case, "identity", key))
 
 
+def _cookie_mac(ctx: Context, token: bytes, expiry: int) -> str:
+    mac = hmac.new(ctx.keys.derived(COOKIE_KEY_LABEL), token + expiry.to_bytes(8, "big"),
+                   hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def _issue_cookie(ctx: Context, token: bytes, now: datetime) -> str:
+    expiry = int(now.timestamp()) + ctx.settings.reporter_session_idle_seconds
+    return f"{token.hex()}.{expiry}.{_cookie_mac(ctx, token, expiry)}"
+
+
+def _cookie_token(cookie: str | None) -> tuple[bytes, int, str] | None:
+    """Split a well-formed cookie into (token, expiry, mac); nothing is verified yet."""
+    if not cookie or len(cookie) > _MAX_COOKIE:
+        return None
+    match = _COOKIE.fullmatch(cookie)
+    if match is None:
+        return None
+    return bytes.fromhex(match.group(1)), int(match.group(2)), match.group(3)
+
+
+def _oldest_kept(ctx: Context) -> date:
+    """Rows opened before yesterday are purged: no session outlives that, however active."""
+    return ctx.today() - timedelta(days=1)
+
+
 def open_session(ctx: Context, raw_code: str) -> str | None:
-    """Exchange a code for a mailbox session; returns the cookie token (hex) or None."""
+    """Exchange a code for a mailbox session; returns the cookie value or None.
+
+    The row holds the token's hash, the case keys re-sealed under the token and the day: no
+    time of day. Rows opened before yesterday are purged here, without a job.
+    """
     access = access_by_code(ctx, raw_code)
     if access is None:
         return None
-    token = secrets.token_bytes(32)
+    token = secrets.token_bytes(_TOKEN_SIZE)
+    now = ctx.now()
     with ctx.db.begin() as session:
-        now = ctx.now()
-        session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+        session.execute(delete(ReporterSession).where(
+            ReporterSession.created_on < _oldest_kept(ctx)))
         session.add(ReporterSession(
             token_hash=keyring.token_hash(token), case_id=access.case_id,
-            expires_at=now + timedelta(seconds=ctx.settings.reporter_session_idle_seconds),
+            created_on=ctx.today(),
             case_key_sealed=keyring.seal_for_session(access.content_key, token, "reporter-k"),
             identity_key_sealed=keyring.seal_for_session(access.identity_key, token,
                                                          "reporter-i")))
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="mailbox.open", case_number=access.case_number, reporter=True,
                      now=now)
-    return token.hex()
+    return _issue_cookie(ctx, token, now)
 
 
-def _aware(value: datetime, now: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
+def access_by_session(ctx: Context, cookie: str | None) -> tuple[ReporterAccess, str] | None:
+    """The access a mailbox cookie grants, and the cookie to send back (expiry refreshed).
 
-
-def access_by_session(ctx: Context, cookie: str | None) -> ReporterAccess | None:
-    try:
-        token = bytes.fromhex(cookie or "")
-    except ValueError:
+    None for a malformed cookie, a wrong MAC (checked in constant time), a passed expiry (the row
+    is deleted then), an unknown token or a row opened before yesterday. Nothing is written on
+    success: the database never learns when the mailbox was last used.
+    """
+    parts = _cookie_token(cookie)
+    if parts is None:
         return None
-    if len(token) != 32:
+    token, expiry, mac = parts
+    if not hmac.compare_digest(_cookie_mac(ctx, token, expiry).encode(), mac.encode()):
         return None
     now = ctx.now()
     with ctx.db.begin() as session:
@@ -143,27 +200,27 @@ def access_by_session(ctx: Context, cookie: str | None) -> ReporterAccess | None
             ReporterSession.token_hash == keyring.token_hash(token))).first()
         if row is None:
             return None
-        if _aware(row.expires_at, now) <= now:
+        if expiry <= now.timestamp() or row.created_on < _oldest_kept(ctx):
             session.delete(row)
             return None
-        row.expires_at = now + timedelta(seconds=ctx.settings.reporter_session_idle_seconds)
         case = session.get(Case, row.case_id)
         if case is None:
             return None
-        return ReporterAccess(
+        access = ReporterAccess(
             case_id=case.id, case_number=case.case_number,
             content_key=keyring.open_for_session(row.case_key_sealed, token, "reporter-k"),
             identity_key=keyring.open_for_session(row.identity_key_sealed, token, "reporter-i"))
+    return access, _issue_cookie(ctx, token, now)
 
 
 def close_session(ctx: Context, cookie: str | None) -> None:
-    try:
-        token = bytes.fromhex(cookie or "")
-    except ValueError:
+    """Delete the session row; an expired or otherwise stale cookie still ends its row."""
+    parts = _cookie_token(cookie)
+    if parts is None:
         return
     with ctx.db.begin() as session:
         session.execute(delete(ReporterSession).where(
-            ReporterSession.token_hash == keyring.token_hash(token)))
+            ReporterSession.token_hash == keyring.token_hash(parts[0])))
 
 
 def _case(session: Session, access: ReporterAccess) -> Case:
@@ -171,6 +228,23 @@ def _case(session: Session, access: ReporterAccess) -> Case:
     if case is None:
         raise LookupError("case vanished")
     return case
+
+
+def _open_case(session: Session, access: ReporterAccess) -> Case:
+    """The case, locked against a concurrent close, or CaseClosed if it takes no more input."""
+    case = session.scalars(select(Case).where(Case.id == access.case_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+    if case is None:
+        raise LookupError("case vanished")
+    if case.state in _CLOSED_STATES:
+        raise CaseClosed(case.state)
+    return case
+
+
+def accepts_input(ctx: Context, access: ReporterAccess) -> bool:
+    """Whether the case still takes messages and evidence (checked again when they are added)."""
+    with ctx.db() as session:
+        return _case(session, access).state not in _CLOSED_STATES
 
 
 def read_messages(session: Session, case: Case, key: bytes) -> list[MessageView]:
@@ -190,7 +264,8 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
                            at_apip=case.at_apip, identity_provided=case.identity_provided,
                            messages=read_messages(session, case, access.content_key),
                            attachments=attachments.list_meta(session, case, access.content_key),
-                           disclosures=identity.disclosures(session, case))
+                           disclosures=identity.disclosures(session, case),
+                           closed=case.state in _CLOSED_STATES)
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="mailbox.read", case_number=case.case_number, reporter=True,
                      now=ctx.now())
@@ -214,11 +289,12 @@ class EmptyMessage(ValueError):
 
 
 def post_message(ctx: Context, access: ReporterAccess, body: str) -> int:
+    """Add a reporter message; EmptyMessage, or CaseClosed once the case is terminal."""
     text = body.strip()
     if not text or len(text) > MAX_MESSAGE:
         raise EmptyMessage
     with ctx.db.begin() as session:
-        case = _case(session, access)
+        case = _open_case(session, access)
         message = add_message(session, case, access.content_key, text, author_kind="reporter",
                               author_role=None, author_user_id=None, today=ctx.today())
         from wbs.cases.routing import reporter_supplied_info  # routing builds on this module
@@ -246,8 +322,9 @@ def add_identity(ctx: Context, access: ReporterAccess, identity: Identity) -> No
 
 def add_attachments(ctx: Context, access: ReporterAccess,
                     files: list[tuple[str, CleanFile]]) -> list[int]:
+    """Seal and store evidence; CaseClosed once the case is closed, archived or forwarded."""
     with ctx.db.begin() as session:
-        case = _case(session, access)
+        case = _open_case(session, access)
         ids = [attachments.store(session, case, access.content_key, name, clean,
                                  uploader="reporter", today=ctx.today()) for name, clean in files]
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
@@ -270,3 +347,11 @@ def download(ctx: Context, access: ReporterAccess,
         return meta, list(chunks)
 
 
+
+
+def purge_sessions(ctx: Context) -> int:
+    """Delete mailbox sessions opened before yesterday (the jobs run this on quiet days too)."""
+    with ctx.db.begin() as session:
+        result = session.execute(delete(ReporterSession).where(
+            ReporterSession.created_on < _oldest_kept(ctx)))
+        return int(getattr(result, "rowcount", 0) or 0)

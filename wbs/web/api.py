@@ -136,6 +136,8 @@ async def post_message(request: Request) -> Response:
                                              access, body if isinstance(body, str) else "")
     except reporter.EmptyMessage:
         return _error(422, "invalid", fields={"body": "required"})
+    except reporter.CaseClosed:
+        return _error(409, "case_closed")
     return JSONResponse({"id": message_id}, status_code=201)
 
 
@@ -176,7 +178,10 @@ async def add_attachment(request: Request) -> Response:
         return _error(422, "unsafe_file", files=form.rejected)
     if not form.files:
         return _error(422, "invalid", fields={"file": "required"})
-    ids = await run_in_threadpool(reporter.add_attachments, ctx, found[0], form.files)
+    try:
+        ids = await run_in_threadpool(reporter.add_attachments, ctx, found[0], form.files)
+    except reporter.CaseClosed:
+        return _error(409, "case_closed")
     return JSONResponse({"ids": ids}, status_code=201)
 
 

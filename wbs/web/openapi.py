@@ -73,7 +73,7 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["code", "body"],
                 "properties": {"code": _CODE, "body": {"type": "string", "maxLength": 20000}}}),
             "responses": {**_ok("201", "Sent", {"type": "object"}),
-                          **_errors("400", "404", "415", "422")}}},
+                          **_errors("400", "404", "409", "415", "422")}}},
         "/api/v1/mailbox/identity": {"post": {
             "summary": "Add identity (sealed)", "requestBody": _json_body({
                 "type": "object", "required": ["code", "identity"],
@@ -86,7 +86,7 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "properties": {"code": _CODE, "file": {
                     "type": "string", "format": "binary"}}}}}},
             "responses": {**_ok("201", "Stored", {"type": "object"}),
-                          **_errors("400", "404", "413", "422")}}},
+                          **_errors("400", "404", "409", "413", "422")}}},
         "/api/v1/receipts/verify": {"post": {
             "summary": "Verify a proof of submission", "requestBody": _json_body({
                 "type": "object", "required": ["receipt"], "properties": {"receipt": _STR}}),

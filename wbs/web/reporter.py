@@ -2,10 +2,14 @@
 
 All public. No JavaScript, nothing from third parties, no client address or user agent logged.
 Codes travel only in POST bodies; the mailbox cookie holds a random token, never the code.
+The session is checked before a mailbox request's body is read, and every response to a request
+that used the session carries the cookie back with a fresh idle expiry (the database keeps no
+time of the reporter's last visit, so the cookie is where the sliding timeout lives).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -77,8 +81,24 @@ async def status_lookup(request: Request) -> Response:
     return render(request, "public/status.html", {"view": view})
 
 
-def _access(request: Request) -> reporter.ReporterAccess | None:
+MailboxSession = tuple[reporter.ReporterAccess, str]  # the access and the refreshed cookie value
+
+
+def _session(request: Request) -> MailboxSession | None:
     return reporter.access_by_session(request.app.state.ctx, request.cookies.get(MAILBOX_COOKIE))
+
+
+def _require_session(request: Request) -> MailboxSession:
+    found = _session(request)
+    if found is None:
+        raise HTTPException(403)
+    return found
+
+
+def _with_cookie(response: Response, cookie: str) -> Response:
+    response.set_cookie(MAILBOX_COOKIE, cookie, path="/", secure=True, httponly=True,
+                        samesite="strict")
+    return response
 
 
 def _mailbox_page(request: Request, access: reporter.ReporterAccess,
@@ -88,80 +108,108 @@ def _mailbox_page(request: Request, access: reporter.ReporterAccess,
                   status_code=status_code)
 
 
+async def _page(request: Request, found: MailboxSession, extra: dict[str, Any] | None = None,
+                status_code: int = 200) -> Response:
+    access, cookie = found
+    page = await run_in_threadpool(_mailbox_page, request, access, extra, status_code)
+    return _with_cookie(page, cookie)
+
+
+def _back(found: MailboxSession, notice: str) -> Response:
+    return _with_cookie(RedirectResponse(f"/kotak-pesan?ok={notice}", status_code=303), found[1])
+
+
+CLOSED = {"error": "case_closed"}
+
+
 @public
 def mailbox(request: Request) -> Response:
-    access = _access(request)
-    if access is None:
-        return render(request, "public/mailbox_login.html")
-    return _mailbox_page(request, access, {"notice": request.query_params.get("ok", "")})
+    found = _session(request)
+    if found is None:
+        response = render(request, "public/mailbox_login.html")
+        if MAILBOX_COOKIE in request.cookies:  # expired, forged or ended: drop it
+            response.delete_cookie(MAILBOX_COOKIE, path="/", secure=True, httponly=True,
+                                   samesite="strict")
+        return response
+    access, cookie = found
+    return _with_cookie(_mailbox_page(request, access,
+                                      {"notice": request.query_params.get("ok", "")}), cookie)
 
 
 @public
 async def mailbox_open(request: Request) -> Response:
     values = await forms.read_form(request)
-    token = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
-                                    values.get("code", "")[:200])
-    if token is None:
+    cookie = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
+                                     values.get("code", "")[:200])
+    if cookie is None:
         return render(request, "public/mailbox_login.html", {"not_found": True}, status_code=404)
-    response = RedirectResponse("/kotak-pesan", status_code=303)
-    response.set_cookie(MAILBOX_COOKIE, token, path="/", secure=True, httponly=True,
-                        samesite="strict")
-    return response
-
-
-def _require_access(request: Request) -> reporter.ReporterAccess:
-    access = _access(request)
-    if access is None:
-        raise HTTPException(403)
-    return access
+    return _with_cookie(RedirectResponse("/kotak-pesan", status_code=303), cookie)
 
 
 @public
 async def mailbox_message(request: Request) -> Response:
+    found = await run_in_threadpool(_require_session, request)
     values = await forms.read_form(request)
-    access = await run_in_threadpool(_require_access, request)
     try:
-        await run_in_threadpool(reporter.post_message, request.app.state.ctx, access,
+        await run_in_threadpool(reporter.post_message, request.app.state.ctx, found[0],
                                 values.get("body", ""))
     except reporter.EmptyMessage:
-        return await run_in_threadpool(_mailbox_page, request, access,
-                                       {"error": "empty_message", "body": values.get("body")},
-                                       400)
-    return RedirectResponse("/kotak-pesan?ok=message", status_code=303)
+        return await _page(request, found, {"error": "empty_message", "body": values.get("body")},
+                           400)
+    except reporter.CaseClosed:
+        return await _page(request, found, CLOSED, 409)
+    return _back(found, "message")
 
 
 @public
 async def mailbox_identity(request: Request) -> Response:
+    found = await run_in_threadpool(_require_session, request)
     values = await forms.read_form(request)
-    access = await run_in_threadpool(_require_access, request)
     errors: dict[str, str] = {}
     identity = intake.parse_identity(values, errors)
     if errors or identity is None:
-        return await run_in_threadpool(_mailbox_page, request, access,
-                                       {"identity_errors": errors, "values": values}, 400)
-    await run_in_threadpool(reporter.add_identity, request.app.state.ctx, access, identity)
-    return RedirectResponse("/kotak-pesan?ok=identity", status_code=303)
+        return await _page(request, found, {"identity_errors": errors, "values": values}, 400)
+    # Allowed on a closed case too: a reward (PP 43/2018) can come after closure.
+    await run_in_threadpool(reporter.add_identity, request.app.state.ctx, found[0], identity)
+    return _back(found, "identity")
 
 
 @public
 async def mailbox_attachment(request: Request) -> Response:
-    form = await read_upload_form(request, csrf_gate(request))
-    access = await run_in_threadpool(_require_access, request)
-    if form.rejected or not form.files:
-        return await run_in_threadpool(_mailbox_page, request, access,
-                                       {"rejected": form.rejected, "error": "no_file"}, 400)
-    await run_in_threadpool(reporter.add_attachments, request.app.state.ctx, access, form.files)
-    return RedirectResponse("/kotak-pesan?ok=file", status_code=303)
+    # The session first: without one, 403 before a byte of the body is read.
+    found = await run_in_threadpool(_require_session, request)
+    ctx = request.app.state.ctx
+    closed = not await run_in_threadpool(reporter.accepts_input, ctx, found[0])
+    csrf_ok = csrf_gate(request)
+
+    def gate(fields: Mapping[str, str]) -> bool:
+        # Called before the first file part: a closed case stops the upload there, but only
+        # for a request that passed CSRF (a forged one gets the plain 403).
+        if not csrf_ok(fields):
+            return False
+        if closed:
+            raise reporter.CaseClosed
+        return True
+
+    try:
+        form = await read_upload_form(request, gate)
+        if form.rejected or not form.files:
+            return await _page(request, found, {"rejected": form.rejected, "error": "no_file"},
+                               400)
+        await run_in_threadpool(reporter.add_attachments, ctx, found[0], form.files)
+    except reporter.CaseClosed:
+        return await _page(request, found, CLOSED, 409)
+    return _back(found, "file")
 
 
 @public
 def mailbox_download(request: Request) -> Response:
-    access = _require_access(request)
+    access, cookie = _require_session(request)
     found = reporter.download(request.app.state.ctx, access,
                               int(request.path_params["attachment_id"]))
     if found is None:
         raise HTTPException(404)
-    return file_response(*found)
+    return _with_cookie(file_response(*found), cookie)
 
 
 def file_response(meta: Any, chunks: list[bytes]) -> Response:
@@ -183,21 +231,19 @@ async def mailbox_response(request: Request) -> Response:
     from wbs.cases import routing
     from wbs.cases.workflow import Action
 
+    found = await run_in_threadpool(_require_session, request)
     values = await forms.read_form(request)
-    access = await run_in_threadpool(_require_access, request)
     action = RESPONSES.get(values.get("response", ""))
     if action is None:
         raise HTTPException(400)
     try:
-        await run_in_threadpool(routing.reporter_act, request.app.state.ctx, access,
+        await run_in_threadpool(routing.reporter_act, request.app.state.ctx, found[0],
                                 Action(action), values.get("text", ""))
     except routing.InvalidInput:
-        return await run_in_threadpool(_mailbox_page, request, access,
-                                       {"error": "reason_required"}, 400)
+        return await _page(request, found, {"error": "reason_required"}, 400)
     except routing.TransitionRefused:
-        return await run_in_threadpool(_mailbox_page, request, access,
-                                       {"error": "response_refused"}, 400)
-    return RedirectResponse("/kotak-pesan?ok=response", status_code=303)
+        return await _page(request, found, {"error": "response_refused"}, 400)
+    return _back(found, "response")
 
 
 @public
