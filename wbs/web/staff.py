@@ -6,7 +6,6 @@ import asyncio
 import time
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -156,6 +155,3 @@ def routes() -> list[BaseRoute]:
         Route("/staf/kata-sandi", password_form, methods=["GET"]),
         Route("/staf/kata-sandi", password_change, methods=["POST"]),
     ]
-
-
-__all__ = ["HTTPException", "routes"]
