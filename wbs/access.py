@@ -180,8 +180,13 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
         return Decision(False, "case_has_outcome")
     if permission is Permission.CASE_IDENTITY_READ and actor.user_id not in case.identity_readers:
         return Decision(False, "no_identity_disclosure")
-    if permission in (Permission.CASE_VERIFY, Permission.CASE_DISPOSE) and case.state not in (
+    if permission is Permission.CASE_VERIFY and case.state not in (
             CaseState.RECEIVED, CaseState.NEEDS_INFO):
+        return Decision(False, "not_awaiting_verification")
+    # Dispositions may be added while units work on the case (a returned share goes on to the
+    # suggested unit), never after an answer or an outcome.
+    if permission is Permission.CASE_DISPOSE and case.state not in (
+            CaseState.RECEIVED, CaseState.NEEDS_INFO, CaseState.VERIFIED, CaseState.IN_PROCESS):
         return Decision(False, "not_awaiting_verification")
     if permission is Permission.CASE_CLOSE_DISPUTE and case.at_apip:
         return Decision(False, "apip_case")

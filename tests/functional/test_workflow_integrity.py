@@ -190,7 +190,8 @@ def test_return_by_one_unit_leaves_the_case_with_the_unit_still_working(
     assert suggested == unit_id(ctx, "dinas-pupr")
 
     # ... but it cannot stop the other unit's work: no archive, no forward, no hand-over.
-    assert panel.actions == []
+    # Archive, forward and hand-over stay closed; the suggested unit can be added.
+    assert panel.actions == ["add_disposition"]
     before = last_seq(ctx)
     for act in (lambda: routing.archive(ctx, verifier, filed.number, REASON),
                 lambda: routing.forward_external(ctx, verifier, filed.number, "sp4n_lapor",
@@ -356,3 +357,53 @@ def test_a_shortened_missing_data_rule_does_not_archive_early(
     _go_to(ctx, clock, window.due_on + timedelta(days=1))
     assert run_workflow_jobs(ctx).archived == 1
     assert state_of(ctx, filed.number) == S.ARCHIVED.value
+
+
+def test_returned_share_goes_on_to_the_suggested_unit(app: Any, client: Any, demo: Any,
+                                                      clock: Any, ctx: Any) -> None:
+    """No wrong door: after one of two units returns its share with a suggestion, the
+    verifier adds the suggested unit while the other unit keeps working."""
+    from sqlalchemy import select
+
+    from tests.conftest import csrf_from, sign_in
+    from tests.functional.test_intake import submit_form
+    from tests.functional.test_roundtrip import staff_open
+    from wbs.models import Case, CaseTask, Unit
+
+    submit_form(client, {"kind": "complaint", "title": "Air dan jalan", "what": "Isi",
+                         "identity_mode": "anonymous"})
+    with ctx.db() as s:
+        number = s.scalars(select(Case.case_number)).one()
+
+    def act(c: Any, action: str, **fields: str) -> str:
+        token = csrf_from(c, f"/staf/kasus/{number}")
+        r = c.post(f"/staf/kasus/{number}/aksi/{action}", data={"csrf_token": token, **fields})
+        return str(r.headers["location"])
+
+    from starlette.testclient import TestClient
+
+    verifier = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    liaison = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(verifier, demo["verifikator"], "verifikator", clock)
+    sign_in(liaison, demo["penghubung.pendidikan"], "penghubung.pendidikan", clock)
+    staff_open(verifier, number)
+    assert "galat" not in act(verifier, "verify_and_dispose", classification="no_oversight",
+                              resolution_days="14", unit_dinas_pendidikan="dinas-pendidikan",
+                              unit_dinas_kesehatan="dinas-kesehatan")
+    staff_open(liaison, number)
+    assert "galat" not in act(liaison, "return_disposition", suggested_unit="dinas-pupr",
+                              reason="Jalan adalah urusan PUPR")
+    page = staff_open(verifier, number)
+    assert "Dinas Pekerjaan Umum" in page.text and "add_disposition" in page.text
+    # A unit already working cannot be added twice; the suggested one can.
+    assert act(verifier, "add_disposition", unit_dinas_kesehatan="dinas-kesehatan").endswith(
+        "galat=unit_already_working")
+    assert "galat" not in act(verifier, "add_disposition", unit_dinas_pupr="dinas-pupr")
+    with ctx.db() as s:
+        case = s.scalars(select(Case)).one()
+        rows = s.execute(select(Unit.slug, CaseTask.state)
+                         .join(Unit, Unit.id == CaseTask.unit_id)).all()
+    tasks = {slug: state for slug, state in rows}  # noqa: C416 - rows are Row objects
+    assert case.state == "verified"
+    assert tasks == {"dinas-pendidikan": "returned", "dinas-kesehatan": "open",
+                     "dinas-pupr": "open"}

@@ -130,7 +130,7 @@ COLUMNS = {"rcv": S.RECEIVED, "info": S.NEEDS_INFO, "ver": S.VERIFIED, "proc": S
 # the "liaison" row. The investigator's unit never holds it.
 LOCAL = """
                       rcv       info      ver       proc      ans       clo       arc       fwd
-verifier     dispose  →ver      T/state   D/wait    D/wait    D/wait    D/done    D/done    D/done
+verifier     dispose  →ver      T/state   T/state   T/state   D/wait    D/done    D/done    D/done
 verifier     ask      →info     T/state   D/wait    D/wait    D/wait    D/done    D/done    D/done
 verifier     archive  →arc      →arc      D/wait    D/wait    D/wait    D/done    D/done    D/done
 verifier     forward  →fwd      T/state   D/wait    D/wait    D/wait    D/done    D/done    D/done

@@ -22,6 +22,7 @@ ALL_STATES = list(CaseState)
 OPEN = [CaseState.RECEIVED, CaseState.NEEDS_INFO, CaseState.VERIFIED, CaseState.IN_PROCESS,
         CaseState.ANSWERED]
 AWAITING = [CaseState.RECEIVED, CaseState.NEEDS_INFO]
+DISPOSABLE = [*AWAITING, CaseState.VERIFIED, CaseState.IN_PROCESS]
 CASE_PERMISSIONS = [p for p in Permission if p.value.startswith("case:")
                     and p not in (P.CASE_LIST, P.CASE_INTAKE)]
 
@@ -31,7 +32,8 @@ CASE_PERMISSIONS = [p for p in Permission if p.value.startswith("case:")
 TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
     ("verifikator", "complaint"): {
         P.CASE_READ: ALL_STATES, P.CASE_ATTACHMENT_READ: ALL_STATES, P.CASE_MESSAGE: OPEN,
-        P.CASE_VERIFY: AWAITING, P.CASE_DISPOSE: AWAITING, P.CASE_CONFLICT_DECLARE: ALL_STATES},
+        P.CASE_VERIFY: AWAITING, P.CASE_DISPOSE: DISPOSABLE,
+        P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("verifikator", "whistleblowing"): {},
     ("penghubung.kesehatan", "complaint"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("penghubung.kesehatan", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},

@@ -236,6 +236,27 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
                  "units": ",".join(sorted(unit_slugs))}))
 
 
+def add_disposition(ctx: Context, staff: StaffIdentity, case_number: str, *,
+                    unit_slugs: Sequence[str]) -> CaseState:
+    """Give the case to more units while others work on it (no wrong door: a returned share
+    goes on to the suggested unit). Each new unit gets its own task, key wrap and deadline."""
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        targets = _units(session, unit_slugs, case)
+        busy = set(session.scalars(select(CaseTask.unit_id).where(
+            CaseTask.case_id == case.id, CaseTask.state.in_(OPEN_TASK))))
+        if any(unit.id in busy for unit in targets):
+            raise InvalidInput("unit_already_working")
+        key = content_key(session, case, staff)
+        for unit in targets:
+            _assign(session, ctx, case, unit, key, case.resolution_days)
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+
+    return run_staff(ctx, staff, case_number, Step(
+        Action.ADD_DISPOSITION, Permission.CASE_DISPOSE, apply,
+        details={"units": ",".join(sorted(unit_slugs))}))
+
+
 def request_info(ctx: Context, staff: StaffIdentity, case_number: str, question: str) -> CaseState:
     text = question.strip()
     if len(text) < 5 or len(text) > 20_000:
@@ -527,6 +548,7 @@ def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bo
 
 ACTION_PERMISSION: dict[Action, dict[Role, Permission]] = {
     Action.VERIFY_AND_DISPOSE: {Role.VERIFIER: Permission.CASE_DISPOSE},
+    Action.ADD_DISPOSITION: {Role.VERIFIER: Permission.CASE_DISPOSE},
     Action.REQUEST_INFO: {Role.VERIFIER: Permission.CASE_VERIFY,
                           Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
     Action.ARCHIVE: {Role.VERIFIER: Permission.CASE_VERIFY,

@@ -45,6 +45,9 @@ class Action(StrEnum):
     START_PROCESSING = "start_processing"
     # A wrongly routed complaint goes back to the verifier with a suggested unit.
     RETURN_DISPOSITION = "return_disposition"
+    # The verifier adds a unit to a case already dispositioned (after a unit returned its
+    # share with a suggested unit, or when a second unit turns out to be concerned).
+    ADD_DISPOSITION = "add_disposition"
     ANSWER = "answer"
     REPORTER_ACCEPTS = "reporter_accepts"
     # Keberatan, within the objection window.
@@ -198,6 +201,7 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
         Action.RETURN_DISPOSITION: {
             Role.LIAISON: frozenset({_S.VERIFIED, _S.IN_PROCESS})
         },
+        Action.ADD_DISPOSITION: {Role.VERIFIER: frozenset({_S.VERIFIED, _S.IN_PROCESS})},
         Action.ANSWER: {
             Role.LIAISON: frozenset({_S.IN_PROCESS}),
             Role.INVESTIGATOR: frozenset({_S.IN_PROCESS}),
@@ -231,6 +235,8 @@ _TARGET: Mapping[Action, CaseState] = MappingProxyType(
         Action.START_PROCESSING: _S.IN_PROCESS,
         # Back to the verifier, who dispositions again (when no other unit works on it).
         Action.RETURN_DISPOSITION: _S.RECEIVED,
+        # Adding a unit changes no state: the case stays where the other units have it.
+        Action.ADD_DISPOSITION: _S.VERIFIED,
         Action.ANSWER: _S.ANSWERED,
         Action.REPORTER_ACCEPTS: _S.CLOSED,
         Action.REPORTER_OBJECTS: _S.IN_PROCESS,
@@ -373,6 +379,8 @@ def transition(
     if action is Action.REPORTER_REQUESTS_APIP and case.at_apip:
         return Refused(RefusalCode.ALREADY_AT_APIP, "The case is already with APIP.")
 
+    if action is Action.ADD_DISPOSITION:
+        return Allowed(case.state)
     if action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         if case.pending_units == 0:
             return Refused(

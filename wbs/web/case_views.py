@@ -99,6 +99,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
             ctx, staff, n, classification=values.get("classification", ""),
             resolution_days=int(values.get("resolution_days", "0") or 0),
             unit_slugs=[v for k, v in values.items() if k.startswith("unit_")]),
+        "add_disposition": lambda ctx, staff, n: routing.add_disposition(
+            ctx, staff, n, unit_slugs=[v for k, v in values.items() if k.startswith("unit_")]),
         "request_info": lambda ctx, staff, n: routing.request_info(ctx, staff, n, text),
         "archive": lambda ctx, staff, n: routing.archive(ctx, staff, n, reason),
         "forward_external": lambda ctx, staff, n: routing.forward_external(

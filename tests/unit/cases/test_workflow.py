@@ -94,6 +94,8 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
     ("local", S.NEEDS_INFO, A.ARCHIVE, "verifier", S.ARCHIVED, BOTH),
     ("local", S.NEEDS_INFO, A.AUTO_ARCHIVE, "system", S.ARCHIVED, PAST),
     ("local", S.VERIFIED, A.START_PROCESSING, "liaison", S.IN_PROCESS, BOTH),
+    ("local", S.VERIFIED, A.ADD_DISPOSITION, "verifier", S.VERIFIED, BOTH),
+    ("local", S.IN_PROCESS, A.ADD_DISPOSITION, "verifier", S.IN_PROCESS, BOTH),
     ("local", S.IN_PROCESS, A.START_PROCESSING, "liaison", S.IN_PROCESS, BOTH),
     ("local", S.VERIFIED, A.RETURN_DISPOSITION, "liaison", S.RECEIVED, BOTH),
     ("local", S.IN_PROCESS, A.RETURN_DISPOSITION, "liaison", S.RECEIVED, BOTH),
