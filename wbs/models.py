@@ -389,6 +389,9 @@ class Deadline(Base):
         # own partial index so two overlapping requests cannot open the same one twice.
         Index("uq_deadlines_case_level", "case_id", "kind", "start_on", unique=True,
               sqlite_where=text("task_id IS NULL"), postgresql_where=text("task_id IS NULL")),
+        # The case list asks every row for its next open deadline, and filters on it.
+        Index("ix_deadlines_open", "case_id", "due_on", sqlite_where=text("met_on IS NULL"),
+              postgresql_where=text("met_on IS NULL")),
     )
 
     id: Mapped[intpk]
