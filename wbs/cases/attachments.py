@@ -59,6 +59,11 @@ def _meta(case: Case, key: bytes, row: Attachment) -> AttachmentMeta:
                           uploader=row.uploader_kind, created_on=row.created_on)
 
 
+def ids_of(session: Session, case: Case) -> list[int]:
+    return list(session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)
+                                .order_by(Attachment.id)))
+
+
 def list_meta(session: Session, case: Case, key: bytes) -> list[AttachmentMeta]:
     rows = session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                            .order_by(Attachment.id))

@@ -639,8 +639,7 @@ def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
                 if u.id != case.reported_unit_id],
             classification=case.classification, outcome=case.outcome)
 
-    return with_case(ctx, staff, case_number, Permission.CASE_READ if staff.role in (
-        Role.VERIFIER, Role.LIAISON, Role.INVESTIGATOR) else Permission.CASE_CLOSE_DISPUTE, act)
+    return with_case(ctx, staff, case_number, Permission.CASE_READ, act)
 
 
 @dataclass(frozen=True)

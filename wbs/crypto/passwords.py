@@ -29,8 +29,6 @@ _PARAMS_RE = re.compile(
 
 _VERIFIER_INFO = b"wbs/v1/password/verifier"
 _SEALING_KEY_INFO = b"wbs/v1/password/sealing-key"
-# Unknown usernames are hashed with this salt so they cost what a real user costs.
-_DUMMY_SALT = b"wbs/v1/dummysalt"
 
 
 @dataclass(frozen=True)
@@ -121,10 +119,6 @@ class PasswordKDF:
             verifier=_expand(master, _VERIFIER_INFO),
             sealing_key=_expand(master, _SEALING_KEY_INFO),
         )
-
-    def dummy_derive(self, password: str) -> None:
-        """Cost what ``derive`` costs, so timing does not reveal unknown usernames."""
-        self.derive(password, _DUMMY_SALT)
 
     @staticmethod
     def new_salt() -> bytes:

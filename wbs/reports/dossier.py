@@ -53,10 +53,13 @@ def _identity(session: Session, ctx: Context, case: Case, staff: StaffIdentity) 
 def build(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> dict[str, Any]:
     key = content_key(session, case, staff)
     files = []
-    for meta in attachments.list_meta(session, case, key):
-        opened = attachments.open_file(session, case, key, meta.id)
+    for attachment_id in attachments.ids_of(session, case):
+        opened = attachments.open_file(session, case, key, attachment_id)
+        if opened is None:
+            continue
+        meta, chunks = opened
         digest = hashlib.sha256()
-        for chunk in opened[1] if opened else []:
+        for chunk in chunks:
             digest.update(chunk)
         files.append({"name": meta.name, "size": meta.size, "sha256": digest.hexdigest(),
                       "received_on": meta.created_on.isoformat()})
