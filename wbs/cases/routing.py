@@ -639,7 +639,9 @@ def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
                 if u.id != case.reported_unit_id],
             classification=case.classification, outcome=case.outcome)
 
-    return with_case(ctx, staff, case_number, Permission.CASE_READ, act)
+    # Handlers read the panel with content (case:read); leadership sees actions on it too.
+    return with_case(ctx, staff, case_number, Permission.CASE_READ if staff.role in (
+        Role.VERIFIER, Role.LIAISON, Role.INVESTIGATOR) else Permission.CASE_CLOSE_DISPUTE, act)
 
 
 @dataclass(frozen=True)
