@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from wbs import instance, logs
 from wbs.context import Context, utcnow
 from wbs.crypto.passwords import PasswordKDF
 from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker
+from wbs.files.sandbox import Limits, Sandbox
 from wbs.settings import Settings
 from wbs.web import (
     api,
@@ -32,14 +32,15 @@ from wbs.web import (
     public,
     reporter,
     staff,
-    upload_form,
 )
+from wbs.web.body_limits import BodyLimitsMiddleware, BodyTiming
 from wbs.web.guard import check_routes
 from wbs.web.render import make_environment, render
 from wbs.web.security import SecurityHeadersMiddleware
+from wbs.web.upload_budget import ByteBudget
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ERROR_STATUSES = {400, 401, 403, 404, 405, 413, 429, 500, 503}
+ERROR_STATUSES = {400, 401, 403, 404, 405, 408, 413, 429, 500, 503}
 
 
 class WbsApp(Starlette):
@@ -51,8 +52,10 @@ class WbsApp(Starlette):
 
     hsts: bool = False
 
+    body_timing: BodyTiming = BodyTiming()
+
     def build_middleware_stack(self) -> ASGIApp:
-        inner = super().build_middleware_stack()
+        inner = BodyLimitsMiddleware(super().build_middleware_stack(), self.body_timing)
         return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts))
 
 
@@ -62,12 +65,14 @@ def _wants_json(request: Request) -> bool:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    # Retry-After on a 503, Connection: close on a 408: the API's answers carry them too.
+    headers = getattr(exc, "headers", None) or {}
     if _wants_json(request):
         detail = exc.detail if isinstance(exc, HTTPException) else ""
         detail = detail if isinstance(detail, str) else ""
-        return JSONResponse({"error": _error_code(status), "detail": detail}, status_code=status)
+        return JSONResponse({"error": _error_code(status), "detail": detail}, status_code=status,
+                            headers=headers)
     shown = status if status in ERROR_STATUSES else 400
-    headers = getattr(exc, "headers", None) or {}
     response = render(request, "errors/error.html", {"status": shown}, status_code=status)
     response.headers.update(headers)
     return response
@@ -85,8 +90,8 @@ async def _db_down(request: Request, exc: Exception) -> Response:
 
 def _error_code(status: int) -> str:
     return {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 413: "too_large", 422: "invalid", 429: "too_many_requests",
-            500: "server_error", 503: "unavailable"}.get(status, "error")
+            405: "method_not_allowed", 408: "too_slow", 413: "too_large", 422: "invalid",
+            429: "too_many_requests", 500: "server_error", 503: "unavailable"}.get(status, "error")
 
 
 def build_context(settings: Settings, clock: Callable[[], datetime] | None = None) -> Context:
@@ -121,5 +126,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
     app.state.jinja = make_environment()
-    app.state.upload_slots = asyncio.Semaphore(upload_form.UPLOAD_SLOTS)
+    app.body_timing = BodyTiming(min_rate=settings.body_min_rate,
+                                 window=settings.body_window_seconds,
+                                 max_seconds=settings.body_max_seconds)
+    app.state.upload_budget = ByteBudget(settings.upload_budget_bytes)
+    app.state.sandbox = Sandbox(
+        Limits(memory_bytes=settings.clean_memory_bytes, cpu_seconds=settings.clean_cpu_seconds,
+               max_output_bytes=2 * settings.max_file_bytes),
+        workers=settings.clean_workers)
     return app

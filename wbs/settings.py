@@ -66,6 +66,17 @@ class Settings:
     identity_quorum: int = 1
     identity_disclosure_days: int = 14
     timezone: str = "Asia/Jakarta"  # WIB; WITA and WIT regions set Asia/Makassar or Asia/Jayapura
+    # Uploads (SECURITY.md, "Availability"): bytes of files one process may hold at once, how
+    # long a request may wait for room before a 503, and the sandbox that cleans files.
+    upload_budget_bytes: int = 400 * 1000 * 1000
+    upload_wait_seconds: float = 5.0
+    clean_workers: int = 2
+    clean_memory_bytes: int = 1024 * 1024 * 1024
+    clean_cpu_seconds: int = 30
+    # Every request body: at least body_min_rate bytes/s in each window, all within the maximum.
+    body_min_rate: int = 4096
+    body_window_seconds: float = 20.0
+    body_max_seconds: float = 1800.0
 
     @property
     def development(self) -> bool:
@@ -110,4 +121,12 @@ class Settings:
             identity_quorum=int(get("IDENTITY_QUORUM", str(d.identity_quorum))),
             identity_disclosure_days=int(get("IDENTITY_DISCLOSURE_DAYS", "14")),
             timezone=get("TIMEZONE", d.timezone),
+            upload_budget_bytes=int(get("UPLOAD_BUDGET_BYTES", str(d.upload_budget_bytes))),
+            upload_wait_seconds=float(get("UPLOAD_WAIT_SECONDS", str(d.upload_wait_seconds))),
+            clean_workers=int(get("CLEAN_WORKERS", str(d.clean_workers))),
+            clean_memory_bytes=int(get("CLEAN_MEMORY_BYTES", str(d.clean_memory_bytes))),
+            clean_cpu_seconds=int(get("CLEAN_CPU_SECONDS", str(d.clean_cpu_seconds))),
+            body_min_rate=int(get("BODY_MIN_RATE", str(d.body_min_rate))),
+            body_window_seconds=float(get("BODY_WINDOW_SECONDS", str(d.body_window_seconds))),
+            body_max_seconds=float(get("BODY_MAX_SECONDS", str(d.body_max_seconds))),
         )

@@ -3,9 +3,17 @@
 Only `application/x-www-form-urlencoded` goes through here: multipart bodies (uploads) go through
 `wbs.web.uploads`, which never spools to disk. A form without a valid CSRF token is refused with
 403 before anything else looks at it.
+
+The body is read from the stream and counted as it arrives, so the cap holds whatever the
+framing: a declared `Content-Length` over it is refused before a byte is read, and a chunked body
+is abandoned the moment it crosses it (`request.form()` read a chunked form to ~200 MB before
+looking at the token). A request that carries no CSRF cookie at all cannot pass, so it is refused
+before its body is read.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -13,6 +21,7 @@ from starlette.requests import Request
 from wbs.web import security
 
 MAX_FORM_BYTES = 256 * 1024
+MAX_FORM_FIELDS = 200
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -21,12 +30,35 @@ async def read_form(request: Request) -> dict[str, str]:
         # Our forms are all url-encoded; anything else carries no token we can check.
         raise HTTPException(403)
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+    if length is not None and (not (length.isascii() and length.isdigit())
+                               or int(length) > MAX_FORM_BYTES):
         raise HTTPException(413)
-    form = await request.form(max_files=0, max_fields=200)
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    if security.csrf_cookie_value(request) is None:
+        raise HTTPException(403)
+    values = parse_form(await read_capped_body(request, MAX_FORM_BYTES))
     check_csrf(request, values.get(security.CSRF_FIELD))
     return values
+
+
+async def read_capped_body(request: Request, cap: int) -> bytes:
+    """The whole body, or 413 as soon as more than `cap` bytes have arrived."""
+    body = bytearray()
+    async for chunk in request.stream():
+        if len(body) + len(chunk) > cap:
+            raise HTTPException(413)
+        body += chunk
+    return bytes(body)
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Decode as Starlette did: names and values percent-decoded as UTF-8 (bad sequences become
+    U+FFFD), raw bytes as latin-1; the last value of a repeated name wins."""
+    try:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True,
+                          max_num_fields=MAX_FORM_FIELDS, encoding="utf-8", errors="replace")
+    except ValueError:
+        raise HTTPException(400) from None
+    return dict(pairs)
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

@@ -1,7 +1,17 @@
-"""Multipart forms with evidence files: streamed, capped, CSRF-checked, sanitised in memory.
+"""Multipart forms with evidence files: streamed, capped, gated, then cleaned in a sandbox.
 
-The CSRF token (pages) or the code (API) must arrive before the first file part, so that a
-forged or anonymous request is refused before a single file byte is accepted.
+What can be checked before the body is read is checked first, at no cost to anyone: the content
+type, the declared length, the CSRF cookie (pages), and whether the upload budget has room for
+what the request announces (else 503 with Retry-After at once, rather than after the reporter
+has sent 100 MB for nothing). The CSRF token (pages) or the code (API) must arrive before the
+first file part, so a forged or anonymous request is refused before a single file byte is
+accepted.
+
+Memory is bounded by a per-process byte budget (`upload_budget`), not by slots: each chunk is
+counted as it arrives, cleaned copies replace the raw ones in the count, and the request gives
+its bytes back only when its response has been sent, after sealing and storing. Body time limits
+are enforced for every request by `body_limits`. Cleaning runs in sandboxed worker processes
+(`wbs.files.sandbox`).
 """
 
 from __future__ import annotations
@@ -9,44 +19,133 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from starlette.concurrency import run_in_threadpool
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from wbs.cases.sanitize import CleanFile, UnsafeFile, strip_metadata
+from wbs.files import CleanFile, UnsafeFile
+from wbs.files.sandbox import Sandbox, SandboxBusy
 from wbs.web import security
-from wbs.web.uploads import MemorySink, PartInfo, UploadError, UploadTooLarge, parse_multipart
+from wbs.web.body_limits import register_lease
+from wbs.web.i18n import N_, gettext
+from wbs.web.upload_budget import BudgetExhausted, ByteBudget, Lease
+from wbs.web.uploads import (
+    MemorySink,
+    PartInfo,
+    UploadError,
+    UploadTooLarge,
+    declared_length,
+    parse_multipart,
+)
 
 MAX_FILES = 20
-UPLOAD_SLOTS = 4
+# Room for the text fields and the multipart framing, on top of the files' own cap: the cap a
+# reporter is told about ("100 MB in total") counts file bytes only.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 60
+
+# Why a file was refused, shown next to its name (message ids are English; see messages.po).
+REASONS: dict[str, str] = {
+    "image_too_large": N_("the image is too large (more than 50 megapixels); please send a "
+                          "smaller copy"),
+    "pdf_too_many_pages": N_("the PDF has too many pages (more than 2,000); please send only "
+                             "the pages that matter"),
+    "file_too_complex": N_("the file needs too much memory or time to be cleaned safely"),
+    "encrypted_pdf": N_("the PDF is protected by a password; please send it without one"),
+    "unreadable_image": N_("the image is damaged or is not what its type says"),
+    "unreadable_pdf": N_("the PDF is damaged or could not be read"),
+    "strip_failed": N_("its hidden information (metadata) could not be removed"),
+}
+_ARCHIVE_REASON = N_("the document archive is damaged, too large or unusual")
+
+
+class RejectedFile(str):
+    """The name of a refused file (what templates and the API show), and why it was refused.
+
+    Rendered in a template, it reads "name: reason" in the page's language (`__html__` is how
+    Jinja's autoescape renders an object); as a plain string and in JSON it is the name alone.
+    """
+
+    reason: str
+
+    def __new__(cls, name: str, reason: str) -> RejectedFile:
+        obj = super().__new__(cls, name)
+        obj.reason = reason
+        return obj
+
+    def message(self) -> str:
+        text = REASONS.get(self.reason) or (
+            _ARCHIVE_REASON if self.reason.startswith("archive") else REASONS["strip_failed"])
+        return gettext(text)
+
+    def __html__(self) -> Markup:
+        return escape(str(self)) + Markup(": ") + escape(self.message())
 
 
 @dataclass
 class UploadedForm:
     fields: dict[str, str]
     files: list[tuple[str, CleanFile]] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)  # names of files that could not be cleaned
+    rejected: list[str] = field(default_factory=list)  # RejectedFile: name and reason
 
 
-def csrf_gate(request: Request) -> Callable[[Mapping[str, str]], bool]:
-    key = request.app.state.ctx.keys.derived("csrf")
-    return lambda fields: security.csrf_valid(key, request, fields.get(security.CSRF_FIELD))
+class CsrfGate:
+    """The gate of every staff and reporter page form: a valid CSRF token before any file."""
+
+    def __init__(self, request: Request) -> None:
+        self._key = request.app.state.ctx.keys.derived("csrf")
+        self._request = request
+
+    def precheck(self) -> None:
+        # Without the cookie no token can be valid: refuse before reading the body.
+        if security.csrf_cookie_value(self._request) is None:
+            raise HTTPException(403)
+
+    def __call__(self, fields: Mapping[str, str]) -> bool:
+        return security.csrf_valid(self._key, self._request, fields.get(security.CSRF_FIELD))
+
+
+def csrf_gate(request: Request) -> CsrfGate:
+    return CsrfGate(request)
+
+
+def busy() -> HTTPException:
+    return HTTPException(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 async def read_upload_form(request: Request,
                            gate: Callable[[Mapping[str, str]], bool]) -> UploadedForm:
-    """Parse, enforce caps (413) and the gate (403), then strip metadata off every file.
+    """Parse, enforce caps (413), the gate (403) and the budget (503); clean every file."""
+    settings = request.app.state.ctx.settings
+    cap = settings.max_report_bytes
+    try:
+        declared = declared_length(request)
+    except UploadError as exc:
+        raise HTTPException(400) from exc
+    if declared is not None and declared > cap + FORM_OVERHEAD_BYTES:
+        raise HTTPException(413)
+    precheck = getattr(gate, "precheck", None)
+    if precheck is not None:
+        precheck()
+    budget: ByteBudget = request.app.state.upload_budget
+    wait = settings.upload_wait_seconds
+    if declared is not None and not await budget.wait_for_room(min(declared, budget.capacity),
+                                                               wait):
+        raise busy()
+    lease = Lease(budget, wait)
+    register_lease(request.scope, lease)
+    raw_form = await _parse(request, gate, lease)
+    return await _clean_all(request.app.state.sandbox, raw_form, lease)
 
-    At most UPLOAD_SLOTS uploads are parsed and cleaned at once per process: each may hold up
-    to the report cap in memory and decode large images, so an anonymous flood queues instead
-    of exhausting memory.
-    """
-    async with request.app.state.upload_slots:
-        return await _read_upload_form(request, gate)
+
+@dataclass
+class _RawForm:
+    fields: dict[str, str]
+    received: list[tuple[PartInfo, MemorySink]]
 
 
-async def _read_upload_form(request: Request,
-                            gate: Callable[[Mapping[str, str]], bool]) -> UploadedForm:
+async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
+                 lease: Lease) -> _RawForm:
     settings = request.app.state.ctx.settings
     received: list[tuple[PartInfo, MemorySink]] = []
     gate_checked: list[bool] = []
@@ -62,10 +161,19 @@ async def _read_upload_form(request: Request,
         received.append((info, sink))
         return sink
 
+    async def before_chunk(size: int) -> None:
+        try:
+            await lease.take(size)
+        except BudgetExhausted:
+            raise busy() from None
+
     try:
         raw = await parse_multipart(request, open_file=open_file,
                                     max_file_bytes=settings.max_file_bytes,
-                                    max_total_bytes=settings.max_report_bytes)
+                                    max_total_bytes=settings.max_report_bytes
+                                    + FORM_OVERHEAD_BYTES,
+                                    max_files_bytes=settings.max_report_bytes,
+                                    before_chunk=before_chunk)
     except UploadTooLarge as exc:
         raise HTTPException(413) from exc
     except UploadError as exc:
@@ -73,14 +181,40 @@ async def _read_upload_form(request: Request,
     fields = {name: values[0] for name, values in raw.items() if values}
     if not gate_checked and not gate(fields):
         raise HTTPException(403)
-    form = UploadedForm(fields=fields)
-    for info, sink in received:
-        try:
-            clean = await run_in_threadpool(strip_metadata, sink.data, info.filename,
-                                            info.content_type)
+    return _RawForm(fields, received)
+
+
+async def _clean_all(sandbox: Sandbox, raw: _RawForm, lease: Lease) -> UploadedForm:
+    form = UploadedForm(fields=raw.fields)
+    pending = list(raw.received)
+    try:
+        # One file at a time per request: the raw files plus one cleaned copy are what the
+        # request holds at its peak, and the budget counts exactly that.
+        while pending:
+            info, sink = pending.pop(0)
+            buffer = sink.take_buffer()
+            size = len(buffer)
+            try:
+                clean = await sandbox.clean(buffer, info.filename, info.content_type)
+            except UnsafeFile as exc:
+                form.rejected.append(RejectedFile(info.filename, exc.reason))
+                _wipe(buffer)
+                lease.replace(size, 0)
+                continue
+            except SandboxBusy:
+                _wipe(buffer)
+                raise busy() from None
+            if clean.data is not buffer:
+                _wipe(buffer)  # the plaintext original goes as soon as its clean copy exists
+                lease.replace(size, len(clean.data))
             form.files.append((info.filename, clean))
-        except UnsafeFile:
-            form.rejected.append(info.filename)
-        finally:
-            sink.abort()  # drop the plaintext buffer as soon as it is sealed or refused
+    finally:
+        for _info, sink in pending:
+            sink.abort()
     return form
+
+
+def _wipe(buffer: bytearray) -> None:
+    # Best effort, like MemorySink.abort: the parser's chunks may have left copies.
+    buffer[:] = bytes(len(buffer))
+    del buffer[:]

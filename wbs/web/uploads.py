@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
@@ -121,6 +121,13 @@ class MemorySink:
     def size(self) -> int:
         return len(self._buf)
 
+    def take_buffer(self) -> bytearray:
+        """Hand the complete file's buffer over without a copy; the sink is left empty."""
+        if not self.closed or self.aborted:
+            raise RuntimeError("sink is not complete")
+        buf, self._buf = self._buf, bytearray()
+        return buf
+
     @property
     def data(self) -> bytes:
         # Reading a file that is still arriving, or that was aborted, would hand on a truncated
@@ -130,7 +137,7 @@ class MemorySink:
         return bytes(self._buf)
 
 
-def _declared_length(request: Request) -> int | None:
+def declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
@@ -164,9 +171,12 @@ class _Parser:
         max_file_bytes: int,
         max_fields: int,
         max_field_bytes: int,
+        max_files_bytes: int | None = None,
     ) -> None:
         self.open_file = open_file
         self.max_file_bytes = max_file_bytes
+        self.max_files_bytes = max_files_bytes
+        self.files_bytes = 0
         self.max_fields = max_fields
         self.max_field_bytes = max_field_bytes
 
@@ -265,6 +275,9 @@ class _Parser:
             self._file_bytes += size
             if self._file_bytes > self.max_file_bytes:
                 raise UploadTooLarge("file_too_large")
+            self.files_bytes += size
+            if self.max_files_bytes is not None and self.files_bytes > self.max_files_bytes:
+                raise UploadTooLarge("body_too_large")
             self._sink.write(data[start:end])
         elif self._field_name is not None:
             if len(self._field_value) + size > self.max_field_bytes:
@@ -303,6 +316,8 @@ async def parse_multipart(
     max_total_bytes: int,
     max_fields: int = 200,
     max_field_bytes: int = 64 * 1024,
+    max_files_bytes: int | None = None,
+    before_chunk: Callable[[int], Awaitable[None]] | None = None,
 ) -> dict[str, list[str]]:
     """Parse a multipart/form-data request body, streaming file parts into sinks.
 
@@ -312,13 +327,18 @@ async def parse_multipart(
     part's bytes and `close()` at the end of the part. On any failure, every sink opened for this
     request is aborted and the exception propagates. `max_fields` bounds the number of parts of
     any kind.
+
+    `max_total_bytes` caps the whole body, framing included; `max_files_bytes`, when given, caps
+    the sum of the file parts' bytes alone, so that a cap announced to users ("100 MB of files")
+    is what they get, whatever the multipart overhead. `before_chunk(n)` is awaited before each
+    chunk of `n` bytes is parsed: the caller's chance to account for it, or to refuse it.
     """
-    declared = _declared_length(request)
+    declared = declared_length(request)
     boundary = _boundary(request)
     if declared is not None and declared > max_total_bytes:
         raise UploadTooLarge("body_too_large")
 
-    state = _Parser(open_file, max_file_bytes, max_fields, max_field_bytes)
+    state = _Parser(open_file, max_file_bytes, max_fields, max_field_bytes, max_files_bytes)
     try:
         parser = MultipartParser(boundary, state.callbacks())
         total = 0
@@ -328,6 +348,8 @@ async def parse_multipart(
                 # Checked before parsing, so a chunk that crosses the cap is never looked at.
                 if total > max_total_bytes:
                     raise UploadTooLarge("body_too_large")
+                if before_chunk is not None:
+                    await before_chunk(len(chunk))
                 try:
                     parser.write(chunk)
                 except (MultipartParseError, FormParserError):

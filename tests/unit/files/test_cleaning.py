@@ -17,13 +17,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from wbs.cases.sanitize import (
-    MAX_ZIP_ENTRIES,
-    CleanFile,
-    UnsafeFile,
-    safe_download_name,
-    strip_metadata,
-)
+from wbs.files import CleanFile, UnsafeFile, safe_download_name, strip_metadata
+from wbs.files.office import MAX_ZIP_ENTRIES
 
 RED = (220, 20, 20)
 BLUE = (20, 20, 220)
