@@ -46,10 +46,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     logs.configure()
     if args.jobs_every:
         jobs_loop(settings, args.jobs_every)
+    from wbs import serving
+
+    # Workers are spawned processes: they read the head deadline from the environment.
+    os.environ[serving.HEADER_TIMEOUT_ENV] = str(args.header_timeout)
     uvicorn.run(
         "wbs.asgi:app", host=args.host, port=args.port, workers=args.workers,
         proxy_headers=args.proxy_headers, forwarded_allow_ips=settings.trusted_proxies,
         access_log=False, server_header=False, log_config=None,
+        # Our h11 protocol: TCP_NODELAY on every accepted socket (with --workers N asyncio
+        # skips it) and a deadline for request heads (wbs/serving.py).
+        http="wbs.serving:WbsH11Protocol",
+        timeout_keep_alive=args.keep_alive, limit_concurrency=args.limit_concurrency,
+        h11_max_incomplete_event_size=args.max_header_bytes, backlog=args.backlog,
+        timeout_graceful_shutdown=30,
     )
     return 0
 
@@ -223,12 +233,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wbs", description="whistleblowing and complaint portal")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("init", help="create instance keys and the database schema")
-    s = sub.add_parser("serve", help="serve the portal")
+    s = sub.add_parser(
+        "serve", help="serve the portal",
+        description="Serve the portal with uvicorn. Request bodies are also bounded inside the "
+                    "app (WBS_BODY_MIN_RATE, WBS_BODY_WINDOW_SECONDS, WBS_BODY_MAX_SECONDS) and "
+                    "uploads by a per-process byte budget (WBS_UPLOAD_BUDGET_BYTES).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--workers", type=int, default=1,
+                   help="worker processes (each with its own upload budget and cleaners)")
     s.add_argument("--proxy-headers", action="store_true",
                    help="trust X-Forwarded-* from WBS_TRUSTED_PROXIES")
+    s.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
+                   help="per worker: past N open connections or requests, answer 503 at once")
+    s.add_argument("--keep-alive", type=int, default=5, metavar="SECONDS",
+                   help="close an idle keep-alive connection after SECONDS")
+    s.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="close a connection whose request line and headers take longer")
+    s.add_argument("--max-header-bytes", type=int, default=16 * 1024, metavar="BYTES",
+                   help="refuse a request whose line and headers are larger (400)")
+    s.add_argument("--backlog", type=int, default=512,
+                   help="connections the kernel queues before they are accepted")
     s.add_argument("--jobs-every", type=int, default=0, metavar="SECONDS",
                    help="also run `wbs jobs run` in this process every SECONDS (0: off)")
     u = sub.add_parser("user", help="staff accounts")
