@@ -53,11 +53,16 @@ async def _drive(app: Any, path: str, chunks: Iterator[bytes],
 
 
 def _endless_form(total: int) -> Iterator[bytes]:
-    yield b"code="
+    """Many fields, each under Starlette's 1 MB part limit: what the finding sent."""
     sent = 0
+    field = 0
     while sent < total:
-        yield b"A" * CHUNK
-        sent += CHUNK
+        field += 1
+        yield f"f{field}=".encode()
+        for _ in range(12):  # 768 KiB per field
+            yield b"A" * CHUNK
+            sent += CHUNK
+        yield b"&"
 
 
 def _form_headers(cookie: str | None) -> list[tuple[bytes, bytes]]:

@@ -498,3 +498,40 @@ def test_safe_download_name_limits_length_and_keeps_extension() -> None:
     assert len(name) == 120
     assert name.endswith(".docx")
     assert len(safe_download_name("b" * 500)) == 120
+
+
+# --- caps that a real report never reaches ------------------------------------------------------
+
+
+def test_png_bomb_is_refused_from_its_header() -> None:
+    from tests.bombs import png_bomb
+
+    with pytest.raises(UnsafeFile) as excinfo:
+        strip_metadata(png_bomb(8944, 8944), "bom.png", "image/png")
+    assert excinfo.value.reason == "image_too_large"
+
+
+def test_a_48_megapixel_photo_is_still_accepted() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (8064, 6048), (120, 130, 140)).save(out, "JPEG", quality=50)
+    clean = strip_metadata(out.getvalue(), "foto.jpg", "image/jpeg")
+    assert clean.stripped and Image.open(io.BytesIO(clean.data)).size == (8064, 6048)
+
+
+def test_pdf_over_the_page_cap_is_refused_by_its_count() -> None:
+    from tests.bombs import pdf_of_blank_pages
+    from wbs.files.pdf import MAX_PDF_PAGES
+
+    assert strip_metadata(pdf_of_blank_pages(MAX_PDF_PAGES), "ok.pdf", "").stripped
+    with pytest.raises(UnsafeFile) as excinfo:
+        strip_metadata(pdf_of_blank_pages(MAX_PDF_PAGES + 1), "bom.pdf", "")
+    assert excinfo.value.reason == "pdf_too_many_pages"
+
+
+def test_pdf_whose_count_lies_is_refused_by_its_real_pages() -> None:
+    from tests.bombs import pdf_of_blank_pages
+
+    liar = pdf_of_blank_pages(3000).replace(b"/Count 3000", b"/Count 1   ")
+    with pytest.raises(UnsafeFile) as excinfo:
+        strip_metadata(liar, "bom.pdf", "")
+    assert excinfo.value.reason == "pdf_too_many_pages"

@@ -560,3 +560,53 @@ def test_upload_never_touches_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     after = _files_under(tmpdir)
     changed = [path for path, mtime in after.items() if before.get(path) != mtime]
     assert not [path for path in changed if _contains(path, canary)]
+
+
+# --- file bytes cap, apart from the framing -----------------------------------------------------
+
+
+def test_files_cap_counts_file_bytes_not_framing() -> None:
+    async def upload(request: Request) -> JSONResponse:
+        try:
+            await parse_multipart(request, open_file=lambda info, seen: MemorySink(),
+                                  max_file_bytes=MiB, max_total_bytes=4 * MiB,
+                                  max_files_bytes=2 * 1000)
+        except UploadTooLarge as exc:
+            return JSONResponse({"error": exc.key}, status_code=413)
+        return JSONResponse({})
+
+    client = TestClient(Starlette(routes=[Route("/upload", upload, methods=["POST"])]))
+    exact = (text_part("summary", "x" * 5000) + file_part("evidence", "a.bin", b"a" * 1000)
+             + file_part("evidence", "b.bin", b"b" * 1000) + closing())
+    assert post(client, exact).status_code == 200  # 2000 file bytes in a 5+ KB body
+    over = (file_part("evidence", "a.bin", b"a" * 1000)
+            + file_part("evidence", "b.bin", b"b" * 1001) + closing())
+    response = post(client, over)
+    assert (response.status_code, response.json()) == (413, {"error": "body_too_large"})
+
+
+def test_before_chunk_sees_every_chunk_before_it_is_parsed() -> None:
+    seen: list[int] = []
+
+    async def account(size: int) -> None:
+        seen.append(size)
+
+    async def upload(request: Request) -> JSONResponse:
+        await parse_multipart(request, open_file=lambda info, fields: MemorySink(),
+                              max_file_bytes=MiB, max_total_bytes=4 * MiB, before_chunk=account)
+        return JSONResponse({})
+
+    body = file_part("evidence", "a.bin", b"z" * 300_000) + closing()
+    client = TestClient(Starlette(routes=[Route("/upload", upload, methods=["POST"])]))
+    assert post(client, body).status_code == 200
+    assert sum(seen) == len(body)
+
+
+def test_memory_sink_hands_its_buffer_over_without_a_copy() -> None:
+    sink = MemorySink()
+    sink.write(b"bukti")
+    with pytest.raises(RuntimeError):
+        sink.take_buffer()  # not complete yet
+    sink.close()
+    buffer = sink.take_buffer()
+    assert buffer == bytearray(b"bukti") and sink.size == 0
