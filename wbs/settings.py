@@ -68,7 +68,7 @@ class Settings:
     timezone: str = "Asia/Jakarta"  # WIB; WITA and WIT regions set Asia/Makassar or Asia/Jayapura
     # Uploads (SECURITY.md, "Availability"): bytes of files one process may hold at once, how
     # long a request may wait for room before a 503, and the sandbox that cleans files.
-    upload_budget_bytes: int = 400 * 1000 * 1000
+    upload_budget_bytes: int = 420 * 1000 * 1000  # four full reports with their fields
     upload_wait_seconds: float = 5.0
     clean_workers: int = 2
     clean_memory_bytes: int = 1024 * 1024 * 1024

@@ -121,6 +121,12 @@ def main() -> int:
     print(f"{'audit verify_log':58} {result.tree_size / elapsed:8.0f} entries/s "
           f"({result.tree_size} entries, ok={result.ok})")
     engine.dispose()
+
+    from tests.bench import serving
+
+    print(f"serving (real `wbs serve`), load average {os.getloadavg()[0]:.2f}:")
+    figures = serving.latency_two_workers(Path(tempfile.mkdtemp(prefix="wbs-bench-serve-")))
+    figures.update(serving.upload_memory(Path(tempfile.mkdtemp(prefix="wbs-bench-upload-"))))
     return 0
 
 
