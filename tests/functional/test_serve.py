@@ -9,6 +9,7 @@ process with pidfd_getfd(2).
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import socket
 import subprocess
@@ -16,7 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from PIL import Image
 
 from tests.live_server import live_server
 from wbs.settings import Settings
@@ -105,6 +108,16 @@ def test_workers_set_tcp_nodelay_on_accepted_sockets(settings: Settings, demo: A
         finally:
             for client in clients:
                 client.close()
+        # Each worker cleans files in its own sandboxed processes (children of a child).
+        out = io.BytesIO()
+        Image.new("RGB", (32, 32), (1, 2, 3)).save(out, "JPEG")
+        cookie, token = server.form_token()
+        response = httpx.post(server.base + "/lapor", data={
+            "csrf_token": token, "kind": "complaint", "title": "Foto", "what": "Bukti foto.",
+            "identity_mode": "anonymous"}, files=[("files", ("foto.jpg", out.getvalue(),
+                                                            "image/jpeg"))],
+            headers={"Cookie": cookie}, timeout=60)
+        assert response.status_code == 200, response.text[:300]
     assert checked == len(clients)
 
 
