@@ -25,6 +25,7 @@ from wbs.settings import Settings
 from wbs.web import (
     api,
     audit_views,
+    branding_views,
     case_views,
     config_views,
     i18n,
@@ -106,7 +107,7 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 def all_routes() -> list[BaseRoute]:
     return [*public.routes(), *reporter.routes(), *api.routes(), *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
-            *config_views.routes()]
+            *config_views.routes(), *branding_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

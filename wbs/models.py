@@ -447,3 +447,20 @@ class Notice(Base):
     created_at: Mapped[Timestamp]
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Branding(Base):
+    """The Pemda's identity on every page (one row): names, contacts, channels, logo.
+
+    Public information only. The text settings are one JSON document, so a new contact field
+    needs no migration; the logo is stored re-encoded (PNG, no metadata) with its favicon.
+    """
+
+    __tablename__ = "branding"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    favicon_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[Timestamp]

@@ -26,7 +26,9 @@ from wbs.models import AuditCheckpoint, AuditEntry
 from wbs.settings import Settings
 from wbs.web import audit_views
 
-ROW = re.compile(r'<tr>\s*<th scope="row">(\d+)</th>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>')
+# The time cell shows a date in words; its machine-readable form is the <time> element's value.
+ROW = re.compile(r'<tr>\s*<th scope="row">(\d+)</th>\s*<td[^>]*><time datetime="([^"]*)">[^<]*'
+                 r'</time></td>\s*<td>([^<]*)</td>')
 
 
 @pytest.fixture

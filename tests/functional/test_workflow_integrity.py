@@ -396,8 +396,13 @@ def test_returned_share_goes_on_to_the_suggested_unit(app: Any, client: Any, dem
     page = staff_open(verifier, number)
     assert "Dinas Pekerjaan Umum" in page.text and "add_disposition" in page.text
     # A unit already working cannot be added twice; the suggested one can.
-    assert act(verifier, "add_disposition", unit_dinas_kesehatan="dinas-kesehatan").endswith(
-        "galat=unit_already_working")
+    token = csrf_from(verifier, f"/staf/kasus/{number}")
+    twice = verifier.post(f"/staf/kasus/{number}/aksi/add_disposition",
+                          data={"csrf_token": token, "unit_dinas_kesehatan": "dinas-kesehatan"})
+    # Refused in place (the page again, the choice still ticked), not redirected.
+    assert twice.status_code == 400 and 'id="act-add_disposition-error"' in twice.text
+    assert 'id="ad-dinas-kesehatan" name="unit_dinas-kesehatan" value="dinas-kesehatan" checked' \
+        in twice.text
     assert "galat" not in act(verifier, "add_disposition", unit_dinas_pupr="dinas-pupr")
     with ctx.db() as s:
         case = s.scalars(select(Case)).one()

@@ -29,6 +29,7 @@ PUBLIC = {
     ("/api/v1/receipts/verify", "POST"),
     ("/transparansi", "GET"), ("/api/v1/transparansi/checkpoint", "GET"),
     ("/api/v1/transparansi/consistency", "GET"),
+    ("/tentang", "GET"), ("/favicon.ico", "GET"), ("/static/merek/{name}", "GET"),
 }
 
 

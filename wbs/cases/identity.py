@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from wbs import audit
+from wbs import audit, notices
 from wbs.access import Permission, authorize
 from wbs.accounts import StaffIdentity
 from wbs.cases import sealing
 from wbs.cases.service import AccessDenied, actor_of, record_denial, scope_of, with_case
 from wbs.context import Context
 from wbs.enums import UnitKind
-from wbs.models import Case, CaseKeyWrap, IdentityDecision, IdentityRequest, Unit, User
+from wbs.models import Case, CaseKeyWrap, IdentityDecision, IdentityRequest, Notice, Unit, User
 
 MAX_REASON = 500
 
@@ -43,6 +43,7 @@ class PendingRequest:
     created_at: datetime
     approvals: int
     quorum: int
+    decided_by_me: bool = False  # this custodian already approved; others must still decide
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def request_identity(ctx: Context, staff: StaffIdentity, case_number: str, reaso
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
                      action="identity.request", case_number=case.case_number, reason=text,
                      details={"request": row.id}, now=ctx.now())
+        # The custodians learn of it on their start page and by e-mail: a request nobody
+        # sees is a request that waits forever.
+        for unit_id in session.scalars(select(Unit.id).where(
+                Unit.kind == UnitKind.CUSTODIAN.value)):
+            notices.notify_unit(session, ctx, case, unit_id, "identity_request", None)
         return row.id
 
     return with_case(ctx, staff, case_number, Permission.CASE_IDENTITY_REQUEST, act)
@@ -88,7 +94,7 @@ def request_identity(ctx: Context, staff: StaffIdentity, case_number: str, reaso
 
 def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
     actor = actor_of(staff)
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         rows = session.execute(
             select(IdentityRequest, Case, User.username)
             .join(Case, Case.id == IdentityRequest.case_id)
@@ -100,12 +106,32 @@ def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]
             if not authorize(actor, Permission.CASE_IDENTITY_DECIDE,
                              scope_of(session, case, ctx.now())).allowed:
                 continue
-            approvals = len(session.scalars(select(IdentityDecision.id).where(
-                IdentityDecision.request_id == req.id, IdentityDecision.approve)).all())
+            decided = session.execute(select(IdentityDecision.custodian_id).where(
+                IdentityDecision.request_id == req.id, IdentityDecision.approve)).scalars().all()
             result.append(PendingRequest(req.id, case.case_number, requester, req.reason,
-                                         req.created_at,
-                                         approvals, req.quorum))
+                                         req.created_at, len(decided), req.quorum,
+                                         decided_by_me=staff.user_id in decided))
         return result
+
+
+def awaiting_decision(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
+    """The requests this custodian still has to decide on (their start page's work)."""
+    return [r for r in pending_requests(ctx, staff) if not r.decided_by_me]
+
+
+def _settle_notices(session: Session, ctx: Context, staff: StaffIdentity,
+                    req: IdentityRequest, case: Case) -> None:
+    """This custodian's notice is done once they decided; everyone's once no request on the
+    case waits any more."""
+    still_waiting = session.scalars(select(IdentityRequest.id).where(
+        IdentityRequest.case_id == case.id, IdentityRequest.state == "pending",
+        IdentityRequest.id != req.id)).first() is not None or req.state == "pending"
+    query = select(Notice).where(Notice.case_id == case.id, Notice.kind == "identity_request",
+                                 Notice.done_at.is_(None))
+    if still_waiting:
+        query = query.where(Notice.user_id == staff.user_id)
+    for notice in session.scalars(query):
+        notice.done_at = ctx.now()
 
 
 def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
@@ -154,12 +180,13 @@ def _apply_decision(session: Session, ctx: Context, staff: StaffIdentity, req: I
     if not approve:
         # One refusal ends the request: disclosure needs the custodians' agreement.
         req.state, req.decided_at = "denied", now
+        _settle_notices(session, ctx, staff, req, case)
         return req.state
     approvals = len(session.scalars(select(IdentityDecision.id).where(
         IdentityDecision.request_id == req.id, IdentityDecision.approve)).all())
-    if approvals < req.quorum:
-        return req.state
-    _disclose(session, ctx, staff, req, case, now)
+    if approvals >= req.quorum:
+        _disclose(session, ctx, staff, req, case, now)
+    _settle_notices(session, ctx, staff, req, case)
     return req.state
 
 

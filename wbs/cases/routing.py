@@ -609,6 +609,7 @@ def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
         today = ctx.today()
         rows = deadlines.open_deadlines(session, case)
         my_open = any(t.unit_id == staff.unit_id and t.state in OPEN_TASK for t in tasks)
+        my_unstarted = any(t.unit_id == staff.unit_id and t.state == "open" for t in tasks)
         outcome_facts = facts(session, case)
         allowed = workflow.allowed_actions(outcome_facts, workflow.Actor.staff(staff.role), today,
                                            deadlines.load_calendar(session),
@@ -621,6 +622,11 @@ def panel(ctx: Context, staff: StaffIdentity, case_number: str) -> Panel:
                 continue
             if action in TASK_ACTIONS and not my_open and not (
                     action is Action.START_PROCESSING and staff.role is Role.INVESTIGATOR):
+                continue
+            if (action is Action.START_PROCESSING and staff.role is Role.LIAISON
+                    and not my_unstarted):
+                # Started already: with several units the case stays "in process", where the
+                # rules still allow the action to the others, but this unit has nothing to start.
                 continue
             if action is Action.COORDINATOR_CLOSE and not in_dispute(session, case, today):
                 continue

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 from sqlalchemy import select
@@ -27,6 +28,79 @@ from wbs.context import Context
 from wbs.models import Case, CaseEvent, CaseKeyWrap
 
 FORMATS = ("json", "pdf")
+
+# The PDF is read by people at the KPK, the Kejaksaan or the Polri: codes become words, in both
+# languages like the rest of the document. The JSON dossier keeps the codes (it is data).
+LABELS: dict[str, tuple[str, str]] = {
+    "whistleblowing": ("Pengaduan pelanggaran (WBS)", "Whistleblowing"),
+    "complaint": ("Pengaduan", "Complaint"),
+    "information_request": ("Permintaan informasi", "Information request"),
+    "aspiration": ("Aspirasi", "Aspiration"),
+    "received": ("Belum terverifikasi", "Not yet verified"),
+    "needs_info": ("Tertunda: data kurang", "Pending: more information needed"),
+    "verified": ("Terdisposisi, belum ditindaklanjuti", "Dispositioned, not yet followed up"),
+    "in_process": ("Terdisposisi, sedang diproses", "Dispositioned, being processed"),
+    "answered": ("Dijawab", "Answered"),
+    "closed": ("Terdisposisi, selesai", "Dispositioned, completed"),
+    "archived": ("Arsip", "Archived"),
+    "forwarded": ("Diteruskan", "Forwarded"),
+    "web": ("Formulir web", "Web form"),
+    "api": ("Aplikasi (API)", "Application (API)"),
+    "letter": ("Surat", "Letter"),
+    "face_to_face": ("Tatap muka", "Face to face"),
+    "telephone": ("Telepon / call center", "Telephone or call centre"),
+    "sms": ("SMS", "SMS"),
+    "whatsapp": ("WhatsApp", "WhatsApp"),
+    "social_media": ("Media sosial", "Social media"),
+    "complaint_box": ("Kotak pengaduan", "Complaint box"),
+    "radio": ("Radio", "Radio"),
+    "needs_oversight": ("Berkadar pengawasan", "Needs oversight"),
+    "no_oversight": ("Tidak berkadar pengawasan", "No oversight needed"),
+    "other": ("Lain-lain", "Other"),
+    "not_proven": ("Tidak terbukti", "Not proven"),
+    "administrative": ("Temuan dan rekomendasi administratif",
+                       "Administrative findings and recommendations"),
+    "referral_kpk": ("Dirujuk ke KPK", "Referral to the KPK"),
+    "referral_kejaksaan": ("Dirujuk ke Kejaksaan", "Referral to the Kejaksaan"),
+    "referral_polri": ("Dirujuk ke Polri", "Referral to the Polri"),
+    "reporter": ("Pelapor", "Reporter"),
+    "staff": ("Petugas", "Official"),
+    "system": ("Sistem", "System"),
+    "message": ("pesan", "message"),
+    "question": ("pertanyaan", "question"),
+    "answer": ("jawaban", "answer"),
+    "objection": ("keberatan", "objection"),
+    "notice": ("pemberitahuan", "notice"),
+}
+
+DEADLINES: dict[str, str] = {
+    "verification": "Verifikasi dan disposisi / Verification and disposition",
+    "answer": "Jawaban kepada pelapor / Answer to the reporter",
+    "missing_data": "Kelengkapan data oleh pelapor / Reporter supplies missing data",
+    "objection": "Masa keberatan pelapor / Reporter may object",
+    "decision": "Keputusan / Decision",
+    "decision_delivery": "Penyampaian keputusan / Decision delivered",
+}
+
+
+def label(code: object) -> str:
+    """"Pengaduan / Complaint" for a known code; the code itself otherwise."""
+    if not isinstance(code, str) or not code:
+        return "-"
+    pair = LABELS.get(code)
+    return f"{pair[0]} / {pair[1]}" if pair else code
+
+
+def long_day(iso: object) -> str:
+    """"29 November 2026" from the JSON dossier's ISO date."""
+    from datetime import date
+
+    if not isinstance(iso, str):
+        return "-"
+    try:
+        return format_date(date.fromisoformat(iso), "long", locale="id")
+    except ValueError:
+        return iso
 
 
 @dataclass(frozen=True)
@@ -107,27 +181,33 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         pdf.multi_cell(0, 6, _latin1(str(value if value not in (None, "") else "-")),
                        new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
 
-    for label, key in (("Jenis / Kind", "kind"), ("Diterima / Received", "received_on"),
-                       ("Kanal / Channel", "channel"), ("Status", "state"),
-                       ("Hasil penelaahan / Classification", "classification"),
-                       ("Hasil / Outcome", "outcome")):
-        line(label, doc[key])
+    line("Jenis / Kind", label(doc["kind"]))
+    line("Diterima / Received", long_day(doc["received_on"]))
+    line("Kanal / Channel", label(doc["channel"]))
+    line("Status", label(doc["state"]))
+    line("Hasil penelaahan / Classification", label(doc["classification"]))
+    line("Hasil / Outcome", label(doc["outcome"]))
     report = doc["report"]
-    for label, key in (("Judul / Title", "title"), ("Apa / What", "what"),
+    for title, key in (("Judul / Title", "title"), ("Apa / What", "what"),
                        ("Terlapor / Reported person", "who_name"), ("NIP", "who_nip"),
                        ("Instansi / Agency", "who_agency"), ("Jabatan / Position", "who_position"),
                        ("Di mana / Where", "where"), ("Kapan / When", "when"),
                        ("Bagaimana / How", "how")):
-        line(label, report.get(key))
+        line(title, report.get(key))
     line("Identitas pelapor / Reporter identity",
          json.dumps(doc["reporter_identity"], ensure_ascii=False) if doc["reporter_identity"]
          else "Tidak dibuka / not disclosed")
     for message in doc["messages"]:
-        line(f"{message['on']} {message['author']} ({message['kind']})", message["body"])
+        line(f"{long_day(message['on'])}: {label(message['author'])} ({label(message['kind'])})",
+             message["body"])
     for item in doc["evidence"]:
         line(f"Bukti / Evidence: {item['name']}", f"{item['size']} bytes, SHA-256 {item['sha256']}")
     for event in doc["timeline"]:
-        line(event["on"], f"{event['state']} {event['step']}")
+        line(long_day(event["on"]), label(event["state"]))
+    for deadline in doc["open_deadlines"]:
+        line(f"Batas waktu / Deadline: {DEADLINES.get(deadline['kind'], deadline['kind'])}",
+             long_day(deadline["due_on"]))
+    line("Diekspor / Exported", long_day(doc["exported_on"]))
     line("Panduan / Guidance", doc["guidance"])
     return bytes(pdf.output())
 

@@ -66,28 +66,60 @@ def _unit_choices(request: Request) -> list[tuple[str, str]]:
 
 @requires(Permission.CASE_LIST)
 async def case_list(request: Request) -> Response:
+    from wbs.cases import duplicates
+
+    ctx = request.app.state.ctx
+    staff = request.state.staff
+    like = request.query_params.get("mirip", "")
+    if like:
+        # The cases that resemble one case (metadata only): the list's duplicate pointer.
+        facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, like[:32])
+        if facts is None:
+            raise HTTPException(404)
+        return render(request, "staff/similar.html", {
+            "case": facts, "rows": similar, "window": duplicates.WINDOW_DAYS,
+            "unnamed_window": duplicates.UNNAMED_WINDOW_DAYS})
     filters = _filters(request)
-    rows, total = await run_in_threadpool(service.list_cases, request.app.state.ctx,
-                                          request.state.staff, filters)
+    rows, total = await run_in_threadpool(service.list_cases, ctx, staff, filters)
     pages = max(1, -(-total // filters.per_page))
+    extra = await run_in_threadpool(duplicates.page_facts, ctx, staff,
+                                    [row.case_number for row in rows])
     return render(request, "staff/cases.html", {
-        "rows": rows, "total": total, "filters": filters, "pages": pages,
+        "rows": rows, "total": total, "filters": filters, "pages": pages, "extra": extra,
         "states": [s.value for s in CaseState], "kinds": [k.value for k in ReportKind],
         "units": await run_in_threadpool(_unit_choices, request),
-        "today": request.app.state.ctx.today(), "query": request.query_params})
+        "today": ctx.today(), "query": request.query_params})
+
+
+async def _render_case(request: Request, number: str, *, error: str = "",
+                       kept: dict[str, str] | None = None, kept_action: str = "",
+                       status_code: int = 200) -> Response:
+    """The case page; after a refused form, with what was chosen and typed still in it."""
+    from wbs.cases import duplicates
+
+    ctx = request.app.state.ctx
+    staff = request.state.staff
+    try:
+        view = await _call(service.view_case, ctx, staff, number)
+    except service.PurposeRequired:
+        return render(request, "staff/purpose.html", {"number": number})
+    info = await _call(routing.panel, ctx, staff, number)
+    _facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, number)
+    return render(request, "staff/case.html", {
+        "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
+        "error": error or request.query_params.get("galat", ""), "kept": kept or {},
+        "kept_action": kept_action, "similar": similar,
+        "similar_window": duplicates.WINDOW_DAYS}, status_code=status_code)
+
+
+def _kept(values: dict[str, str]) -> dict[str, str]:
+    """What a refused form carried, to put back into it (never the CSRF token)."""
+    return {k[:80]: v[:50_000] for k, v in values.items() if k != "csrf_token"}
 
 
 @requires(Permission.CASE_READ)
 async def case_page(request: Request) -> Response:
-    number = _number(request)
-    try:
-        view = await _call(service.view_case, request.app.state.ctx, request.state.staff, number)
-    except service.PurposeRequired:
-        return render(request, "staff/purpose.html", {"number": number})
-    info = await _call(routing.panel, request.app.state.ctx, request.state.staff, number)
-    return render(request, "staff/case.html", {
-        "view": view, "panel": info, "notice": request.query_params.get("ok", ""),
-        "error": request.query_params.get("galat", "")})
+    return await _render_case(request, _number(request))
 
 
 def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | None:
@@ -126,14 +158,20 @@ async def case_action(request: Request) -> Response:
     call = _action_call(str(request.path_params["action"]), values)
     if call is None:
         raise HTTPException(404)
-    back = "/staf/sengketa" if request.state.staff.role is Role.LEADERSHIP else (
-        f"/staf/kasus/{number}")
+    action = str(request.path_params["action"])
+    leadership = request.state.staff.role is Role.LEADERSHIP
+    back = "/staf/sengketa" if leadership else f"/staf/kasus/{number}"
     try:
         await _call(call, request.app.state.ctx, request.state.staff, number)
-    except routing.InvalidInput as exc:
-        return RedirectResponse(f"{back}?galat={exc.code}", status_code=303)
-    except routing.TransitionRefused as exc:
-        return RedirectResponse(f"{back}?galat={exc.code}", status_code=303)
+    except (routing.InvalidInput, routing.TransitionRefused) as exc:
+        # Shown again at once, not redirected: a redirect would drop every choice and reason.
+        if leadership:
+            from wbs.web.staff import render_disputes
+
+            return await render_disputes(request, error=exc.code, error_case=number,
+                                         kept=_kept(values), status_code=400)
+        return await _render_case(request, number, error=exc.code, kept=_kept(values),
+                                  kept_action=action, status_code=400)
     except service.PurposeRequired:
         return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
     target = back if _still_visible(request, number) else "/staf/kasus"
@@ -170,8 +208,9 @@ async def case_message(request: Request) -> Response:
                     number, values.get("body", ""))
     except service.PurposeRequired:
         return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
-    except ValueError as exc:
-        raise HTTPException(400) from exc
+    except ValueError:
+        return await _render_case(request, number, error="message_required",
+                                  kept=_kept(values), kept_action="message", status_code=400)
     return RedirectResponse(f"/staf/kasus/{number}?ok=message", status_code=303)
 
 
@@ -208,7 +247,8 @@ async def identity_request(request: Request) -> Response:
     except identity.NothingToDisclose:
         return RedirectResponse(f"/staf/kasus/{number}?ok=anonymous", status_code=303)
     except ValueError:
-        return RedirectResponse(f"/staf/kasus/{number}?ok=reason_required", status_code=303)
+        return await _render_case(request, number, error="identity_reason_required",
+                                  kept=_kept(values), kept_action="identity", status_code=400)
     return RedirectResponse(f"/staf/kasus/{number}?ok=identity_requested", status_code=303)
 
 
@@ -234,14 +274,21 @@ async def identity_queue(request: Request) -> Response:
 @requires(Permission.CASE_IDENTITY_DECIDE)
 async def identity_decide(request: Request) -> Response:
     values = await forms.read_form(request)
+    request_id = int(request.path_params["request_id"])
     try:
         state = await _call(identity.decide, request.app.state.ctx, request.state.staff,
-                            int(request.path_params["request_id"]),
-                            values.get("decision") == "approve", values.get("reason", ""))
+                            request_id, values.get("decision") == "approve",
+                            values.get("reason", ""))
     except identity.AlreadyDecided:
         state = "already"
     except ValueError:
-        state = "reason_required"
+        # The custodian's reason stays in its box (a redirect would lose it).
+        rows = await run_in_threadpool(identity.pending_requests, request.app.state.ctx,
+                                       request.state.staff)
+        return render(request, "staff/identity_requests.html", {
+            "rows": rows, "notice": "reason_required",
+            "kept_reasons": {str(request_id): values.get("reason", "")[:500]}},
+            status_code=400)
     return RedirectResponse(f"/staf/identitas?ok={state}", status_code=303)
 
 

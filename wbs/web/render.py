@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from wbs.access import Permission, role_has
-from wbs.web import i18n, security
+from wbs.web import formatting, i18n, labels, security
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -26,6 +26,8 @@ def make_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    formatting.install(env)
+    labels.install(env)
     return env
 
 
@@ -52,16 +54,21 @@ def csrf_token(request: Request) -> str:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
+    from wbs.web.branding_views import current as current_brand  # it renders pages itself
+
     ctx = request.app.state.ctx
     lang = language_of(request)
     staff = getattr(request.state, "staff", None)
+    brand = current_brand(request)
     values: dict[str, Any] = {
         "request": request,
         "lang": lang,
         "languages": [(code, i18n.LANGUAGE_NAMES.get(code, code))
                       for code in ctx.settings.languages],
-        "portal_name": ctx.settings.portal_name,
-        "pemda_name": ctx.settings.pemda_name,
+        # The Pemda's identity (wbs.branding): header, footer, receipt, about page.
+        "brand": brand,
+        "portal_name": brand.portal_name or ctx.settings.portal_name,
+        "pemda_name": brand.pemda_name or ctx.settings.pemda_name,
         "csrf_token": csrf_token(request),
         "staff": staff,
         "can": lambda permission: staff is not None and role_has(staff.role,

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs import accounts, notices
-from wbs.access import Permission
+from wbs.access import Permission, role_has
 from wbs.enums import Role
 from wbs.web import forms
 from wbs.web.guard import SESSION_COOKIE, public, requires
@@ -95,8 +95,17 @@ async def dashboard(request: Request) -> Response:
     ctx = request.app.state.ctx
     items = await run_in_threadpool(notices.inbox, ctx, staff.user_id)
     pending = await run_in_threadpool(accounts.pending_members, ctx, staff)
+    requests: list[object] = []
+    if role_has(staff.role, Permission.CASE_IDENTITY_DECIDE):
+        from wbs.cases import identity
+
+        # The live requests, not their notices: a request is work until it is decided,
+        # whether or not a notice was ever made for it.
+        requests = list(await run_in_threadpool(identity.awaiting_decision, ctx, staff))
+        items = [item for item in items if item.kind != "identity_request"]
     return render(request, "staff/dashboard.html", {
         "role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items, "pending": pending,
+        "identity_requests": requests,
         "notice": request.query_params.get("ok", ""),
         "error": request.query_params.get("galat", "")})
 
@@ -116,13 +125,20 @@ async def grant_access(request: Request) -> Response:
 
 @requires(Permission.CASE_CLOSE_DISPUTE)
 async def disputes(request: Request) -> Response:
+    return await render_disputes(request, error=request.query_params.get("galat", ""))
+
+
+async def render_disputes(request: Request, *, error: str = "", error_case: str = "",
+                          kept: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    """The coordinating team's list; after a refused close, the reason stays in its row."""
     from wbs.cases import routing
 
     rows = await run_in_threadpool(routing.disputes, request.app.state.ctx, request.state.staff)
     return render(request, "staff/disputes.html", {
         "rows": rows, "today": request.app.state.ctx.today(),
-        "notice": request.query_params.get("ok", ""),
-        "error": request.query_params.get("galat", "")})
+        "notice": "" if error else request.query_params.get("ok", ""),
+        "error": error, "error_case": error_case, "kept": kept or {}},
+        status_code=status_code)
 
 
 @requires(Permission.STAFF_SIGNED_IN)
