@@ -30,6 +30,7 @@ from wbs.web import (
     config_views,
     i18n,
     intake_views,
+    overview_views,
     public,
     reporter,
     staff,
@@ -107,7 +108,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 def all_routes() -> list[BaseRoute]:
     return [*public.routes(), *reporter.routes(), *api.routes(), *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
-            *config_views.routes(), *branding_views.routes()]
+            *config_views.routes(), *branding_views.routes(),
+            *overview_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

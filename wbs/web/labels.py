@@ -110,6 +110,9 @@ DETAIL_KEYS: Mapping[str, str] = {
     "role": N_("role"),
     "step": N_("step"),
     "fields": N_("fields"),
+    "as_of": N_("as of"),
+    "cases": N_("cases"),
+    "logo_sha256": N_("logo fingerprint (SHA-256)"),
 }
 
 RULES: Mapping[str, str] = {
