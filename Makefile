@@ -8,7 +8,16 @@ export WBS_ENV ?= development
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit pg bench clean
+.PHONY: help run test lint typecheck unit pg bench clean e2e e2e-deps
+
+# axe-core for the browser tests: the npm registry's tarball at the pinned version, checked
+# against its SHA-256 and unpacked into var/cache (git-ignored). Chromium comes from Debian.
+AXE_LOCK := tests/e2e/axe-core.lock
+AXE_VERSION := $(word 1,$(file <$(AXE_LOCK)))
+AXE_SHA256 := $(word 2,$(file <$(AXE_LOCK)))
+AXE_DIR := var/cache/axe-core-$(AXE_VERSION)
+AXE_TGZ := $(AXE_DIR)/axe-core-$(AXE_VERSION).tgz
+AXE_JS := $(AXE_DIR)/axe.min.js
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,8 +39,24 @@ lint: $(STAMP) ## ruff (with bandit rules) over code and tests
 typecheck: $(STAMP) ## mypy --strict on wbs/
 	$(BIN)/mypy --strict wbs
 
-unit: $(STAMP) ## the whole suite on SQLite
+unit: $(STAMP) e2e-deps ## the whole suite on SQLite, browser tests included
 	$(BIN)/python -m pytest -q
+
+e2e: $(STAMP) e2e-deps ## only the browser tests (Playwright on Debian's Chromium, axe-core)
+	$(BIN)/python -m pytest -q -m e2e
+
+e2e-deps: ## fetch the pinned axe-core (npm registry, checksum checked); CI needs npm for it
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(AXE_JS); \
+	elif [ "$$CI" = true ]; then echo "npm is missing: CI cannot fetch axe-core"; exit 1; \
+	else echo "npm is missing: the browser tests will skip their axe-core checks"; fi
+
+$(AXE_JS): $(AXE_LOCK)
+	rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)
+	npm pack --silent --pack-destination $(AXE_DIR) axe-core@$(AXE_VERSION) >/dev/null
+	echo "$(AXE_SHA256)  $(AXE_TGZ)" | sha256sum --check --quiet \
+	  || { rm -rf $(AXE_DIR); echo "axe-core checksum mismatch"; exit 1; }
+	tar -xzf $(AXE_TGZ) -C $(AXE_DIR) --strip-components=1 package/axe.min.js
+	touch $@
 
 pg: $(STAMP) ## the database-touching tests again on PostgreSQL
 	WBS_TEST_DATABASE_URL=$${WBS_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/python -m pytest -q -m db
