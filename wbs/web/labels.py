@@ -140,6 +140,21 @@ STATES: Mapping[str, str] = {
     "forwarded": N_("Forwarded"),
 }
 
+OUTCOMES: Mapping[str, str] = {
+    "needs_oversight": N_("Needs oversight (berkadar pengawasan)"),
+    "no_oversight": N_("No oversight needed (tidak berkadar pengawasan)"),
+    "other": N_("Other (lain-lain)"),
+    "not_proven": N_("Not proven"),
+    "administrative": N_("Administrative findings and recommendations"),
+    "referral_kpk": N_("Referral to the KPK"),
+    "referral_kejaksaan": N_("Referral to the Kejaksaan"),
+    "referral_polri": N_("Referral to the Polri"),
+}
+FORWARD_TARGETS: Mapping[str, str] = {
+    "sp4n_lapor": N_("National SP4N-LAPOR! administrator"),
+    "other_agency": N_("Another agency"),
+}
+
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -169,6 +184,10 @@ def detail_value(key: str, value: str, lang: str | None) -> str:
         return gettext("no")
     if key in ("from", "to") and value in STATES:
         return gettext(STATES[value])
+    if key in ("classification", "outcome") and value in OUTCOMES:
+        return gettext(OUTCOMES[value])
+    if key == "target" and value in FORWARD_TARGETS:
+        return gettext(FORWARD_TARGETS[value])
     if key == "rule" and value in RULES:
         return gettext(RULES[value])
     if key == "deadline" and value in DEADLINE_KINDS:
