@@ -140,6 +140,12 @@ def test_start_processing_goes_away_once_started(
     number = Driver(live_server.ctx, helpers).build("local", CaseState.VERIFIED).number
     staff_world.state_purpose(live_server, staff, number)
     tab.goto(f"/staf/kasus/{number}", "before-start")
+    # The report text is read in the body font at the body size (it was 13 px monospace).
+    body, note, size = tab.page.evaluate(
+        """() => [getComputedStyle(document.body).fontFamily,
+                  getComputedStyle(document.querySelector('.note')).fontFamily,
+                  getComputedStyle(document.querySelector('.note')).fontSize]""")
+    assert note == body and size == "16px"
     tab.submit(tab.page.get_by_role("button", name="Start processing"), "after-start")
     assert tab.page.get_by_role("button", name="Start processing").count() == 0
     assert tab.page.locator("#act-answer").is_visible()
