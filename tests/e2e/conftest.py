@@ -46,7 +46,11 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it lives, and every later test calling asyncio.run() (the upload parser's tests)
+# would fail with "cannot be called from a running event loop". (tests/e2e is no package, so
+# "package" would mean all of tests/.) A launch costs about a second per module.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")

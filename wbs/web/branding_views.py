@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from wbs import branding
 from wbs.access import Permission
+from wbs.db import DatabaseUnavailable
 from wbs.web import forms
 from wbs.web.guard import public, requires
 from wbs.web.render import render
@@ -42,7 +43,7 @@ def current(request: Request) -> branding.Brand:
     ctx = request.app.state.ctx
     try:
         brand = branding.load(ctx)
-    except (SQLAlchemyError, OSError, ValueError):
+    except (SQLAlchemyError, DatabaseUnavailable, OSError, ValueError):
         # The error pages must render even without a database.
         return branding.Brand(branding.defaults(ctx))
     state.brand_cache = (now + CACHE_SECONDS, brand)
