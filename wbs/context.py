@@ -6,7 +6,7 @@ The clock is injectable so tests can drive session timeouts and deadlines withou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from wbs.audit import AuditKeys
+from wbs.audit.reads import ReadCounts
 from wbs.crypto.passwords import PasswordKDF
 from wbs.instance import InstanceKeys
 from wbs.settings import Settings
@@ -33,6 +34,8 @@ class Context:
     db: sessionmaker[Session]
     kdf: PasswordKDF
     clock: Callable[[], datetime] = utcnow
+    # Reporter reads of this process, counted per day and written once the day has ended.
+    reporter_reads: ReadCounts = field(default_factory=ReadCounts)
 
     @cached_property
     def read(self) -> sessionmaker[Session]:
@@ -56,4 +59,5 @@ class Context:
             key_name=f"{host}-audit",
             private=self.keys.audit_private,
             public=self.keys.audit_public,
+            zone=self.settings.timezone,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wbs import audit, mail
+from wbs.audit import pending
 from wbs.audit.activity import latest_published
 from wbs.cases import identity, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
@@ -24,12 +25,20 @@ def publish_checkpoint_job(ctx: Context) -> str:
         return audit.publish_checkpoint(session, ctx.audit_keys, ctx.now()).signed_note
 
 
+def append_reporter_days(ctx: Context) -> int:
+    """Append the staged reporter records of every day that has ended (DESIGN §4)."""
+    with ctx.db.begin() as session:
+        return pending.append_due(session, ctx.audit_keys, ctx.today())
+
+
 def run_all(ctx: Context) -> dict[str, int]:
     """One pass of every job; returns counts by name (`skipped` = 1 if another node ran it).
 
     On PostgreSQL the whole pass holds the jobs advisory lock, so two nodes never expire the same
-    disclosure or e-mail the same notice at once. The checkpoint comes last, so that it covers
-    the audit rows the other jobs wrote.
+    disclosure or e-mail the same notice at once. The reporters' records of ended days are
+    appended (in random order) before the checkpoint, which comes last, so that it covers the
+    audit rows the other jobs wrote. Reporter-caused notices go out only once their batch time
+    has come (`notices.py`).
     """
     with single_runner(ctx) as mine:
         if not mine:
@@ -38,6 +47,9 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts["disclosures_expired"] = identity.expire_disclosures(ctx)
         counts["emails_sent"] = mail.send_pending(ctx)
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
+        counts["reporter_entries_appended"] = append_reporter_days(ctx)
+        # This process's reporter reads of ended days (a serving process flushes its own).
+        counts["reporter_reads_counted"] = ctx.reporter_reads.flush(ctx.db, ctx.today())
         note = publish_checkpoint_job(ctx)
         # A C2SP checkpoint's second line is the tree size.
         counts["audit_tree_size"] = int(note.splitlines()[1])

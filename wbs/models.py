@@ -183,6 +183,10 @@ class Case(Base):
     report_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     # Identity under the separate identity key I; NULL for an anonymous reporter.
     identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A code issued through staff intake was seen by the staff member who typed the report in:
+    # until the reporter replaces it, it shows the status only (no mailbox, no acts).
+    code_needs_replacing: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
 
 
 class CaseKeyWrap(Base):
@@ -434,7 +438,12 @@ class DeadlineRuleRow(Base):
 
 
 class Notice(Base):
-    """A work notice to one staff member: in-app inbox and e-mail. Never content or identity."""
+    """A work notice to one staff member: in-app inbox and e-mail. Never content or identity.
+
+    Dates only, except `emailed_at`: a notice caused by a reporter is held until a fixed batch
+    time of day (`batch_at`) and then e-mailed with that time, so neither column tells when the
+    reporter acted; a notice caused by staff or the jobs is e-mailed at the next jobs run.
+    """
 
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("user_id", "case_id", "kind", "due_on"),)
@@ -444,9 +453,10 @@ class Notice(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(32))  # new_task, reminder, overdue, returned…
     due_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[Timestamp]
+    created_on: Mapped[date] = mapped_column(Date)
+    batch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Branding(Base):
@@ -464,3 +474,38 @@ class Branding(Base):
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     favicon_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[Timestamp]
+
+
+class PendingAuditEntry(Base):
+    """A reporter's act waiting for the day's batch append to the audit log (DESIGN §4).
+
+    Written in the act's transaction; `wbs jobs run` appends the day's rows to the log in random
+    order once the day has ended, then deletes them. The key is random and the row holds the
+    day only, so neither the table nor the log's order places the act within its day.
+    """
+
+    __tablename__ = "audit_pending"
+    __table_args__ = (CheckConstraint(_in("outcome", AuditOutcome), name="outcome"),)
+
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    case_number: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+
+
+class ReporterReadCount(Base):
+    """How many reporter reads (status lookups, mailbox views, downloads) a day saw, in all.
+
+    A reporter's read is not an act (DESIGN §4): it is counted, not logged, and not per case.
+    """
+
+    __tablename__ = "reporter_read_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,14 +2,17 @@
 
 `record` writes into the caller's session and never commits: the entry is part of the act's
 transaction, so an act that rolls back leaves no entry, and an entry that cannot be written
-makes the act fail (STYLE 3, "no trace, no act").
+makes the act fail (STYLE 3, "no trace, no act"). A reporter's act is recorded the same way,
+but into the pending table (`wbs.audit.pending`), from which the day's records are appended in
+random order once the day has ended: the log's order must not place a reporter within the day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -20,7 +23,7 @@ from wbs.audit import checkpoint as cp
 from wbs.audit import merkle
 from wbs.audit.leaf import Scalar, canonical_json, check_details, check_entry, leaf_bytes
 from wbs.enums import AuditOutcome
-from wbs.models import AuditCheckpoint, AuditEntry, AuditHead
+from wbs.models import AuditCheckpoint, AuditEntry, AuditHead, PendingAuditEntry
 
 
 class AuditIntegrityError(RuntimeError):
@@ -37,6 +40,8 @@ class AuditKeys:
     key_name: str
     private: bytes = field(repr=False)  # raw 32-byte Ed25519 seed; never printed
     public: bytes
+    # The time zone whose calendar days date reporter entries (the Pemda's, e.g. Asia/Jakarta).
+    zone: str = "UTC"
 
     def __post_init__(self) -> None:
         # A public key that is not the private key's would make every later append fail its
@@ -87,13 +92,11 @@ def _checked_tree(session: Session, head: AuditHead, keys: AuditKeys) -> tuple[l
     return frontier, tree_root
 
 
-def _timestamp(now: datetime | None, reporter: bool) -> str:
+def _timestamp(now: datetime | None) -> str:
     moment = now if now is not None else datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
-    moment = moment.astimezone(UTC)
-    # DESIGN §1.4: no precise timestamp of a reporter, so their entries keep the (UTC) day only.
-    return moment.strftime("%Y-%m-%d" if reporter else "%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record(
@@ -109,20 +112,42 @@ def record(
     details: Mapping[str, Scalar] | None = None,
     reporter: bool = False,
     now: datetime | None = None,
-) -> AuditEntry:
-    """Append one entry in the caller's transaction and return it (flushed, not committed)."""
+) -> AuditEntry | PendingAuditEntry:
+    """Append one entry in the caller's transaction and return it (flushed, not committed).
+
+    With `reporter=True` the record is staged instead (`wbs.audit.pending.stage`) under the
+    local day of `now`, and the staged row is returned: it reaches the log with the day's batch.
+    """
+    if reporter:
+        from wbs.audit import pending  # pending appends through this module
+
+        moment = now if now is not None else datetime.now(UTC)
+        return pending.stage(session, day=pending.local_day(moment, keys.zone), actor=actor,
+                             role=role, action=action, outcome=outcome,
+                             case_number=case_number, reason=reason, details=details)
     # Validate everything before taking the lock; a caller bug must not log junk.
     check_entry(actor=actor, role=role, action=action, case_number=case_number, reason=reason)
-    fields = {
-        "occurred_at": _timestamp(now, reporter),
-        "actor": actor,
-        "role": role,
-        "action": action,
-        "case_number": case_number,
-        "outcome": AuditOutcome(outcome).value,
-        "reason": reason,
-        "details": canonical_json(check_details(details)).decode(),
-    }
+    return _append(session, keys, {
+        "occurred_at": _timestamp(now), "actor": actor, "role": role, "action": action,
+        "case_number": case_number, "outcome": AuditOutcome(outcome).value, "reason": reason,
+        "details": canonical_json(check_details(details)).decode()})
+
+
+def append_dated(session: Session, keys: AuditKeys, *, day: date, actor: str, role: str,
+                 action: str, outcome: AuditOutcome, case_number: str | None, reason: str,
+                 details_json: str) -> AuditEntry:
+    """Append a staged reporter record: dated with its day alone (DESIGN §1.4)."""
+    check_entry(actor=actor, role=role, action=action, case_number=case_number, reason=reason)
+    leaf_bytes({"seq": 0, "occurred_at": "", "actor": actor, "role": role, "action": action,
+                "case_number": case_number, "outcome": outcome.value, "reason": reason,
+                "details": details_json})  # refuses details that are not canonical JSON
+    return _append(session, keys, {
+        "occurred_at": day.isoformat(), "actor": actor, "role": role, "action": action,
+        "case_number": case_number, "outcome": AuditOutcome(outcome).value, "reason": reason,
+        "details": details_json})
+
+
+def _append(session: Session, keys: AuditKeys, fields: dict[str, Any]) -> AuditEntry:
     head = _lock_head(session)
     frontier, _ = _checked_tree(session, head, keys)
     # The sequence number is explicit (not autoincrement) so a deleted row leaves a gap.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from wbs.audit import (
     VerifyResult,
     latest_checkpoint,
     merkle,
+    pending,
     publish_checkpoint,
     record,
     verify_against_checkpoint,
@@ -30,7 +32,7 @@ from wbs.audit import checkpoint as cp
 from wbs.audit.leaf import leaf_bytes
 from wbs.db import transaction
 from wbs.enums import AuditOutcome
-from wbs.models import AuditCheckpoint, AuditEntry, AuditHead
+from wbs.models import AuditCheckpoint, AuditEntry, AuditHead, PendingAuditEntry
 
 ENTRIES = AuditEntry.__table__
 
@@ -258,7 +260,9 @@ def test_forged_or_foreign_checkpoint_is_rejected(
 def test_reporter_entries_carry_the_date_only(
     factory: sessionmaker[Session], keys: AuditKeys
 ) -> None:
-    # 05:00 WIB on 5 March is 22:00 UTC on 4 March: the log keeps UTC throughout.
+    # 05:00 WIB on 5 March is 22:00 UTC on 4 March. A reporter's record is staged (DESIGN §4)
+    # with the day of the log's zone (UTC for these keys), and reaches the log with the day's
+    # batch, dated with that day alone; a staff entry is appended at once, timed in UTC.
     moment = datetime(2025, 3, 5, 5, 0, 7, 123456, tzinfo=timezone(timedelta(hours=7)))
     with transaction(factory) as session:
         reporter = record(
@@ -272,10 +276,32 @@ def test_reporter_entries_carry_the_date_only(
             now=moment,
         )
         staff = record(session, keys, actor="ani", role="verifier", action="case.view", now=moment)
-    assert reporter.occurred_at == "2025-03-04"
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", reporter.occurred_at)
+    assert isinstance(reporter, PendingAuditEntry) and reporter.day == date(2025, 3, 4)
+    assert not hasattr(reporter, "occurred_at")
+    assert isinstance(staff, AuditEntry) and staff.seq == 1
     assert staff.occurred_at == "2025-03-04T22:00:07Z"
+    with transaction(factory) as session:
+        assert pending.append_due(session, keys, date(2025, 3, 4)) == 0  # the day is not over
+        assert pending.append_due(session, keys, date(2025, 3, 5)) == 1
+    with transaction(factory) as session:
+        appended = session.scalars(select(AuditEntry).where(AuditEntry.seq == 2)).one()
+        assert session.scalars(select(PendingAuditEntry)).first() is None
+    assert (appended.actor, appended.action, appended.case_number) == (
+        "reporter", "report.submit", "WBS-2025-00001")
+    assert appended.occurred_at == "2025-03-04"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", appended.occurred_at)
     assert verify(factory, keys).ok
+
+
+def test_reporter_day_is_the_local_day(factory: sessionmaker[Session],
+                                       key_factory: Callable[..., AuditKeys]) -> None:
+    # The Pemda's day, not UTC's: 05:00 WIB belongs to 5 March, whose staff start at 07:30.
+    keys = replace(key_factory(), zone="Asia/Jakarta")
+    moment = datetime(2025, 3, 4, 22, 0, 7, tzinfo=UTC)
+    with transaction(factory) as session:
+        staged = record(session, keys, actor="reporter", role="reporter", action="x",
+                        reporter=True, now=moment)
+    assert isinstance(staged, PendingAuditEntry) and staged.day == date(2025, 3, 5)
 
 
 @pytest.mark.parametrize(
