@@ -50,7 +50,11 @@ def make_engine(url: str) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    from wbs import row_ids  # models import nothing of ours; keep db.py free of them
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    row_ids.install(factory)  # per-case ids that do not tell the order of events (row_ids.py)
+    return factory
 
 
 def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:

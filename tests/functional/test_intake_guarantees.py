@@ -48,7 +48,7 @@ def test_message_body_moved_into_report_field_fails(client: TestClient, demo: An
     r = client.post("/api/v1/mailbox/messages", json={"code": report["code"], "body": "Halo"})
     assert r.status_code == 201
     with ctx.db.begin() as s:
-        body = s.scalars(select(Message.body_sealed)).one()
+        message_id, body = s.execute(select(Message.id, Message.body_sealed)).one()
         s.execute(update(Case).values(report_sealed=body))
     sign_in(client, demo["verifikator"], "verifikator", clock)
     page = staff_open(client, report["case_number"])
@@ -62,7 +62,8 @@ def test_message_body_moved_into_report_field_fails(client: TestClient, demo: An
         case = s.scalars(select(Case)).one()
     with pytest.raises(DecryptionError):
         sealing.open_json(access.content_key, case, "report", case.report_sealed)
-    assert sealing.open_text(access.content_key, case, "message:1", case.report_sealed) == "Halo"
+    assert sealing.open_text(access.content_key, case, f"message:{message_id}",
+                             case.report_sealed) == "Halo"
 
 
 def test_receipts_genuine_forged_altered(client: TestClient, demo: Any) -> None:
