@@ -10,20 +10,26 @@ With `WBS_SMTP_HOST` set, mail goes over SMTP: STARTTLS on port 587 (and wheneve
 are set or the server offers it), implicit TLS on 465. In development without a host, each
 message is written as an `.eml` file into `mail_dir` (directory 0700, files 0600). A production
 instance without a host sends nothing: the notices stay in the in-app inbox.
+
+A notice caused by a reporter waits for its batch time (`notices.py`), and its e-mail carries
+that time as its `Date` and in `emailed_at`, whenever the jobs actually send it: a mail dated
+within minutes of a reporter's act would tell its reader when the reporter acted. The
+`Message-ID` is random (the standard library's carries the sending time).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -32,7 +38,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import ColumnElement, select
 
-from wbs import logs
+from wbs import logs, notices
 from wbs.access import Permission, role_has
 from wbs.context import Context
 from wbs.models import Case, Notice, User
@@ -130,34 +136,37 @@ def render_notice(settings: Settings, mail: NoticeMail) -> tuple[str, str]:
     return f"{mail.case_number}: {subject_id} / {subject_en}", body
 
 
-def build_message(settings: Settings, mail: NoticeMail, now: datetime) -> EmailMessage:
+def build_message(settings: Settings, mail: NoticeMail, dated: datetime) -> EmailMessage:
+    """The e-mail of one notice, dated `dated` (the batch time of a reporter-caused notice)."""
     subject, body = render_notice(settings, mail)
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = mail.to
     message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=urlsplit(settings.base_url).hostname or "wbs")
+    message["Date"] = format_datetime(dated.astimezone(UTC))
+    domain = urlsplit(settings.base_url).hostname or "wbs"
+    message["Message-ID"] = f"<{secrets.token_hex(16)}@{domain}>"
     # RFC 3834: tells mail servers and autoresponders not to answer a machine.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     return message
 
 
-def _deliverable() -> tuple[ColumnElement[bool], ...]:
-    return (Notice.emailed_at.is_(None), Notice.done_at.is_(None), User.active.is_(True),
-            User.email.contains("@"))
+def _deliverable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (Notice.emailed_at.is_(None), Notice.done_on.is_(None), notices.released(now),
+            User.active.is_(True), User.email.contains("@"))
 
 
 def _pending_ids(ctx: Context) -> list[int]:
     with ctx.db.begin() as session:
         return list(session.scalars(
             select(Notice.id).join(User, User.id == Notice.user_id)
-            .where(*_deliverable()).order_by(Notice.id)))
+            .where(*_deliverable(ctx.now())).order_by(Notice.id)))
 
 
-def _claim(ctx: Context, notice_id: int) -> NoticeMail | None:
-    """Mark one notice as e-mailed and return what to send, or None if someone else did.
+def _claim(ctx: Context, notice_id: int) -> tuple[NoticeMail, datetime] | None:
+    """Mark one notice as e-mailed and return what to send and its date, or None if someone
+    else did.
 
     The claim commits before the mail is sent, so no database lock is held during network I/O
     (on SQLite that lock would stop every writer); a failed send gives the claim back.
@@ -166,16 +175,20 @@ def _claim(ctx: Context, notice_id: int) -> NoticeMail | None:
         row = session.execute(
             select(Notice, User, Case.case_number)
             .join(User, User.id == Notice.user_id).join(Case, Case.id == Notice.case_id)
-            .where(Notice.id == notice_id, *_deliverable())
+            .where(Notice.id == notice_id, *_deliverable(ctx.now()))
             .with_for_update(of=Notice)).first()
         if row is None:
             return None
         notice, user, case_number = row
-        notice.emailed_at = ctx.now()
+        dated = ctx.now()
+        if notice.batch_at is not None:  # SQLite hands back naive UTC
+            held = notice.batch_at
+            dated = held if held.tzinfo else held.replace(tzinfo=UTC)
+        notice.emailed_at = dated
         return NoticeMail(notice_id=notice.id, to=user.email.strip(),
                           display_name=user.display_name, role=user.role,
                           case_number=case_number,
-                          kind=notice.kind, due_on=notice.due_on)
+                          kind=notice.kind, due_on=notice.due_on), dated
 
 
 def _release(ctx: Context, notice_id: int) -> None:
@@ -252,11 +265,12 @@ def send_pending(ctx: Context) -> int:
     try:
         with transport as deliver:
             for notice_id in ids:
-                mail = _claim(ctx, notice_id)
-                if mail is None:
+                claimed = _claim(ctx, notice_id)
+                if claimed is None:
                     continue
+                mail, dated = claimed
                 try:
-                    deliver(mail, build_message(settings, mail, ctx.now()))
+                    deliver(mail, build_message(settings, mail, dated))
                 except Exception as exc:
                     _release(ctx, notice_id)
                     logs.event("mail.failed", logging.WARNING, notice=notice_id,

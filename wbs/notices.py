@@ -1,14 +1,22 @@
 """Work notices to staff: created with the act that causes them, delivered by the jobs.
 
 A notice carries a case number, a kind and a due date: never content, identity or reporter data.
+
+A notice caused by a reporter (a new report, supplied data, an objection) would, if it appeared
+at once in a staff inbox or mailbox, tell its reader when the reporter acted. It is held until
+the next batch time of the day (`WBS_NOTICE_BATCH_TIMES`, by default 08:00, 12:00 and 15:00
+local): the inbox shows it from then, and the e-mail goes out with that time as its date. Rows
+keep dates only (`created_on`, `done_on`); `batch_at` is the batch time, which the e-mail
+shows its reader anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from wbs.context import Context
@@ -18,30 +26,61 @@ KINDS = ("new_task", "returned", "reminder", "overdue", "escalation", "info_supp
          "objection", "identity_request")
 
 
+def next_batch(now: datetime, zone: str, times: tuple[time, ...]) -> datetime:
+    """The first batch time of day strictly after `now`, in the local zone (aware)."""
+    local = now.astimezone(ZoneInfo(zone))
+    for days in range(2):
+        day = local.date() + timedelta(days=days)
+        for at in sorted(times):
+            # fold=0 and ZoneInfo give the wall-clock instant; Indonesia keeps no summer time.
+            moment = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+            if moment > local:
+                return moment
+    raise ValueError("no notice batch times configured")
+
+
+def released(now: datetime) -> ColumnElement[bool]:
+    """Notices that may be shown and sent now: not held, or their batch time has come."""
+    return or_(Notice.batch_at.is_(None), Notice.batch_at <= now)
+
+
 def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: str,
-                due_on: date | None) -> int:
-    """One notice per active member of the unit; returns how many were created."""
+                due_on: date | None, *, reporter: bool = False) -> int:
+    """One notice per active member of the unit; returns how many were created.
+
+    `reporter=True` for a notice a reporter's act causes: it is held until the next batch time.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind}")
     conflicted = select(Conflict.user_id).where(Conflict.case_id == case.id)
     members = session.scalars(select(User.id).where(
         User.unit_id == unit_id, User.active.is_(True), User.id.not_in(conflicted))).all()
-    # Day precision: a notice caused by a reporter's act must not record when they acted.
-    stamp = ctx.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = ctx.today()
+    # Stored in UTC: SQLite keeps datetimes as text without their offset.
+    batch_at = (next_batch(ctx.now(), ctx.settings.timezone, ctx.settings.notice_batch_times)
+                .astimezone(UTC) if reporter else None)
     created = 0
     for user_id in members:
         same = session.scalars(select(Notice).where(
             Notice.user_id == user_id, Notice.case_id == case.id, Notice.kind == kind,
             Notice.due_on == due_on if due_on else Notice.due_on.is_(None))).all()
-        if any(n.done_at is None for n in same):
+        pending = [n for n in same if n.done_on is None]
+        if pending:
+            if not reporter:
+                # A staff act needs the notice now; releasing a held one early says nothing
+                # about the reporter (it happens at the staff member's time).
+                for notice in pending:
+                    notice.batch_at = None
             continue  # still pending: one notice is enough
         if same:
             # Dealt with before and needed again (a second return, new data): reopen it, so
             # the (user, case, kind, due) row stays unique.
-            same[0].done_at, same[0].emailed_at, same[0].created_at = None, None, stamp
+            notice = same[0]
+            notice.done_on, notice.emailed_at, notice.created_on = None, None, today
+            notice.batch_at = batch_at
         else:
             session.add(Notice(user_id=user_id, case_id=case.id, kind=kind, due_on=due_on,
-                               created_at=stamp))
+                               created_on=today, batch_at=batch_at))
         created += 1
     return created
 
@@ -49,11 +88,11 @@ def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: 
 def resolve_for_case(session: Session, ctx: Context, case: Case,
                      unit_id: int | None = None) -> None:
     """Mark a case's open notices done (for one unit's members, or all)."""
-    query = select(Notice).where(Notice.case_id == case.id, Notice.done_at.is_(None))
+    query = select(Notice).where(Notice.case_id == case.id, Notice.done_on.is_(None))
     if unit_id is not None:
         query = query.where(Notice.user_id.in_(select(User.id).where(User.unit_id == unit_id)))
     for notice in session.scalars(query):
-        notice.done_at = ctx.now()
+        notice.done_on = ctx.today()
 
 
 @dataclass(frozen=True)
@@ -71,7 +110,7 @@ def inbox(ctx: Context, user_id: int, limit: int = 100) -> list[InboxItem]:
         rows = session.execute(
             select(Case.case_number, Notice.kind, Notice.due_on)
             .join(Case, Case.id == Notice.case_id)
-            .where(Notice.user_id == user_id, Notice.done_at.is_(None))
+            .where(Notice.user_id == user_id, Notice.done_on.is_(None), released(ctx.now()))
             .order_by(Notice.due_on.is_(None), Notice.due_on, Notice.id).limit(limit)).all()
     items = [InboxItem(number, kind, due, due is not None and due < today)
              for number, kind, due in rows]

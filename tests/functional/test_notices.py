@@ -12,7 +12,7 @@ import logging
 import smtplib
 import stat
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 from tests.conftest import Clock
 from tests.functional.test_intake import CODE_RE, submit_form
 from tests.functional.test_jobs import CALENDAR, MONDAY, dispose, go_to, run
-from wbs import jobs, mail
+from wbs import jobs, mail, notices
 from wbs.context import Context
 from wbs.models import Case, Notice, User
 from wbs.settings import Secret
@@ -55,10 +55,18 @@ def give_addresses(ctx: Context) -> dict[str, tuple[str, str]]:
         return {u.email: (u.display_name, u.role) for u in s.scalars(select(User)) if u.email}
 
 
+def to_next_batch(ctx: Context, clock: Clock) -> None:
+    """Move the clock to the next batch time: notices a reporter caused are released then."""
+    settings = ctx.settings
+    clock.current = notices.next_batch(clock(), settings.timezone,
+                                       settings.notice_batch_times).astimezone(UTC)
+
+
 def file_canaries(client: TestClient, ctx: Context) -> tuple[list[str], list[str], list[str]]:
     """Two canary reports (a complaint and a whistleblowing report) with an evidence file.
 
-    Returns their case numbers, the markers, and the reporter codes."""
+    Returns their case numbers, the markers, and the reporter codes. The reports' notices are
+    held until the next batch time (the caller moves the clock there)."""
     numbers, markers, codes = [], [], []
     for kind, tag in (("complaint", "31"), ("whistleblowing", "47")):
         form, marks = canary_report(kind, tag)
@@ -77,6 +85,7 @@ def drive_to_notices(client: TestClient, ctx: Context, demo: Any, clock: Clock,
                      send: Any) -> tuple[list[str], list[str], list[str]]:
     """Intake, disposition, reminder, overdue and escalation notices, mailed as they come."""
     numbers, markers, codes = file_canaries(client, ctx)
+    to_next_batch(ctx, clock)
     send()  # new_task to the verifier team and to APIP
     dispose(ctx, demo, clock, numbers[0], 5)
     send()  # new_task to the liaison
@@ -261,6 +270,7 @@ def test_smtp_tls_modes(client: TestClient, ctx: Context, demo: Any, clock: Cloc
     use_smtp(ctx, port, user)
     fake_smtp.offers_starttls = offers
     file_canaries(client, ctx)
+    to_next_batch(ctx, clock)
     assert mail.send_pending(ctx) > 0
     [session] = fake_smtp.sessions
     assert session.implicit_tls == (port == 465)
@@ -273,6 +283,7 @@ def test_a_failed_send_is_retried_not_lost(client: TestClient, ctx: Context, dem
     give_addresses(ctx)
     use_smtp(ctx, 587, "wbs-relay")
     file_canaries(client, ctx)
+    to_next_batch(ctx, clock)
     fake_smtp.fail_on_send = True
     assert mail.send_pending(ctx) == 0  # logged, not raised: the other jobs still run
     with ctx.db() as s:
@@ -287,10 +298,11 @@ def test_done_notices_and_production_without_smtp_send_nothing(
         client: TestClient, ctx: Context, demo: Any, clock: Clock) -> None:
     give_addresses(ctx)
     file_canaries(client, ctx)
+    to_next_batch(ctx, clock)
     ctx.settings = replace(ctx.settings, env="production")
     assert mail.send_pending(ctx) == 0  # no SMTP host in production: the inbox only
     ctx.settings = replace(ctx.settings, env="development")
     with ctx.db.begin() as s:
-        s.execute(update(Notice).values(done_at=ctx.now()))
+        s.execute(update(Notice).values(done_on=ctx.today()))
     assert mail.send_pending(ctx) == 0  # the work is done: no mail about it
     assert not Path(ctx.settings.mail_dir).exists()

@@ -75,7 +75,7 @@ def _open_deadlines(ctx: Context, number: str, kind: str) -> list[Deadline]:
 
 
 def _snapshot(notices: list[Notice]) -> set[tuple[Any, ...]]:
-    return {(n.id, n.kind, n.due_on, n.created_at, n.done_at) for n in notices}
+    return {(n.id, n.kind, n.due_on, n.created_on, n.done_on) for n in notices}
 
 
 def _go_to(ctx: Context, clock: Clock, day: date) -> None:
@@ -177,7 +177,7 @@ def test_return_by_one_unit_leaves_the_case_with_the_unit_still_working(
     assert state_of(ctx, filed.number) == S.IN_PROCESS.value
 
     # The verifier team is told, with the suggested unit on the returned task.
-    assert [n.done_at for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
+    assert [n.done_on for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
                                                 "returned")] == [None]
     panel = routing.panel(ctx, verifier, filed.number)
     returned = [t for t in panel.tasks if t.unit == "dinas-pendidikan"]

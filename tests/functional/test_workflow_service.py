@@ -44,6 +44,7 @@ from tests.functional.workflow_helpers import (
     view,
 )
 from wbs.accounts import StaffIdentity
+from wbs.audit import pending
 from wbs.cases import reporter, routing, service
 from wbs.cases.sla import DEFAULT_RULES, CalendarOverride, WorkingCalendar, due_date, reminder_date
 from wbs.cases.workflow import Action
@@ -57,6 +58,7 @@ from wbs.models import (
     CaseTask,
     Deadline,
     Notice,
+    PendingAuditEntry,
     Unit,
     User,
 )
@@ -399,10 +401,10 @@ def test_complaint_handed_to_apip_leaves_the_verifiers_view_not_their_history(
     assert _events(ctx, filed.number) == [("received", ""), ("verified", "hand_to_apip")]
 
     # APIP has the work now; the verifier team's inbox no longer does.
-    assert {(n.kind, n.done_at) for n in notices_for_unit(ctx, "inspektorat", filed.number)} == {
+    assert {(n.kind, n.done_on) for n in notices_for_unit(ctx, "inspektorat", filed.number)} == {
         ("new_task", None)}
     still_open = [n.kind for n in notices_for_unit(ctx, "tim-pengelola", filed.number)
-                  if n.done_at is None]
+                  if n.done_on is None]
     assert still_open == [], "the verifier's task notice must be settled by the hand-over"
 
 
@@ -501,7 +503,7 @@ def test_returned_disposition_goes_back_to_the_verifier_with_the_last_open_task(
 
     # The verifier team is told; it has nothing to be late for while a unit works on the case.
     returned = notices_for_unit(ctx, "tim-pengelola", filed.number, "returned")
-    assert [n.done_at for n in returned] == [None]
+    assert [n.done_on for n in returned] == [None]
     assert [d for d in _deadlines(ctx, filed.number, "verification") if d.met_on is None] == []
 
     # The returning unit loses access; the other unit keeps it, and the case stays in process.
@@ -510,7 +512,7 @@ def test_returned_disposition_goes_back_to_the_verifier_with_the_last_open_task(
     assert denied.value.reason == "not_assigned_to_unit"
     assert filed.number not in listed(ctx, pendidikan)
     assert [n for n in notices_for_unit(ctx, "dinas-pendidikan", filed.number)
-            if n.done_at is None] == []
+            if n.done_on is None] == []
     assert view(ctx, kesehatan, filed.number).state == S.IN_PROCESS.value
 
     entry = [e for e in audit_since(ctx, 0) if e.action == audit_action(Action.RETURN_DISPOSITION)]
@@ -526,7 +528,7 @@ def test_returned_disposition_goes_back_to_the_verifier_with_the_last_open_task(
     fresh = [d for d in _deadlines(ctx, filed.number, "verification") if d.met_on is None]
     assert [(d.start_on, d.due_on) for d in fresh] == [
         (MONDAY, due_date(NATIONAL, DEFAULT_RULES["verification"], MONDAY))]
-    assert [n.done_at for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
+    assert [n.done_on for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
                                                 "returned")] == [None]
 
     # The verifier dispositions again, to the suggested unit.
@@ -543,12 +545,12 @@ def test_every_return_notifies_the_verifier_team(
     routing.return_disposition(ctx, staff["penghubung.pendidikan"], filed.number,
                                "dinas-kesehatan", REASON)
     dispose(ctx, staff["verifier"], filed.number, "dinas-kesehatan")
-    assert [n.done_at is None for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
+    assert [n.done_on is None for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
                                                         "returned")] == [False]
     routing.return_disposition(ctx, staff["penghubung.kesehatan"], filed.number,
                                "dinas-pupr", REASON)
     pending = [n for n in notices_for_unit(ctx, "tim-pengelola", filed.number, "returned")
-               if n.done_at is None]
+               if n.done_on is None]
     assert len(pending) == 1
 
 
@@ -623,11 +625,20 @@ def test_needs_info_round_trip(ctx: Context, staff: dict[str, StaffIdentity],
     assert [(d.start_on, d.due_on) for d in fresh] == [
         (tuesday, due_date(NATIONAL, DEFAULT_RULES["verification"], tuesday))]
     assert [n.kind for n in notices_for_unit(ctx, "tim-pengelola", filed.number,
-                                             "info_supplied") if n.done_at is None] == [
+                                             "info_supplied") if n.done_on is None] == [
         "info_supplied"]
+    # The reporter's act is staged for the day's batch (DESIGN §4), then logged with its day.
+    with ctx.db() as s:
+        staged = [p for p in s.scalars(select(PendingAuditEntry))
+                  if p.action == audit_action(Action.REPORTER_SUPPLIES_INFO)]
+    assert len(staged) == 1 and (staged[0].actor, staged[0].day) == ("reporter", tuesday)
+    assert not [e for e in audit_since(ctx, before) if e.role == "reporter"]
+    with ctx.db.begin() as s:
+        pending.append_due(s, ctx.audit_keys, tuesday + timedelta(days=1))
     supplied = [e for e in audit_since(ctx, before)
                 if e.action == audit_action(Action.REPORTER_SUPPLIES_INFO)]
     assert len(supplied) == 1 and supplied[0].actor == "reporter"
+    assert supplied[0].occurred_at == tuesday.isoformat()
     assert _events(ctx, filed.number) == [("received", ""), ("needs_info", "request_info"),
                                           ("received", "reporter_supplies_info")]
     status = reporter.status(ctx, filed.code)

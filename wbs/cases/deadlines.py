@@ -7,7 +7,7 @@ by what an administrator stored (regional holidays, changed cuti bersama, a Pemd
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,8 +78,8 @@ def meet(session: Session, case: Case, kinds: Iterable[str] | None, today: date,
         for notice in session.scalars(select(Notice).where(
                 Notice.case_id == case.id, Notice.due_on == row.due_on,
                 Notice.kind.in_(("reminder", "overdue", "escalation")),
-                Notice.done_at.is_(None))):
-            notice.done_at = datetime.combine(today, time.min, UTC)
+                Notice.done_on.is_(None))):
+            notice.done_on = today
 
 
 def open_deadlines(session: Session, case: Case) -> list[Deadline]:
