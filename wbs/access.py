@@ -27,6 +27,9 @@ class Permission(StrEnum):
     CASE_INVESTIGATE = "case:investigate"
     CASE_CLOSE_DISPUTE = "case:close-dispute"
     CASE_INTAKE = "case:intake"
+    # Entering a whistleblowing report received offline: APIP only, since whoever types a report
+    # in reads it, and no verifier may read a whistleblowing report (RULES §2).
+    CASE_INTAKE_WHISTLEBLOWING = "case:intake:whistleblowing"
     CASE_CONFLICT_DECLARE = "case:conflict:declare"
     CASE_EXPORT = "case:export"
     CASE_IDENTITY_REQUEST = "case:identity:request"
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.CASE_ANSWER,
             Permission.CASE_INVESTIGATE,
             Permission.CASE_INTAKE,
+            Permission.CASE_INTAKE_WHISTLEBLOWING,
             Permission.CASE_EXPORT,
             Permission.CASE_IDENTITY_REQUEST,
             Permission.CASE_IDENTITY_READ,
@@ -164,8 +168,9 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
     if not role_has(actor.role, permission):
         return Decision(False, "role_lacks_permission")
     if case is None:
-        if permission in _CASE_SCOPED and permission not in (Permission.CASE_LIST,
-                                                             Permission.CASE_INTAKE):
+        if permission in _CASE_SCOPED and permission not in (
+                Permission.CASE_LIST, Permission.CASE_INTAKE,
+                Permission.CASE_INTAKE_WHISTLEBLOWING):
             return Decision(False, "case_required")
         return ALLOW
     if actor.unit_id is not None and actor.unit_id == case.reported_unit_id:

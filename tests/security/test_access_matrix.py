@@ -23,8 +23,10 @@ OPEN = [CaseState.RECEIVED, CaseState.NEEDS_INFO, CaseState.VERIFIED, CaseState.
         CaseState.ANSWERED]
 AWAITING = [CaseState.RECEIVED, CaseState.NEEDS_INFO]
 DISPOSABLE = [*AWAITING, CaseState.VERIFIED, CaseState.IN_PROCESS]
+# Intake permissions are about no existing case (checked without one: test_global_permissions).
+GLOBAL_CASE_PERMISSIONS = (P.CASE_LIST, P.CASE_INTAKE, P.CASE_INTAKE_WHISTLEBLOWING)
 CASE_PERMISSIONS = [p for p in Permission if p.value.startswith("case:")
-                    and p not in (P.CASE_LIST, P.CASE_INTAKE)]
+                    and p not in GLOBAL_CASE_PERMISSIONS]
 
 # (actor, case kind) → {permission: states in which it is allowed}. Anything absent is refused.
 # "complaint" cases are held by the verifier team; "whistleblowing" cases by APIP. Both name
@@ -63,7 +65,8 @@ TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
 GLOBAL_TABLE: dict[str, set[Permission]] = {
     "verifikator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE},
     "penghubung.kesehatan": {P.STAFF_SIGNED_IN, P.CASE_LIST},
-    "investigator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE},
+    "investigator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE,
+                     P.CASE_INTAKE_WHISTLEBLOWING},
     "inspektur": {P.STAFF_SIGNED_IN},
     "pimpinan": {P.STAFF_SIGNED_IN, P.STATS_READ, P.STAFF_ACTIVITY_READ},
     "auditor": {P.STAFF_SIGNED_IN, P.AUDIT_READ, P.AUDIT_EXPORT},
@@ -147,8 +150,8 @@ def test_global_permissions(ctx: Any, world: dict[str, Any]) -> None:
     for name, granted in GLOBAL_TABLE.items():
         actor = service.actor_of(world["actors"][name])
         for permission in Permission:
-            if permission.value.startswith("case:") and permission not in (P.CASE_LIST,
-                                                                            P.CASE_INTAKE):
+            if permission.value.startswith("case:") and (
+                    permission not in GLOBAL_CASE_PERMISSIONS):
                 continue
             assert authorize(actor, permission).allowed == (permission in granted), (
                 name, permission)

@@ -3,6 +3,11 @@
 Whistleblowing reports go straight to APIP (the verifier team never holds their key); other kinds
 go to the verifier team. The reported unit never receives a key. Everything but routing metadata
 is sealed under a fresh case key K; identity under a separate key I.
+
+A report a staff member types in (offline intake) gets a code that staff member has seen: it is
+marked to be replaced by the reporter at first use and until then shows the status only
+(`reporter.replace_code`). A report the reporter files is their act: its audit record waits for
+the day's batch and the notices it causes wait for the next batch time (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wbs import audit, notices
+from wbs.access import Actor, Permission, authorize
 from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.receipts import make_receipt
 from wbs.cases.sanitize import CleanFile
 from wbs.context import Context
 from wbs.crypto import aead, codes
-from wbs.enums import CaseState, Channel, ReportKind, UnitKind
+from wbs.enums import AuditOutcome, CaseState, Channel, ReportKind, Role, UnitKind
 from wbs.models import Case, CaseEvent, Unit
 
 LIMITS = {"title": 200, "what": 20_000, "how": 20_000, "where": 1000, "when": 200,
@@ -63,6 +69,14 @@ class Submission:
     code: str = field(repr=False)
     receipt: str
     received_on: str
+
+
+class IntakeRefused(Exception):
+    """This staff member may not enter this kind of report (e.g. whistleblowing: APIP only)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class InvalidReport(Exception):
@@ -163,7 +177,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                     receiving_unit_id=receiving.id,
                     reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
                     identity_provided=report.identity is not None, report_sealed=b"",
-                    report_digest=b"")
+                    report_digest=b"", code_needs_replacing=entered_by is not None)
         session.add(case)
         session.flush()
         case.case_number = f"WBS-{today.year}-{case.id:06d}"
@@ -187,7 +201,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         due = deadlines.open_deadline(session, case, "verification", "verification", today,
                                       calendar=deadlines.load_calendar(session),
                                       rules=deadlines.load_rules(session))
-        notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on)
+        notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on,
+                            reporter=entered_by is None)
         details: dict[str, str | int | bool | None] = {
             "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
             "receiving_unit": receiving.slug}
@@ -203,3 +218,30 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                                case.report_digest)
         return Submission(case_number=case.case_number, code=codes.format_code(code),
                           receipt=receipt, received_on=today.isoformat())
+
+
+def kinds_for(actor: Actor) -> list[ReportKind]:
+    """The kinds a staff member may enter: whistleblowing only for those allowed (APIP)."""
+    allowed = authorize(actor, Permission.CASE_INTAKE_WHISTLEBLOWING).allowed
+    return [kind for kind in ReportKind if allowed or kind is not ReportKind.WHISTLEBLOWING]
+
+
+def staff_submit(ctx: Context, actor: Actor, report: ReportInput,
+                 files: Sequence[tuple[str, CleanFile]], channel: Channel) -> Submission:
+    """Offline intake (RULES §4, §7): the report as the reporter gave it, entered by staff.
+
+    Whoever types a report in reads it, and no verifier may read a whistleblowing report
+    (RULES §2): a whistleblowing report is entered by APIP staff, and a refusal is audited.
+    The code is marked to be replaced by the reporter at first use.
+    """
+    if report.kind is ReportKind.WHISTLEBLOWING:
+        decision = authorize(actor, Permission.CASE_INTAKE_WHISTLEBLOWING)
+        if not decision.allowed:
+            with ctx.db.begin() as session:
+                audit.record(session, ctx.audit_keys, actor=actor.username,
+                             role=Role(actor.role).value, action="case.intake",
+                             outcome=AuditOutcome.DENIED,
+                             details={"why": decision.reason, "kind": report.kind.value,
+                                      "channel": channel.value}, now=ctx.now())
+            raise IntakeRefused(decision.reason)
+    return submit(ctx, report, files, channel, entered_by=actor.username)

@@ -12,6 +12,12 @@ and every use of the session hands back a cookie with a fresh expiry (sliding id
 
 A closed, archived or forwarded case takes no more messages or evidence from the reporter
 (`CaseClosed`); the identity can still be added, since a reward (PP 43/2018) can come later.
+
+A reporter's acts are audited through the pending table (`wbs.audit.pending`: appended once the
+day has ended, in random order); reads (status, mailbox, download) are counted per day, not
+logged (DESIGN §4). A code issued through staff intake was seen by the staff member who typed
+the report in: it shows the status, and the only other thing it can do is be replaced by the
+reporter (`replace_code`), which kills it. Until then every other use raises `CodeMustChange`.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from wbs.cases.sanitize import CleanFile
 from wbs.cases.workflow import TERMINAL_STATES
 from wbs.context import Context
 from wbs.crypto import codes, keyring
-from wbs.models import Case, CaseEvent, Message, ReporterSession
+from wbs.models import Case, CaseEvent, CaseKeyWrap, Message, ReporterSession
 
 MAX_MESSAGE = 20_000
 COOKIE_KEY_LABEL = "reporter-session-cookie"
@@ -48,6 +54,10 @@ _CLOSED_STATES = frozenset(state.value for state in TERMINAL_STATES)
 
 class CaseClosed(Exception):
     """The case is closed, archived or forwarded: no more messages or evidence from the reporter."""
+
+
+class CodeMustChange(Exception):
+    """The code was issued through staff intake: the reporter must replace it before using it."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class StatusView:
     received_on: date
     timeline: list[tuple[str, date]]
     next_deadline: date | None
+    code_must_change: bool = False  # issued through staff intake, not yet replaced
 
 
 @dataclass(frozen=True)
@@ -100,33 +111,72 @@ def _find(session: Session, ctx: Context, raw_code: str) -> tuple[Case, str] | N
 
 
 def status(ctx: Context, raw_code: str) -> StatusView | None:
-    with ctx.db.begin() as session:
+    """The case's status: a read, so nothing is written (it is counted in memory)."""
+    with ctx.read() as session:
         found = _find(session, ctx, raw_code)
         if found is None:
             return None
         case = found[0]
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.id)).all()
-        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
-                     action="case.status_view", case_number=case.case_number, reporter=True,
-                     now=ctx.now())
-        return StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
+        view = StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
                           received_on=case.received_on,
                           timeline=[(e.state, e.on) for e in events],
-                          next_deadline=deadlines.next_due(session, case))
+                          next_deadline=deadlines.next_due(session, case),
+                          code_must_change=case.code_needs_replacing)
+    ctx.reporter_reads.add(ctx.today(), "status")
+    return view
+
+
+def _access(session: Session, case: Case, code: str) -> ReporterAccess:
+    if case.code_needs_replacing:
+        raise CodeMustChange
+    key = codes.reporter_key(code, case.reporter_salt)
+    return ReporterAccess(
+        case_id=case.id, case_number=case.case_number,
+        content_key=sealing.reporter_unwrap(session, case, "content", key),
+        identity_key=sealing.reporter_unwrap(session, case, "identity", key))
 
 
 def access_by_code(ctx: Context, raw_code: str) -> ReporterAccess | None:
+    """The access a code grants; None if unknown; CodeMustChange if it must be replaced."""
+    with ctx.read() as session:
+        found = _find(session, ctx, raw_code)
+        return None if found is None else _access(session, *found)
+
+
+def replace_code(ctx: Context, raw_code: str) -> str | None:
+    """Replace a code issued through staff intake; return the new one (formatted), shown once.
+
+    The old code dies here: the lookup hash, the salt and the reporter's key wraps are all
+    replaced, in one transaction with the (pending) audit record. None if the code is unknown
+    or was already replaced (the same answer as for any unknown code).
+    """
+    new_code = codes.generate_code()
     with ctx.db.begin() as session:
         found = _find(session, ctx, raw_code)
         if found is None:
             return None
-        case, code = found
-        key = codes.reporter_key(code, case.reporter_salt)
-        return ReporterAccess(
-            case_id=case.id, case_number=case.case_number,
-            content_key=sealing.reporter_unwrap(session, case, "content", key),
-            identity_key=sealing.reporter_unwrap(session, case, "identity", key))
+        case, old_code = found
+        case = session.scalars(select(Case).where(Case.id == case.id).with_for_update()
+                               .execution_options(populate_existing=True)).one()
+        if not case.code_needs_replacing:
+            return None
+        old_key = codes.reporter_key(old_code, case.reporter_salt)
+        content_key = sealing.reporter_unwrap(session, case, "content", old_key)
+        identity_key = sealing.reporter_unwrap(session, case, "identity", old_key)
+        session.execute(delete(CaseKeyWrap).where(
+            CaseKeyWrap.case_id == case.id, CaseKeyWrap.recipient_kind == "reporter"))
+        case.reporter_salt = codes.new_case_salt()
+        case.lookup_hash = codes.lookup_hash(ctx.keys.pepper, new_code)
+        case.code_needs_replacing = False
+        new_key = codes.reporter_key(new_code, case.reporter_salt)
+        sealing.wrap_to_reporter(session, case, "content", new_key, content_key)
+        sealing.wrap_to_reporter(session, case, "identity", new_key, identity_key)
+        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
+                     action="code.replace", case_number=case.case_number, reporter=True,
+                     now=ctx.now())
+    return codes.format_code(new_code)
 
 
 def _cookie_mac(ctx: Context, token: bytes, expiry: int) -> str:
@@ -159,7 +209,8 @@ def open_session(ctx: Context, raw_code: str) -> str | None:
     """Exchange a code for a mailbox session; returns the cookie value or None.
 
     The row holds the token's hash, the case keys re-sealed under the token and the day: no
-    time of day. Rows opened before yesterday are purged here, without a job.
+    time of day. Rows opened before yesterday are purged here, without a job. CodeMustChange
+    for a code issued through staff intake.
     """
     access = access_by_code(ctx, raw_code)
     if access is None:
@@ -175,9 +226,8 @@ def open_session(ctx: Context, raw_code: str) -> str | None:
             case_key_sealed=keyring.seal_for_session(access.content_key, token, "reporter-k"),
             identity_key_sealed=keyring.seal_for_session(access.identity_key, token,
                                                          "reporter-i")))
-        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
-                     action="mailbox.open", case_number=access.case_number, reporter=True,
-                     now=now)
+    # Opening the mailbox reads the case; it changes nothing of it (DESIGN §4: counted).
+    ctx.reporter_reads.add(ctx.today(), "mailbox_open")
     return _issue_cookie(ctx, token, now)
 
 
@@ -258,7 +308,7 @@ def read_messages(session: Session, case: Case, key: bytes) -> list[MessageView]
 def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
     from wbs.cases import identity  # identity builds on the staff service, which imports us
 
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         case = _case(session, access)
         view = MailboxView(case_number=case.case_number, state=case.state,
                            at_apip=case.at_apip, identity_provided=case.identity_provided,
@@ -266,10 +316,8 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
                            attachments=attachments.list_meta(session, case, access.content_key),
                            disclosures=identity.disclosures(session, case),
                            closed=case.state in _CLOSED_STATES)
-        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
-                     action="mailbox.read", case_number=case.case_number, reporter=True,
-                     now=ctx.now())
-        return view
+    ctx.reporter_reads.add(ctx.today(), "mailbox_view")
+    return view
 
 
 def add_message(session: Session, case: Case, key: bytes, body: str, *, author_kind: str,
@@ -335,18 +383,15 @@ def add_attachments(ctx: Context, access: ReporterAccess,
 
 def download(ctx: Context, access: ReporterAccess,
              attachment_id: int) -> tuple[attachments.AttachmentMeta, list[bytes]] | None:
-    with ctx.db.begin() as session:
+    with ctx.read() as session:
         case = _case(session, access)
         opened = attachments.open_file(session, case, access.content_key, attachment_id)
         if opened is None:
             return None
-        audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
-                     action="attachment.download", case_number=case.case_number,
-                     details={"attachment": attachment_id}, reporter=True, now=ctx.now())
         meta, chunks = opened
-        return meta, list(chunks)
-
-
+        result = meta, list(chunks)
+    ctx.reporter_reads.add(ctx.today(), "download")
+    return result
 
 
 def purge_sessions(ctx: Context) -> int:

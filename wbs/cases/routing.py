@@ -187,7 +187,8 @@ def _verification_deadline(session: Session, ctx: Context, case: Case) -> None:
                             rules=deadlines.load_rules(session))
 
 
-def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes) -> None:
+def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes, *,
+                       reporter: bool = False) -> None:
     apip = _apip_unit(session)
     sealing.wrap_to_unit(session, case, "content", apip, key)
     # The verifier team loses the content key: the case stays in its history, not its view.
@@ -206,7 +207,7 @@ def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes) -
     notices.resolve_for_case(session, ctx, case)
     case.at_apip = True
     _verification_deadline(session, ctx, case)
-    notices.notify_unit(session, ctx, case, apip.id, "new_task", None)
+    notices.notify_unit(session, ctx, case, apip.id, "new_task", None, reporter=reporter)
 
 
 # --- verifier -------------------------------------------------------------------------------
@@ -495,7 +496,7 @@ def _apply_reporter(session: Session, ctx: Context, case: Case, access: Reporter
         add_message(session, case, access.content_key, body, author_kind="reporter",
                     author_role=None, author_user_id=None, today=ctx.today(), kind=kind)
     if action is Action.REPORTER_REQUESTS_APIP:
-        _hand_over_to_apip(session, ctx, case, access.content_key)
+        _hand_over_to_apip(session, ctx, case, access.content_key, reporter=True)
     elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
         # Only the units still holding the case answer again: never one that returned it or
         # lost it when the case went to APIP.
@@ -507,7 +508,8 @@ def _apply_reporter(session: Session, ctx: Context, case: Case, access: Reporter
                 session, case, "answer", deadlines.answer_rule(task.resolution_days),
                 ctx.today(), calendar=deadlines.load_calendar(session),
                 rules=deadlines.load_rules(session), task_id=task.id)
-            notices.notify_unit(session, ctx, case, task.unit_id, "objection", due.due_on)
+            notices.notify_unit(session, ctx, case, task.unit_id, "objection", due.due_on,
+                                reporter=True)
     _record_change(session, ctx, case, new, action, "reporter", "reporter", None, None,
                    reporter=True)
 
@@ -523,7 +525,7 @@ def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
     deadlines.meet(session, case, ["missing_data"], ctx.today())
     _verification_deadline(session, ctx, case)
     holder = _apip_unit(session).id if case.at_apip else case.receiving_unit_id
-    notices.notify_unit(session, ctx, case, holder, "info_supplied", None)
+    notices.notify_unit(session, ctx, case, holder, "info_supplied", None, reporter=True)
     _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_SUPPLIES_INFO,
                    "reporter", "reporter", None, None, reporter=True)
     return True

@@ -1,7 +1,9 @@
 """Staff intake of reports received offline (RULES §4): letter, face to face, telephone, SMS,
 WhatsApp, social media, complaint box, radio. The same form and sealing as the public form; the
 channel is recorded and the staff member who entered it is audited. The reporter gets a printed
-receipt with the code, exactly as online."""
+receipt with the code, which they must replace at its first use in the mailbox: the official
+saw it (issue 8.9). Whistleblowing is entered by APIP staff only: a verifier's form neither
+offers nor accepts it (RULES §2)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wbs.access import Permission
+from wbs.access import Actor, Permission
 from wbs.cases import intake
 from wbs.enums import Channel, ReportKind
 from wbs.web.guard import requires
@@ -20,14 +22,23 @@ from wbs.web.upload_form import csrf_gate, read_upload_form
 OFFLINE = [c.value for c in Channel if c not in (Channel.WEB, Channel.API)]
 
 
+def _actor(request: Request) -> Actor:
+    staff = request.state.staff
+    return Actor(user_id=staff.user_id, username=staff.username, role=staff.role,
+                 unit_id=staff.unit_id)
+
+
 def _page(request: Request, values: dict[str, str], errors: dict[str, str],
           rejected: list[str], status_code: int = 200) -> Response:
     ctx = request.app.state.ctx
     with ctx.db() as session:
         units = [(u.slug, u.name) for u in intake.reportable_units(session)]
+    kinds = [k.value for k in intake.kinds_for(_actor(request))]
     return render(request, "staff/intake.html", {
-        "kinds": [k.value for k in ReportKind], "units": units, "values": values,
-        "errors": errors, "rejected": rejected, "channels": OFFLINE}, status_code=status_code)
+        "kinds": kinds, "units": units, "values": values, "errors": errors,
+        "rejected": rejected, "channels": OFFLINE,
+        "whistleblowing_elsewhere": ReportKind.WHISTLEBLOWING.value not in kinds},
+        status_code=status_code)
 
 
 @requires(Permission.CASE_INTAKE)
@@ -53,9 +64,13 @@ async def intake_submit(request: Request) -> Response:
         return _page(request, form.fields, errors, form.rejected, 400)
     if form.rejected:
         return _page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
-    submission = await run_in_threadpool(
-        lambda: intake.submit(ctx, report, form.files, Channel(channel),
-                              entered_by=request.state.staff.username))
+    try:
+        submission = await run_in_threadpool(intake.staff_submit, ctx, _actor(request), report,
+                                             form.files, Channel(channel))
+    except intake.IntakeRefused:
+        # Not kept: whistleblowing typed by a verifier is neither stored nor shown back.
+        return _page(request, {"channel": channel}, {"kind": "whistleblowing_apip_only"}, [],
+                     403)
     return render(request, "public/receipt.html", {
         "submission": submission, "identity_given": report.identity is not None,
         "staff_intake": True})
