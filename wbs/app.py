@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
@@ -17,6 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from wbs import instance, logs
+from wbs.audit.proofs import ProofCache
+from wbs.cases.reporter import CodeMustChange
 from wbs.context import Context, utcnow
 from wbs.crypto.passwords import PasswordKDF
 from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker
@@ -27,11 +30,14 @@ from wbs.web import (
     audit_views,
     branding_views,
     case_views,
+    code_views,
     config_views,
+    housekeeping,
     i18n,
     intake_views,
     overview_views,
     public,
+    ratelimit,
     reporter,
     staff,
 )
@@ -90,6 +96,22 @@ async def _db_down(request: Request, exc: Exception) -> Response:
     return await _http_error(request, HTTPException(503, headers={"Retry-After": "30"}))
 
 
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, ratelimit.RateLimited):
+        return await _server_error(request, exc)
+    return ratelimit.limited_page(request, exc.category, exc.retry_after, exc.fields,
+                                  multipart=True)
+
+
+async def _code_must_change(request: Request, exc: Exception) -> Response:
+    """A code from staff intake used before its replacement (wbs.cases.reporter)."""
+    if _wants_json(request):
+        return JSONResponse({"error": "code_must_be_replaced",
+                             "detail": "This code was issued through staff intake: replace it "
+                                       "first (POST /api/v1/mailbox/code)."}, status_code=409)
+    return await _http_error(request, HTTPException(403))
+
+
 def _error_code(status: int) -> str:
     return {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 408: "too_slow", 413: "too_large", 422: "invalid",
@@ -106,7 +128,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*public.routes(), *reporter.routes(), *api.routes(), *staff.routes(),
+    return [*public.routes(), *reporter.routes(), *code_views.routes(), *api.routes(),
+            *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
             *overview_views.routes()]
@@ -120,11 +143,15 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     handlers: dict[Any, Any] = {
         HTTPException: _http_error,
+        ratelimit.RateLimited: _rate_limited,
+        CodeMustChange: _code_must_change,
         OperationalError: _db_down,
         DatabaseUnavailable: _db_down,
         Exception: _server_error,
     }
-    app = WbsApp(routes=routes, exception_handlers=handlers)
+    # The limiter sits inside Starlette's error handling, so its 429 pages are ordinary pages.
+    app = WbsApp(routes=routes, exception_handlers=handlers, lifespan=housekeeping.lifespan,
+                 middleware=[Middleware(ratelimit.RateLimitMiddleware)])
     app.hsts = settings.base_url.startswith("https://")
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
@@ -137,4 +164,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         Limits(memory_bytes=settings.clean_memory_bytes, cpu_seconds=settings.clean_cpu_seconds,
                max_output_bytes=2 * settings.max_file_bytes),
         workers=settings.clean_workers)
+    app.state.rate_limiter = ratelimit.RateLimiter(settings)
+    app.state.proofs = ProofCache()  # consistency proofs of the public log (web/public.py)
     return app

@@ -7,7 +7,9 @@ traceback or a log line never shows a password.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 from wbs.crypto.passwords import PRODUCTION_PARAMS, Argon2Params
@@ -32,6 +34,59 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+# Anonymous requests limited per client and per instance (wbs/web/ratelimit.py, SECURITY.md):
+# category -> (requests, per seconds) for one client address; requests per minute for all.
+RATE_CATEGORIES = ("report", "message", "upload", "status", "signin")
+DEFAULT_RATE_LIMITS = (("report", 20, 3600), ("message", 60, 3600), ("upload", 30, 3600),
+                       ("status", 60, 600), ("signin", 30, 600))
+DEFAULT_RATE_CEILINGS = (("report", 30), ("message", 120), ("upload", 60), ("status", 600),
+                         ("signin", 300))
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_LIMIT_SPEC = re.compile(r"([a-z]+)=([0-9]{1,7})/([0-9]{0,5})([smhd])")
+_CEILING_SPEC = re.compile(r"([a-z]+)=([0-9]{1,7})")
+
+
+def parse_rate_limits(spec: str,
+                      default: tuple[tuple[str, int, int], ...] = DEFAULT_RATE_LIMITS,
+                      ) -> tuple[tuple[str, int, int], ...]:
+    """`report=20/h,status=60/10m`: the named categories change, the others keep defaults."""
+    limits = {name: (count, seconds) for name, count, seconds in default}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _LIMIT_SPEC.fullmatch(part)
+        if match is None or match.group(1) not in RATE_CATEGORIES:
+            raise ValueError(f"bad rate limit {part!r}: use e.g. report=20/h or status=60/10m")
+        count, unit = int(match.group(2)), _PERIODS[match.group(4)]
+        seconds = int(match.group(3) or "1") * unit
+        if count < 1 or seconds < 1:
+            raise ValueError(f"bad rate limit {part!r}: count and period must be positive")
+        limits[match.group(1)] = (count, seconds)
+    return tuple((name, *limits[name]) for name in RATE_CATEGORIES)
+
+
+def parse_rate_ceilings(spec: str) -> tuple[tuple[str, int], ...]:
+    """`report=30,status=600`: requests per minute for the whole instance, per category."""
+    ceilings = dict(DEFAULT_RATE_CEILINGS)
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _CEILING_SPEC.fullmatch(part)
+        if match is None or match.group(1) not in RATE_CATEGORIES or int(match.group(2)) < 1:
+            raise ValueError(f"bad rate ceiling {part!r}: use e.g. report=30 (per minute)")
+        ceilings[match.group(1)] = int(match.group(2))
+    return tuple((name, ceilings[name]) for name in RATE_CATEGORIES)
+
+
+def parse_batch_times(spec: str) -> tuple[time, ...]:
+    """`08:00,12:00,15:00`: the local times at which reporter-caused notices go out."""
+    times = set()
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        try:
+            times.add(time.fromisoformat(part).replace(second=0, microsecond=0))
+        except ValueError as exc:
+            raise ValueError(f"bad notice batch time {part!r}: use HH:MM") from exc
+    if not times:
+        raise ValueError("at least one notice batch time is needed")
+    return tuple(sorted(times))
 
 
 def _bool(value: str) -> bool:
@@ -77,6 +132,12 @@ class Settings:
     body_min_rate: int = 4096
     body_window_seconds: float = 20.0
     body_max_seconds: float = 1800.0
+    # Local times of day at which notices caused by a reporter are released (notices.py).
+    notice_batch_times: tuple[time, ...] = (time(8), time(12), time(15))
+    rate_limits: tuple[tuple[str, int, int], ...] = DEFAULT_RATE_LIMITS
+    rate_ceilings: tuple[tuple[str, int], ...] = DEFAULT_RATE_CEILINGS
+    # Serving processes that share the ceilings (workers x nodes); each takes its share.
+    rate_limit_processes: int = 1
 
     @property
     def development(self) -> bool:
@@ -129,4 +190,8 @@ class Settings:
             body_min_rate=int(get("BODY_MIN_RATE", str(d.body_min_rate))),
             body_window_seconds=float(get("BODY_WINDOW_SECONDS", str(d.body_window_seconds))),
             body_max_seconds=float(get("BODY_MAX_SECONDS", str(d.body_max_seconds))),
+            notice_batch_times=parse_batch_times(get("NOTICE_BATCH_TIMES", "08:00,12:00,15:00")),
+            rate_limits=parse_rate_limits(get("RATE_LIMITS", "")),
+            rate_ceilings=parse_rate_ceilings(get("RATE_CEILINGS", "")),
+            rate_limit_processes=max(1, int(get("RATE_LIMIT_PROCESSES", "1"))),
         )

@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from tests.conftest import Clock, csrf_from, sign_in
 from tests.functional.test_intake import CODE_RE
 from tests.functional.test_roundtrip import open_mailbox, staff_open
-from wbs import logs
+from wbs import jobs, logs
 from wbs.models import AuditEntry, Case
 
 
@@ -121,7 +121,9 @@ def test_no_marker_or_code_anywhere(app: Any, client: TestClient, demo: Any, clo
     assert markers["what"] in page.text  # decryption works for the right person...
     assert markers["identity_name"] not in page.text  # ...and identity stays sealed
 
-    # 4. An audit export, to scan it too.
+    # 4. An audit export, to scan it too, once the reporters' day has been appended to the log.
+    clock.advance(days=1)
+    jobs.run_all(ctx)
     client.cookies.clear()
     sign_in(client, demo["auditor"], "auditor", clock)
     export = client.get("/staf/audit/ekspor.csv")

@@ -198,12 +198,14 @@ def test_idle_timeout_slides_with_activity_and_ends_after_idling(
 
 
 def test_every_mailbox_handler_refreshes_the_cookie(app: Any, client: TestClient, demo: Any,
-                                                    clock: Clock) -> None:
+                                                    clock: Clock, ctx: Any) -> None:
     r = submit_form(client, REPORT, files=[("bukti.txt", b"catatan", "text/plain")])
     code = CODE_RE.search(r.text)
     assert code
     mailbox = _reporter(app)
     _open(mailbox, code.group(1))
+    with ctx.db() as s:
+        attachment_id = s.scalars(select(Attachment.id)).one()
 
     def page(token: str) -> Any:
         return mailbox.get("/kotak-pesan")
@@ -220,7 +222,7 @@ def test_every_mailbox_handler_refreshes_the_cookie(app: Any, client: TestClient
         "file": lambda token: mailbox.post(
             "/kotak-pesan/lampiran", data={"csrf_token": token},
             files=[("files", ("b.txt", b"lagi", "text/plain"))]),
-        "download": lambda token: mailbox.get("/kotak-pesan/lampiran/1"),
+        "download": lambda token: mailbox.get(f"/kotak-pesan/lampiran/{attachment_id}"),
         "response": post("/kotak-pesan/tanggapan", response="accept"),
     }
     for name, send in requests.items():

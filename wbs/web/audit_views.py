@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -43,7 +42,6 @@ EXPORT_BATCH = 500
 ACTIVITY_DEFAULT_DAYS = 30
 PAGE_WINDOW = 3  # page links shown on each side of the current page
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_SIZE = re.compile(r"[0-9]{1,19}")
 _PAGE = re.compile(r"[0-9]{1,7}")  # str.isdigit() would pass "²", which int() refuses
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); a
 # leading quote makes it text. Tab and carriage return are on OWASP's list as well.
@@ -374,36 +372,6 @@ async def checkpoint_api(request: Request) -> Response:
     return PlainTextResponse(published.note)
 
 
-def _size_param(request: Request, name: str) -> int:
-    raw = request.query_params.get(name, "")
-    if not _SIZE.fullmatch(raw):
-        raise HTTPException(400, f"'{name}' must be a tree size (a whole number)")
-    return int(raw)
-
-
-def _consistency(ctx: Context, first: int, second: int) -> list[bytes]:
-    with ctx.db() as session:
-        # Only sizes of published checkpoints: a public endpoint that took the live tree size
-        # would let anyone poll it and put a time on every entry, a reporter's included.
-        published = set(session.scalars(select(AuditCheckpoint.tree_size)))
-        if not (1 <= first <= second and first in published and second in published):
-            raise HTTPException(400, "'from' and 'to' must be sizes of published checkpoints")
-        # Stored leaf hashes: a proof over altered entries simply fails to verify against a
-        # checkpoint saved before, which is what the proof is for.
-        query = select(AuditEntry.leaf_hash).where(AuditEntry.seq <= second)
-        leaves = list(session.scalars(query.order_by(AuditEntry.seq)))
-    if len(leaves) != second:
-        raise HTTPException(500, "the log is missing entries; run `wbs audit verify`")
-    return merkle.consistency_proof(leaves, first, second)
-
-
-@public
-async def consistency_api(request: Request) -> Response:
-    first, second = _size_param(request, "from"), _size_param(request, "to")
-    proof = await run_in_threadpool(_consistency, _ctx(request), first, second)
-    return JSONResponse({"from": first, "to": second, "proof": [h.hex() for h in proof]})
-
-
 def routes() -> list[BaseRoute]:
     return [
         Route("/staf/audit", log_page, methods=["GET"]),
@@ -413,5 +381,4 @@ def routes() -> list[BaseRoute]:
         Route("/staf/aktivitas", activity_page, methods=["GET"]),
         Route("/transparansi", transparency_page, methods=["GET"]),
         Route("/api/v1/transparansi/checkpoint", checkpoint_api, methods=["GET"]),
-        Route("/api/v1/transparansi/consistency", consistency_api, methods=["GET"]),
     ]

@@ -1,15 +1,24 @@
-"""Public (reporter-facing) pages. Every route here is on the public list.
+"""Public (reporter-facing) pages and the transparency log's consistency proofs. Every route here
+is on the public list.
 
 These pages log no client address or user agent and load nothing from third parties.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wbs.audit.proofs import MissingEntries, ProofCache
+from wbs.context import Context
+from wbs.models import AuditCheckpoint, AuditEntry
 from wbs.web import forms, i18n
 from wbs.web.guard import public
 from wbs.web.render import render
@@ -43,9 +52,50 @@ def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+_SIZE = re.compile(r"[0-9]{1,19}")
+
+
+def _size_param(request: Request, name: str) -> int:
+    raw = request.query_params.get(name, "")
+    if not _SIZE.fullmatch(raw):
+        raise HTTPException(400, f"'{name}' must be a tree size (a whole number)")
+    return int(raw)
+
+
+def _consistency(ctx: Context, proofs: ProofCache, first: int, second: int) -> list[bytes]:
+    with ctx.read() as session:
+        # Only sizes of published checkpoints: a public endpoint that took the live tree size
+        # would let anyone poll it and time every entry. And only those, so the cache of
+        # proofs holds at most one entry per pair of sizes the jobs published.
+        published = set(session.scalars(select(AuditCheckpoint.tree_size).where(
+            AuditCheckpoint.tree_size.in_([first, second]))))
+        if not (1 <= first <= second and {first, second} <= published):
+            raise HTTPException(400, "'from' and 'to' must be sizes of published checkpoints")
+
+        def read(lo: int, hi: int) -> Sequence[bytes]:
+            # Stored leaf hashes: a proof over altered entries simply fails to verify against
+            # a checkpoint saved before, which is what the proof is for.
+            return list(session.scalars(select(AuditEntry.leaf_hash).where(
+                AuditEntry.seq >= lo, AuditEntry.seq <= hi).order_by(AuditEntry.seq)))
+
+        try:
+            return proofs.consistency(read, first, second)
+        except MissingEntries as exc:
+            raise HTTPException(500, "the log is missing entries; run `wbs audit verify`") from exc
+
+
+@public
+async def consistency_api(request: Request) -> Response:
+    first, second = _size_param(request, "from"), _size_param(request, "to")
+    proof = await run_in_threadpool(_consistency, request.app.state.ctx,
+                                    request.app.state.proofs, first, second)
+    return JSONResponse({"from": first, "to": second, "proof": [h.hex() for h in proof]})
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/", home, methods=["GET"]),
         Route("/bahasa", switch_language, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/api/v1/transparansi/consistency", consistency_api, methods=["GET"]),
     ]

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.cases import intake, reporter
 from wbs.cases.receipts import verify_receipt
 from wbs.enums import Channel, ReportKind
-from wbs.web import forms
+from wbs.web import code_views, forms, ratelimit
 from wbs.web.guard import public
 from wbs.web.render import render
 from wbs.web.upload_form import csrf_gate, read_upload_form
@@ -52,7 +52,7 @@ async def report_form(request: Request) -> Response:
 @public
 async def report_submit(request: Request) -> Response:
     ctx = request.app.state.ctx
-    form = await read_upload_form(request, csrf_gate(request))
+    form = await read_upload_form(request, ratelimit.gate(request, "report", csrf_gate(request)))
     slugs = [slug for slug, _ in _units(request)]
     try:
         report = intake.parse_report(form.fields, slugs)
@@ -139,8 +139,11 @@ def mailbox(request: Request) -> Response:
 @public
 async def mailbox_open(request: Request) -> Response:
     values = await forms.read_form(request)
-    cookie = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
-                                     values.get("code", "")[:200])
+    try:
+        cookie = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
+                                         values.get("code", "")[:200])
+    except reporter.CodeMustChange:  # a code from staff intake: the reporter replaces it first
+        return code_views.ask_page(request, values.get("code", ""))
     if cookie is None:
         return render(request, "public/mailbox_login.html", {"not_found": True}, status_code=404)
     return _with_cookie(RedirectResponse("/kotak-pesan", status_code=303), cookie)
