@@ -44,6 +44,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import logs
 
     logs.configure()
+    # Each worker keeps its own anonymous-request buckets and takes its share of the ceilings
+    # (wbs/web/ratelimit.py); a multi-node deployment sets the total itself.
+    os.environ.setdefault("WBS_RATE_LIMIT_PROCESSES", str(max(1, args.workers)))
     if args.jobs_every:
         jobs_loop(settings, args.jobs_every)
     from wbs import serving

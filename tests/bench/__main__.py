@@ -62,7 +62,7 @@ def main() -> int:
     codes: list[str] = []
     timed("intake.submit (seal, wrap K and I with ML-KEM-768+X25519)", 100,
           lambda: codes.append(intake.submit(ctx, report, [], Channel.API).code))
-    timed("reporter.status by code (HMAC lookup + audit append)", 200,
+    timed("reporter.status by code (HMAC lookup; a read: nothing written)", 200,
           lambda: reporter.status(ctx, codes[len(codes) // 2]))
     timed("reporter.access_by_code (HKDF + unwrap K and I)", 200,
           lambda: reporter.access_by_code(ctx, codes[0]))

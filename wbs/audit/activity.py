@@ -5,8 +5,8 @@ Everything here is a query over the entries' clear metadata (actor, role, action
 outcome, time). Nothing is decrypted, and nothing here writes: the callers record the reading
 itself as an audit entry in their own transaction.
 
-Times in the log are UTC text (`2026-03-02T02:00:00Z`, or a bare date for reporter entries), so
-periods are compared as text. A day bound written as `YYYY-MM-DD` sorts before every timestamp of
+Times in the log are UTC text (`2026-03-02T02:00:00Z`, or a bare date for reporter entries:
+the Pemda's local day, appended with the day's batch), so periods are compared as text. A day bound written as `YYYY-MM-DD` sorts before every timestamp of
 that day and after every one of the day before, so it selects whole UTC days of both forms.
 """
 
