@@ -6,8 +6,9 @@ outcome, time). Nothing is decrypted, and nothing here writes: the callers recor
 itself as an audit entry in their own transaction.
 
 Times in the log are UTC text (`2026-03-02T02:00:00Z`, or a bare date for reporter entries:
-the Pemda's local day, appended with the day's batch), so periods are compared as text. A day bound written as `YYYY-MM-DD` sorts before every timestamp of
-that day and after every one of the day before, so it selects whole UTC days of both forms.
+the Pemda's local day, appended with the day's batch), so periods are compared as text. A day
+bound written as `YYYY-MM-DD` sorts before every timestamp of that day and after every one of
+the day before, so it selects whole UTC days of both forms.
 """
 
 from __future__ import annotations

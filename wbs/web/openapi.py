@@ -36,7 +36,12 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "wbs reporter API", "version": "1",
              "description": "Anonymous reporting, status and mailbox by secret code. The code "
-                            "is sent in the body of every call; it never appears in a URL."},
+                            "is sent in the body of every call; it never appears in a URL. "
+                            "Every call may answer 429 too_many_requests with Retry-After "
+                            "(limits per client and per instance). A code printed by staff "
+                            "intake shows the status only, and answers 409 "
+                            "code_must_be_replaced elsewhere, until replaced through "
+                            "/api/v1/mailbox/code."},
     "paths": {
         "/api/v1/reports": {"post": {
             "summary": "Submit a report", "requestBody": _json_body({
@@ -87,6 +92,12 @@ OPENAPI: dict[str, Any] = {
                     "type": "string", "format": "binary"}}}}}},
             "responses": {**_ok("201", "Stored", {"type": "object"}),
                           **_errors("400", "404", "409", "413", "422")}}},
+        "/api/v1/mailbox/code": {"post": {
+            "summary": "Replace a code printed by staff intake: the new code is returned once "
+                       "and the old one stops working",
+            "requestBody": _CODE_BODY,
+            "responses": {**_ok("201", "The new code", {"type": "object", "properties": {
+                "code": _CODE}}), **_errors("400", "404", "415", "429")}}},
         "/api/v1/receipts/verify": {"post": {
             "summary": "Verify a proof of submission", "requestBody": _json_body({
                 "type": "object", "required": ["receipt"], "properties": {"receipt": _STR}}),
