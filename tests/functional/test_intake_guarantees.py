@@ -205,4 +205,5 @@ def test_api_wrong_content_type_and_openapi(client: TestClient) -> None:
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {"/api/v1/reports", "/api/v1/status", "/api/v1/mailbox",
                                   "/api/v1/mailbox/messages", "/api/v1/mailbox/identity",
-                                  "/api/v1/mailbox/attachments", "/api/v1/receipts/verify"}
+                                  "/api/v1/mailbox/attachments", "/api/v1/mailbox/code",
+                                  "/api/v1/receipts/verify"}
