@@ -141,6 +141,7 @@ def test_api_503_carries_retry_after_like_the_html_one(client: TestClient, ctx: 
     token = csrf_from(client, "/status")
     # The database becomes unreachable: every answer is 503, and says when to come back.
     ctx.db = make_sessionmaker(make_engine("sqlite:////nonexistent-wbs-dir/none.sqlite3"))
+    ctx.__dict__["read"] = ctx.db  # the status lookup is a read: its sessions go down too
     code = "0123-4567-89AB-CDEF-GHJK-MNPQ"
     page = client.post("/status", data={"csrf_token": token, "code": code})
     assert page.status_code == 503

@@ -188,6 +188,32 @@ def limiter_of(app: Any) -> RateLimiter:
     return limiter
 
 
+class _Gate:
+    """An upload form's gate that also spends one request of a category (see `gate`)."""
+
+    def __init__(self, request: Request, category: str,
+                 inner: Callable[[Mapping[str, str]], bool]) -> None:
+        self._request = request
+        self._category = category
+        self._inner = inner
+
+    def precheck(self) -> None:
+        # The inner gate's check before the body (the CSRF cookie), kept as it was. The limit
+        # itself waits for the text fields, so that a refused report can be handed back.
+        inner_precheck = getattr(self._inner, "precheck", None)
+        if inner_precheck is not None:
+            inner_precheck()
+
+    def __call__(self, fields: Mapping[str, str]) -> bool:
+        if not self._inner(fields):
+            return False
+        wait = limiter_of(self._request.app).check(self._category,
+                                                   client_address(self._request.scope))
+        if wait:
+            raise RateLimited(self._category, wait, fields)
+        return True
+
+
 def gate(request: Request, category: str,
          inner: Callable[[Mapping[str, str]], bool]) -> Callable[[Mapping[str, str]], bool]:
     """Wrap an upload form's gate: after its check (CSRF), spend one request of `category`.
@@ -195,16 +221,7 @@ def gate(request: Request, category: str,
     Called with the text fields, before the first file is read: a refused report raises
     RateLimited carrying those fields, for the 429 page to hand back.
     """
-
-    def check(fields: Mapping[str, str]) -> bool:
-        if not inner(fields):
-            return False
-        wait = limiter_of(request.app).check(category, client_address(request.scope))
-        if wait:
-            raise RateLimited(category, wait, fields)
-        return True
-
-    return check
+    return _Gate(request, category, inner)
 
 
 def _echo(fields: Mapping[str, str]) -> list[tuple[str, str]]:
