@@ -241,3 +241,19 @@ def test_rate_limit_settings_from_the_environment() -> None:
     assert settings.rate_limit_processes == 4
     with pytest.raises(ValueError):
         parse_rate_ceilings("report=0")
+
+
+def test_the_limited_report_form_still_refuses_a_forged_post_before_its_body(
+        app: Any, demo: Any, ctx: Context) -> None:
+    """The limit wraps the form's CSRF gate: without the CSRF cookie, 403 before any byte."""
+    import asyncio
+
+    from tests.functional.test_intake_guarantees import _drive
+
+    def body() -> Any:
+        for _ in range(10):
+            yield b"x" * 65536
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=XyZ")]
+    assert asyncio.run(_drive(app, "/lapor", body(), headers)) == (403, 0)
+    assert app.state.rate_limiter.tracked_clients() == 0  # nothing spent on a forged post
