@@ -85,7 +85,7 @@ def test_finding_9_custodian_dashboard_shows_a_waiting_identity_request(
     with ctx.db() as s:
         waiting = s.scalars(select(Notice).join(User, User.id == Notice.user_id).where(
             Notice.kind == "identity_request", User.username == "inspektur",
-            Notice.done_at.is_(None))).all()
+            Notice.done_on.is_(None))).all()
     assert len(waiting) == 1
     request_id = identity.pending_requests(ctx, team["custodian"])[0].id
     identity.decide(ctx, team["custodian"], request_id, True,
@@ -94,7 +94,7 @@ def test_finding_9_custodian_dashboard_shows_a_waiting_identity_request(
     assert 'id="identity-waiting"' not in after and number not in after
     with ctx.db() as s:
         assert s.scalars(select(Notice).where(Notice.kind == "identity_request",
-                                              Notice.done_at.is_(None))).all() == []
+                                              Notice.done_on.is_(None))).all() == []
 
 
 def test_custodian_who_approved_waits_for_the_others(

@@ -127,11 +127,11 @@ def _settle_notices(session: Session, ctx: Context, staff: StaffIdentity,
         IdentityRequest.case_id == case.id, IdentityRequest.state == "pending",
         IdentityRequest.id != req.id)).first() is not None or req.state == "pending"
     query = select(Notice).where(Notice.case_id == case.id, Notice.kind == "identity_request",
-                                 Notice.done_at.is_(None))
+                                 Notice.done_on.is_(None))
     if still_waiting:
         query = query.where(Notice.user_id == staff.user_id)
     for notice in session.scalars(query):
-        notice.done_at = ctx.now()
+        notice.done_on = ctx.today()
 
 
 def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
