@@ -55,7 +55,7 @@ def test_complaint_from_receipt_to_closure(app: Any, client: TestClient, demo: A
     assert 'action="/kotak-pesan/tanggapan"' in mailbox.text
     token = csrf_from(reporter, "/kotak-pesan")
     accepted = reporter.post("/kotak-pesan/tanggapan",
-                             data={"csrf_token": token, "response": "accept"})
+                             data={"csrf_token": token, "response": "accept", "step": "confirm"})
     assert accepted.status_code == 303
     with ctx.db() as s:
         case = s.scalars(select(Case)).one()
@@ -65,7 +65,8 @@ def test_complaint_from_receipt_to_closure(app: Any, client: TestClient, demo: A
     token = csrf_from(reporter, "/kotak-pesan")
     late = reporter.post("/kotak-pesan/tanggapan", data={"csrf_token": token,
                                                          "response": "object",
-                                                         "text": "Saya tidak setuju."})
+                                                         "text": "Saya tidak setuju.",
+                                                         "step": "confirm"})
     assert late.status_code == 400
 
 

@@ -99,6 +99,26 @@ class MailboxView:
     attachments: list[attachments.AttachmentMeta]
     disclosures: list[Any]
     closed: bool = False  # no more messages or evidence (the identity can still be added)
+    status: StatusView | None = None  # shown on top of the mailbox (one place for the code)
+
+    @property
+    def answer(self) -> MessageView | None:
+        """The latest answer: shown above the reporter's choice to accept or object."""
+        return next((m for m in reversed(self.messages) if m.kind == "answer"), None)
+
+    @property
+    def new_from_officials(self) -> int:
+        """Officials' messages since the reporter last wrote.
+
+        The database keeps no trace of when a reporter read the mailbox (reads are counted,
+        never recorded), so "new" means "not yet answered by you", which needs no such trace.
+        """
+        count = 0
+        for m in reversed(self.messages):
+            if m.author == "reporter":
+                break
+            count += m.author == "staff"
+        return count
 
 
 def _find(session: Session, ctx: Context, raw_code: str) -> tuple[Case, str] | None:
@@ -116,16 +136,18 @@ def status(ctx: Context, raw_code: str) -> StatusView | None:
         found = _find(session, ctx, raw_code)
         if found is None:
             return None
-        case = found[0]
-        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                 .order_by(CaseEvent.id)).all()
-        view = StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
-                          received_on=case.received_on,
-                          timeline=[(e.state, e.on) for e in events],
-                          next_deadline=deadlines.next_due(session, case),
-                          code_must_change=case.code_needs_replacing)
+        view = _status_view(session, found[0])
     ctx.reporter_reads.add(ctx.today(), "status")
     return view
+
+
+def _status_view(session: Session, case: Case) -> StatusView:
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                             .order_by(CaseEvent.id)).all()
+    return StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
+                      received_on=case.received_on, timeline=[(e.state, e.on) for e in events],
+                      next_deadline=deadlines.next_due(session, case),
+                      code_must_change=case.code_needs_replacing)
 
 
 def _access(session: Session, case: Case, code: str) -> ReporterAccess:
@@ -315,7 +337,8 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
                            messages=read_messages(session, case, access.content_key),
                            attachments=attachments.list_meta(session, case, access.content_key),
                            disclosures=identity.disclosures(session, case),
-                           closed=case.state in _CLOSED_STATES)
+                           closed=case.state in _CLOSED_STATES,
+                           status=_status_view(session, case))
     ctx.reporter_reads.add(ctx.today(), "mailbox_view")
     return view
 

@@ -463,14 +463,19 @@ REPORTER_ACTIONS = (Action.REPORTER_ACCEPTS, Action.REPORTER_OBJECTS,
                     Action.REQUEST_REEXAMINATION, Action.REPORTER_REQUESTS_APIP)
 
 
+def check_reporter_response(action: Action, text: str) -> None:
+    """InvalidInput unless the response is complete: the mailbox asks before it confirms."""
+    if action not in REPORTER_ACTIONS:
+        raise InvalidInput("unknown_action")
+    if action is not Action.REPORTER_ACCEPTS and len(text.strip()[:20_000]) < 5:
+        raise InvalidInput("reason_required")
+
+
 def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
                  text: str = "") -> CaseState:
     """Accept, object, ask for re-examination or for APIP, after an answer."""
-    if action not in REPORTER_ACTIONS:
-        raise InvalidInput("unknown_action")
+    check_reporter_response(action, text)
     body = text.strip()[:20_000]
-    if action is not Action.REPORTER_ACCEPTS and len(body) < 5:
-        raise InvalidInput("reason_required")
     with ctx.db.begin() as session:
         case = session.get(Case, access.case_id)
         if case is None:

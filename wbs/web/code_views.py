@@ -31,10 +31,10 @@ async def replace_submit(request: Request) -> Response:
     ctx = request.app.state.ctx
     values = await forms.read_form(request)
     new_code = await run_in_threadpool(reporter.replace_code, ctx, values.get("code", "")[:200])
+    from wbs.web.reporter import MAILBOX_COOKIE, login_page  # that module leads here
+
     if new_code is None:
-        return render(request, "public/mailbox_login.html", {"not_found": True},
-                      status_code=404)
-    from wbs.web.reporter import MAILBOX_COOKIE  # that module leads here: import when used
+        return login_page(request, {"not_found": True}, 404)
 
     cookie = await run_in_threadpool(reporter.open_session, ctx, new_code)
     response = render(request, "public/replace_code.html", {"new_code": new_code})

@@ -2,9 +2,11 @@
 
 All public. No JavaScript, nothing from third parties, no client address or user agent logged.
 Codes travel only in POST bodies; the mailbox cookie holds a random token, never the code.
-The session is checked before a mailbox request's body is read, and every response to a request
-that used the session carries the cookie back with a fresh idle expiry (the database keeps no
-time of the reporter's last visit, so the cookie is where the sliding timeout lives).
+The session is checked before an upload's body is read, and every response to a request that
+used the session carries the cookie back with a fresh idle expiry (the database keeps no time of
+the reporter's last visit, so the cookie is where the sliding timeout lives). A form sent after
+the session ended gets the sign-in page back with what was typed in it (issue 9.7): carried in
+the page, never stored.
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ async def report_submit(request: Request) -> Response:
 
 @public
 async def status_form(request: Request) -> Response:
-    return render(request, "public/status_form.html")
+    # One place for the code (issue 9.5): the old link shows the one code box, which opens
+    # the mailbox with the status on top. (A page, not a redirect: old forms keep their token.)
+    return login_page(request)
 
 
 @public
@@ -77,7 +81,8 @@ async def status_lookup(request: Request) -> Response:
     view = await run_in_threadpool(reporter.status, request.app.state.ctx,
                                    values.get("code", "")[:200])
     if view is None:
-        return render(request, "public/status_form.html", {"not_found": True}, status_code=404)
+        return login_page(request, {"not_found": True, "code": values.get("code", "")[:64]},
+                           404)
     return render(request, "public/status.html", {"view": view})
 
 
@@ -88,23 +93,28 @@ def _session(request: Request) -> MailboxSession | None:
     return reporter.access_by_session(request.app.state.ctx, request.cookies.get(MAILBOX_COOKIE))
 
 
-def _require_session(request: Request) -> MailboxSession:
-    found = _session(request)
-    if found is None:
-        raise HTTPException(403)
-    return found
-
-
 def _with_cookie(response: Response, cookie: str) -> Response:
     response.set_cookie(MAILBOX_COOKIE, cookie, path="/", secure=True, httponly=True,
                         samesite="strict")
     return response
 
 
+def _idle_minutes(request: Request) -> int:
+    return int(request.app.state.ctx.settings.reporter_session_idle_seconds // 60)
+
+
+def login_page(request: Request, extra: dict[str, Any] | None = None,
+                status_code: int = 200) -> Response:
+    return render(request, "public/mailbox_login.html",
+                  {"idle_minutes": _idle_minutes(request), **(extra or {})},
+                  status_code=status_code)
+
+
 def _mailbox_page(request: Request, access: reporter.ReporterAccess,
                   extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     view = reporter.mailbox(request.app.state.ctx, access)
-    return render(request, "public/mailbox.html", {"view": view, **(extra or {})},
+    return render(request, "public/mailbox.html",
+                  {"view": view, "idle_minutes": _idle_minutes(request), **(extra or {})},
                   status_code=status_code)
 
 
@@ -113,6 +123,31 @@ async def _page(request: Request, found: MailboxSession, extra: dict[str, Any] |
     access, cookie = found
     page = await run_in_threadpool(_mailbox_page, request, access, extra, status_code)
     return _with_cookie(page, cookie)
+
+
+def _drop_cookie(request: Request, response: Response) -> Response:
+    if MAILBOX_COOKIE in request.cookies:  # expired, forged or ended: drop it
+        response.delete_cookie(MAILBOX_COOKIE, path="/", secure=True, httponly=True,
+                               samesite="strict")
+    return response
+
+
+# What a mailbox form may carry back through the sign-in page when its session has ended.
+KEPT_FIELDS = ("body", "response", "text", *(f"identity_{k}" for k in intake.IDENTITY_LIMITS))
+
+
+def _kept(values: Mapping[str, str]) -> dict[str, str]:
+    return {name: values[name][:20_000] for name in KEPT_FIELDS if name in values}
+
+
+def _session_ended(request: Request, values: Mapping[str, str]) -> Response:
+    """The session ended while the reporter typed: say so, and give the text back (issue 9.7).
+
+    Still a 403 (nothing was done), but no "access refused": the sign-in page, with what was
+    typed in it, to send once the code is typed again.
+    """
+    return _drop_cookie(request, login_page(
+        request, {"session_ended": True, "kept": _kept(values)}, 403))
 
 
 def _back(found: MailboxSession, notice: str) -> Response:
@@ -126,11 +161,7 @@ CLOSED = {"error": "case_closed"}
 def mailbox(request: Request) -> Response:
     found = _session(request)
     if found is None:
-        response = render(request, "public/mailbox_login.html")
-        if MAILBOX_COOKIE in request.cookies:  # expired, forged or ended: drop it
-            response.delete_cookie(MAILBOX_COOKIE, path="/", secure=True, httponly=True,
-                                   samesite="strict")
-        return response
+        return _drop_cookie(request, login_page(request))
     access, cookie = found
     return _with_cookie(_mailbox_page(request, access,
                                       {"notice": request.query_params.get("ok", "")}), cookie)
@@ -144,15 +175,34 @@ async def mailbox_open(request: Request) -> Response:
                                          values.get("code", "")[:200])
     except reporter.CodeMustChange:  # a code from staff intake: the reporter replaces it first
         return code_views.ask_page(request, values.get("code", ""))
+    kept = _kept(values)
     if cookie is None:
-        return render(request, "public/mailbox_login.html", {"not_found": True}, status_code=404)
-    return _with_cookie(RedirectResponse("/kotak-pesan", status_code=303), cookie)
+        # The typed code stays in the box (in this page only) so a typo can be corrected.
+        return login_page(request, {"not_found": True, "code": values.get("code", "")[:64],
+                                     "kept": kept}, 404)
+    if not any(kept.values()):
+        return _with_cookie(RedirectResponse("/kotak-pesan", status_code=303), cookie)
+    # Signed in again after the session ended: the mailbox with the text back in its place,
+    # not sent (the reporter checks it first).
+    found = await run_in_threadpool(_session_from_cookie, request, cookie)
+    if found is None:
+        return login_page(request, {"session_ended": True, "kept": kept}, 403)
+    return await _page(request, found, {
+        "notice": "signed_in_again", "body": kept.get("body"),
+        "response_values": {k: kept[k] for k in ("response", "text") if k in kept},
+        "values": {k: v for k, v in kept.items() if k.startswith("identity_")}})
+
+
+def _session_from_cookie(request: Request, cookie: str) -> MailboxSession | None:
+    return reporter.access_by_session(request.app.state.ctx, cookie)
 
 
 @public
 async def mailbox_message(request: Request) -> Response:
-    found = await run_in_threadpool(_require_session, request)
+    found = await run_in_threadpool(_session, request)
     values = await forms.read_form(request)
+    if found is None:
+        return _session_ended(request, values)
     try:
         await run_in_threadpool(reporter.post_message, request.app.state.ctx, found[0],
                                 values.get("body", ""))
@@ -166,8 +216,10 @@ async def mailbox_message(request: Request) -> Response:
 
 @public
 async def mailbox_identity(request: Request) -> Response:
-    found = await run_in_threadpool(_require_session, request)
+    found = await run_in_threadpool(_session, request)
     values = await forms.read_form(request)
+    if found is None:
+        return _session_ended(request, values)
     errors: dict[str, str] = {}
     identity = intake.parse_identity(values, errors)
     if errors or identity is None:
@@ -179,8 +231,11 @@ async def mailbox_identity(request: Request) -> Response:
 
 @public
 async def mailbox_attachment(request: Request) -> Response:
-    # The session first: without one, 403 before a byte of the body is read.
-    found = await run_in_threadpool(_require_session, request)
+    # The session first: without one, 403 before a byte of the body is read (the files are
+    # gone, but the reporter is told the session ended and can sign in again).
+    found = await run_in_threadpool(_session, request)
+    if found is None:
+        return _session_ended(request, {})
     ctx = request.app.state.ctx
     closed = not await run_in_threadpool(reporter.accepts_input, ctx, found[0])
     csrf_ok = csrf_gate(request)
@@ -207,7 +262,10 @@ async def mailbox_attachment(request: Request) -> Response:
 
 @public
 def mailbox_download(request: Request) -> Response:
-    access, cookie = _require_session(request)
+    session = _session(request)
+    if session is None:
+        return _session_ended(request, {})
+    access, cookie = session
     found = reporter.download(request.app.state.ctx, access,
                               int(request.path_params["attachment_id"]))
     if found is None:
@@ -230,22 +288,42 @@ RESPONSES = {"accept": "reporter_accepts", "object": "reporter_objects",
 
 @public
 async def mailbox_response(request: Request) -> Response:
-    """After an answer: accept it, object, ask for re-examination, or ask for APIP."""
+    """After an answer: accept it, object, ask for re-examination, or ask for APIP.
+
+    Nothing is pre-chosen, and nothing irreversible happens in one step (issue 9, blocker 1):
+    a complete response first gets a page naming what will happen; only its "confirm" button
+    acts, and "change" brings the mailbox back with the choice and the text as they were. Every
+    error keeps both.
+    """
     from wbs.cases import routing
     from wbs.cases.workflow import Action
 
-    found = await run_in_threadpool(_require_session, request)
+    found = await run_in_threadpool(_session, request)
     values = await forms.read_form(request)
-    action = RESPONSES.get(values.get("response", ""))
-    if action is None:
-        raise HTTPException(400)
+    if found is None:
+        return _session_ended(request, values)
+    choice = values.get("response", "")
+    kept = {"response": choice, "text": values.get("text", "")[:20_000]}
+    name = RESPONSES.get(choice)
+    step = values.get("step", "")
+    if step == "edit":
+        return await _page(request, found, {"response_values": kept})
+    if name is None:
+        return await _page(request, found, {"error": "response_required",
+                                            "response_values": kept}, 400)
     try:
+        routing.check_reporter_response(Action(name), kept["text"])
+        if step != "confirm":
+            return _with_cookie(render(request, "public/mailbox_confirm.html",
+                                       {"choice": choice, "text": kept["text"]}), found[1])
         await run_in_threadpool(routing.reporter_act, request.app.state.ctx, found[0],
-                                Action(action), values.get("text", ""))
+                                Action(name), kept["text"])
     except routing.InvalidInput:
-        return await _page(request, found, {"error": "reason_required"}, 400)
+        return await _page(request, found, {"error": "reason_required",
+                                            "response_values": kept}, 400)
     except routing.TransitionRefused:
-        return await _page(request, found, {"error": "response_refused"}, 400)
+        return await _page(request, found, {"error": "response_refused",
+                                            "response_values": kept}, 400)
     return _back(found, "response")
 
 
