@@ -24,6 +24,7 @@ from tests.functional.workflow_helpers import (
 from wbs.enums import CaseState
 from wbs.models import Message
 
+NEEDS_INFO_LABEL = "<strong>Tertunda</strong>"
 REASON = "Pungutan itu masih terjadi minggu lalu."
 
 
@@ -115,3 +116,200 @@ def test_blocker_1_a_confirmed_acceptance_closes_the_case(
     browser = _mailbox(app, case.code)
     assert _respond(browser, response="accept", step="confirm").status_code == 303
     assert state_of(ctx, case.number) == CaseState.CLOSED.value
+
+
+# --- 5. one place for the code --------------------------------------------------------------
+
+CODE_INPUT = re.compile(r'<input id="([a-z-]*code)" name="code"[^>]*>')
+
+
+def _code_inputs(html: str) -> list[str]:
+    return [m.group(0) for m in CODE_INPUT.finditer(html)]
+
+
+def test_5_every_code_box_is_typed_for_a_code_and_described_by_its_hint(
+        app: Any, client: TestClient) -> None:
+    token = csrf_from(client, "/")
+    pages = {path: client.get(path).text for path in ("/", "/status", "/kotak-pesan")}
+    pages["not found"] = client.post("/kotak-pesan/masuk",
+                                     data={"csrf_token": token, "code": "ABCD"}).text
+    for name, html in pages.items():
+        boxes = _code_inputs(html)
+        assert len(boxes) == 1, name
+        box = boxes[0]
+        for attribute in ('autocapitalize="characters"', 'autocorrect="off"',
+                          'autocomplete="off"', 'spellcheck="false"'):
+            assert attribute in box, (name, attribute)
+        # The hint describes the box, and no aria-label hides the code from a screen reader.
+        hint_id = re.search(r'aria-describedby="([^"]+)"', box)
+        assert hint_id and f'id="{hint_id.group(1)}"' in html and "ABCD-EFGH" in html, name
+        assert "aria-label" not in box, name
+        # One box for status and mailbox: every one of them opens the mailbox.
+        form = html[:html.index(box)].rsplit("<form", 1)[1]
+        assert 'action="/kotak-pesan/masuk"' in form, name
+
+
+def test_5_a_code_not_found_stays_typed_but_never_in_a_url_cookie_or_log(
+        app: Any, client: TestClient, caplog: Any) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    typo = "7K3Q-ZZZZ-ABCD-EFGH-JKMN-PQRX"
+    token = csrf_from(client, "/kotak-pesan")
+    for path in ("/kotak-pesan/masuk", "/status"):
+        r = client.post(path, data={"csrf_token": token, "code": typo})
+        assert r.status_code == 404
+        assert f'value="{typo}"' in r.text and 'aria-invalid="true"' in r.text
+        assert 'class="error-summary"' in r.text and 'href="#code"' in r.text
+        assert typo not in str(r.url) and "location" not in r.headers
+        assert all(typo not in v and typo.replace("-", "") not in v
+                   for k, v in r.headers.multi_items() if k.lower() == "set-cookie")
+    assert all(typo not in record.getMessage() and typo not in str(record.__dict__)
+               for record in caplog.records)
+
+
+def test_5_the_mailbox_shows_the_status_on_top_and_counts_new_messages(
+        app: Any, ctx: Any, demo: Any, clock: Clock) -> None:
+    team = staff_team(ctx, demo, clock, "verifikator", "penghubung.kesehatan")
+    staff = {"verifier": team["verifikator"], "liaison": team["penghubung.kesehatan"]}
+    case = Driver(ctx, staff).build("local", CaseState.NEEDS_INFO)
+    browser = _mailbox(app, case.code)
+    page = browser.get("/kotak-pesan").text
+    status = page.index('id="status-title"')
+    assert status < page.index('id="msgs-title"')
+    assert NEEDS_INFO_LABEL in page[status:page.index('id="msgs-title"')]
+    assert "1 pesan baru dari petugas" in page and 'href="#msgs-title"' in page
+    token = csrf_from(browser, "/kotak-pesan")
+    assert browser.post("/kotak-pesan/pesan", data={"csrf_token": token,
+                                                     "body": "Foto kuitansi menyusul."}
+                        ).status_code == 303
+    assert "pesan baru dari petugas" not in browser.get("/kotak-pesan").text
+    english = browser.get("/kotak-pesan", headers={"Accept-Language": "en"}).text
+    assert "new message" not in english
+
+
+def test_5_old_status_links_keep_working(app: Any, client: TestClient, ctx: Any,
+                                         demo: Any) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(ctx)
+    page = client.get("/status")
+    assert page.status_code == 200 and 'action="/kotak-pesan/masuk"' in page.text
+    token = csrf_from(client, "/status")
+    shown = client.post("/status", data={"csrf_token": token, "code": filed.code})
+    assert shown.status_code == 200 and filed.number in shown.text
+    # Titles land in the browser's history: no case number there (item 8).
+    assert filed.number not in shown.text.split("<title>")[1].split("</title>")[0]
+
+
+# --- 7. calm expiry -------------------------------------------------------------------------
+
+def _expire(clock: Clock, ctx: Any) -> None:
+    clock.advance(seconds=ctx.settings.reporter_session_idle_seconds + 60)
+
+
+def test_7_a_message_typed_as_the_session_ends_is_given_back_never_stored(
+        app: Any, ctx: Any, demo: Any, clock: Clock, db_url: str) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(ctx)
+    browser = _mailbox(app, filed.code)
+    token = csrf_from(browser, "/kotak-pesan")
+    canary = "Kanari-7f3a: bendahara meminta setoran tiap Jumat."
+    _expire(clock, ctx)
+    ended = browser.post("/kotak-pesan/pesan", data={"csrf_token": token, "body": canary})
+    assert ended.status_code == 403  # nothing was done
+    assert "Sesi Anda telah berakhir" in ended.text and "30 menit" in ended.text
+    assert "Akses ditolak" not in ended.text and "dicatat" not in ended.text
+    assert f">{canary}</textarea>" in ended.text  # the text is in the page, to send again
+    with ctx.db() as s:
+        assert list(s.scalars(select(Message.id))) == []
+    if db_url.startswith("sqlite"):
+        path = db_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal"):
+            try:
+                data = open(path + suffix, "rb").read()  # noqa: SIM115
+            except FileNotFoundError:
+                continue
+            assert canary.encode() not in data
+    # Signing in again puts the text back in the message box, not sent.
+    again = browser.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": filed.code,
+                                                       "body": canary})
+    assert again.status_code == 200
+    box = again.text[again.text.index('id="body"'):]
+    assert box.index(f">{canary}</textarea>") < box.index("</form>")
+    with ctx.db() as s:
+        assert list(s.scalars(select(Message.id))) == []
+    token = csrf_from(browser, "/kotak-pesan")
+    assert browser.post("/kotak-pesan/pesan", data={"csrf_token": token, "body": canary}
+                        ).status_code == 303
+    with ctx.db() as s:
+        assert len(list(s.scalars(select(Message.id)))) == 1
+
+
+def test_7_a_response_survives_the_end_of_the_session_with_its_choice(
+        app: Any, ctx: Any, demo: Any, clock: Clock) -> None:
+    case = _answered(ctx, demo, clock)
+    browser = _mailbox(app, case.code)
+    token = csrf_from(browser, "/kotak-pesan")
+    _expire(clock, ctx)
+    ended = browser.post("/kotak-pesan/tanggapan", data={
+        "csrf_token": token, "response": "object", "text": REASON, "step": "confirm"})
+    assert ended.status_code == 403 and f">{REASON}</textarea>" in ended.text
+    assert 'name="response" value="object"' in ended.text
+    assert state_of(ctx, case.number) == CaseState.ANSWERED.value
+    again = browser.post("/kotak-pesan/masuk", data={
+        "csrf_token": token, "code": case.code, "response": "object", "text": REASON})
+    assert again.status_code == 200 and _checked(again.text) == ["object"]
+    assert f">{REASON}</textarea>" in again.text
+    assert state_of(ctx, case.number) == CaseState.ANSWERED.value  # confirmed only by hand
+
+
+def test_7_an_ended_session_on_upload_or_download_says_so_calmly(
+        app: Any, ctx: Any, demo: Any, clock: Clock) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(ctx)
+    browser = _mailbox(app, filed.code)
+    token = csrf_from(browser, "/kotak-pesan")
+    _expire(clock, ctx)
+    for response in (
+            browser.post("/kotak-pesan/lampiran", data={"csrf_token": token},
+                         files=[("files", ("a.txt", b"isi", "text/plain"))]),
+            browser.get("/kotak-pesan/lampiran/1")):
+        assert response.status_code == 403
+        assert "Sesi Anda telah berakhir" in response.text
+        assert 'action="/kotak-pesan/masuk"' in response.text
+
+
+# --- 8. titles and the identity form's errors -------------------------------------------------
+
+def test_8_mailbox_titles_hold_no_case_number(app: Any, ctx: Any, demo: Any,
+                                              clock: Clock) -> None:
+    case = _answered(ctx, demo, clock)
+    browser = _mailbox(app, case.code)
+    pages = [browser.get("/kotak-pesan").text,
+             _respond(browser, response="accept").text,
+             _respond(browser, response="object").text]
+    for html in pages:
+        title = html.split("<title>")[1].split("</title>")[0]
+        assert case.number not in title and case.number.split("-")[-1] not in title
+    assert case.number in pages[0]  # on the page itself, where it helps
+
+
+def test_8_the_identity_form_shows_its_errors_at_the_top(app: Any, ctx: Any,
+                                                        demo: Any) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(ctx)
+    browser = _mailbox(app, filed.code)
+    token = csrf_from(browser, "/kotak-pesan")
+    r = browser.post("/kotak-pesan/identitas", data={
+        "csrf_token": token, "identity_email": "bukan-email", "identity_nip": "12ab"})
+    assert r.status_code == 400
+    section = r.text[r.text.index('id="id-title"'):]
+    summary = section.index('class="error-summary"')
+    assert summary < section.index('name="identity_name"')
+    for field in ("identity_name", "identity_email", "identity_nip"):
+        assert f'href="#{field}"' in section[summary:section.index("<form")]
+    assert 'value="bukan-email"' in section  # what was typed stays
