@@ -313,3 +313,19 @@ def test_8_the_identity_form_shows_its_errors_at_the_top(app: Any, ctx: Any,
     for field in ("identity_name", "identity_email", "identity_nip"):
         assert f'href="#{field}"' in section[summary:section.index("<form")]
     assert 'value="bukan-email"' in section  # what was typed stays
+
+
+def test_blocker_1_the_language_switch_on_a_mailbox_result_page_leads_back_to_the_mailbox(
+        app: Any, ctx: Any, demo: Any, clock: Clock) -> None:
+    case = _answered(ctx, demo, clock)
+    browser = _mailbox(app, case.code)
+    asked = _respond(browser, response="accept")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', asked.text)
+    assert token and 'name="next" value="/kotak-pesan/tanggapan"' in asked.text
+    switched = browser.post("/bahasa", data={"csrf_token": token.group(1), "lang": "en",
+                                             "next": "/kotak-pesan/tanggapan"})
+    landed = browser.get(switched.headers["location"])
+    assert landed.status_code == 303 and landed.headers["location"] == "/kotak-pesan"
+    page = browser.get("/kotak-pesan")
+    assert page.status_code == 200 and "Your response to the answer" in page.text
+    assert state_of(ctx, case.number) == CaseState.ANSWERED.value

@@ -21,6 +21,9 @@ PUBLIC = {
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),
     ("/kotak-pesan/lampiran/{attachment_id:int}", "GET"), ("/kotak-pesan/keluar", "POST"),
     ("/kotak-pesan/tanggapan", "POST"), ("/kotak-pesan/kode-baru", "POST"),
+    # A GET on a mailbox form's address leads back to the mailbox (the language switch).
+    *(("/kotak-pesan/" + name, "GET") for name in ("masuk", "pesan", "identitas", "lampiran",
+                                                   "tanggapan")),
     ("/verifikasi", "GET"), ("/verifikasi", "POST"),
     ("/masuk", "GET"), ("/masuk", "POST"),
     ("/api/v1/openapi.json", "GET"), ("/api/v1/reports", "POST"), ("/api/v1/status", "POST"),

@@ -352,6 +352,16 @@ async def verify_submit(request: Request) -> Response:
                                                   "receipt": values.get("receipt", "")[:2000]})
 
 
+@public
+def mailbox_action_page(request: Request) -> Response:
+    """A GET on a mailbox form's address (the language switch or a reload of a page that
+    answered a POST) leads back to the mailbox, never to "method not allowed"."""
+    return RedirectResponse("/kotak-pesan", status_code=303)
+
+
+MAILBOX_FORMS = ("masuk", "pesan", "identitas", "lampiran", "tanggapan")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/lapor", report_form, methods=["GET"]),
@@ -366,6 +376,8 @@ def routes() -> list[BaseRoute]:
         Route("/kotak-pesan/lampiran/{attachment_id:int}", mailbox_download, methods=["GET"]),
         Route("/kotak-pesan/tanggapan", mailbox_response, methods=["POST"]),
         Route("/kotak-pesan/keluar", mailbox_close, methods=["POST"]),
+        *(Route(f"/kotak-pesan/{name}", mailbox_action_page, methods=["GET"])
+          for name in MAILBOX_FORMS),
         Route("/verifikasi", verify_form, methods=["GET"]),
         Route("/verifikasi", verify_submit, methods=["POST"]),
     ]
