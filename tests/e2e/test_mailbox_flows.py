@@ -102,3 +102,64 @@ def test_the_confirmation_names_what_happens_and_going_back_changes_nothing(
     tab.submit(page.locator("#confirm-response button[value=confirm]"), "reexamine-confirmed")
     assert state_of(live_server.ctx, case.number) == CaseState.IN_PROCESS.value
     assert "recorded" in page.inner_text("main")
+
+
+def test_one_code_box_on_the_home_page_keeps_a_mistyped_code_and_opens_the_mailbox(
+        open_tab: Callable[..., Tab], live_server: Any) -> None:
+    staff = {role: staff_world.sign_in(live_server, ROLE_USERS[role])[1]
+             for role in ("verifier", "liaison")}
+    case = Driver(live_server.ctx, staff).build("local", CaseState.NEEDS_INFO)
+    tab = open_tab(lang="id", width=375, js=False)
+    page = tab.page
+    tab.goto("/", "home")
+    box = page.locator("#home-code")
+    assert box.get_attribute("autocapitalize") == "characters"
+    assert box.get_attribute("aria-label") is None
+    typo = case.code[:-1] + ("0" if case.code[-1] != "0" else "1")
+    box.fill(typo)
+    tab.submit(page.locator("main form button[type=submit]").first, "code-not-found")
+    assert page.input_value("#code") == typo  # kept, to correct one character
+    assert typo not in page.url and typo.replace("-", "") not in page.url
+    assert all(typo not in c["value"] for c in page.context.cookies())
+    page.fill("#code", case.code)
+    tab.submit(page.locator("main form button[type=submit]").first, "mailbox")
+    assert tab.path() == "/kotak-pesan"
+    status = page.locator("#status-title").bounding_box()
+    messages = page.locator("#msgs-title").bounding_box()
+    assert status and messages and status["y"] < messages["y"]
+    assert "1 pesan baru dari petugas" in page.inner_text("main")
+    assert case.number not in page.title()
+
+
+def test_an_idle_mailbox_gives_the_typed_message_back_to_send_after_signing_in_again(
+        open_tab: Callable[..., Tab], live_server: Any) -> None:
+    from sqlalchemy import func, select
+
+    from tests.functional.workflow_helpers import file_report
+    from wbs.models import Case, Message
+
+    filed = file_report(live_server.ctx)
+
+    def messages() -> int:
+        with live_server.db() as s:
+            return int(s.scalar(select(func.count(Message.id)).join(Case)
+                                .where(Case.case_number == filed.number)) or 0)
+
+    tab = open_tab(lang="en", width=375, js=False)
+    page = tab.page
+    open_mailbox(tab, filed.code)
+    text = "The treasurer asks for a deposit every Friday;\nreceipts are kept in a drawer."
+    page.fill("#body", text)
+    live_server.clock.advance(seconds=live_server.ctx.settings.reporter_session_idle_seconds
+                              + 60)
+    tab.submit(page.locator('form[action="/kotak-pesan/pesan"] button[type=submit]'),
+               "session-ended")
+    main = page.inner_text("main")
+    assert "Your session ended" in main and "30 minutes" in main
+    assert "refused" not in main.lower() and "recorded" not in main.lower()
+    assert page.input_value("#kept-body") == text and messages() == 0
+    page.fill("#code", filed.code)
+    tab.submit(page.locator("main form button[type=submit]").first, "signed-in-again")
+    assert page.input_value("#body") == text and messages() == 0
+    tab.submit(page.locator('form[action="/kotak-pesan/pesan"] button[type=submit]'), "sent")
+    assert "Your message was sent." in page.inner_text("main") and messages() == 1
