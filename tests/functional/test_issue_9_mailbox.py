@@ -329,3 +329,23 @@ def test_blocker_1_the_language_switch_on_a_mailbox_result_page_leads_back_to_th
     page = browser.get("/kotak-pesan")
     assert page.status_code == 200 and "Your response to the answer" in page.text
     assert state_of(ctx, case.number) == CaseState.ANSWERED.value
+
+
+def test_8_the_home_page_advises_a_private_window_and_no_code_box_has_an_aria_label(
+        app: Any, client: TestClient, ctx: Any, demo: Any) -> None:
+    from wbs.cases import intake
+    from wbs.enums import Channel, ReportKind
+
+    home = client.get("/").text
+    assert "jendela pribadi (incognito)" in home
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert "private (incognito) window" in english
+    # The page showing a replaced code: the code itself is what a screen reader must read.
+    letter = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Surat", what="Isi surat.")
+    old = intake.submit(ctx, letter, [], Channel.LETTER, entered_by="verifikator").code
+    token = csrf_from(client, "/kotak-pesan")
+    asked = client.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": old})
+    assert 'action="/kotak-pesan/kode-baru"' in asked.text
+    shown = client.post("/kotak-pesan/kode-baru", data={"csrf_token": token, "code": old})
+    box = re.search(r'<p class="code-box"[^>]*>', shown.text)
+    assert box and "aria-label" not in box.group(0)
