@@ -349,3 +349,19 @@ def test_8_the_home_page_advises_a_private_window_and_no_code_box_has_an_aria_la
     shown = client.post("/kotak-pesan/kode-baru", data={"csrf_token": token, "code": old})
     box = re.search(r'<p class="code-box"[^>]*>', shown.text)
     assert box and "aria-label" not in box.group(0)
+
+
+def test_5_a_staff_issued_code_in_the_one_code_box_shows_the_status_before_the_replacement(
+        app: Any, client: TestClient, ctx: Any, demo: Any) -> None:
+    from wbs.cases import intake
+    from wbs.enums import Channel, ReportKind
+
+    letter = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Surat", what="Isi surat.")
+    filed = intake.submit(ctx, letter, [], Channel.LETTER, entered_by="verifikator")
+    token = csrf_from(client, "/")
+    page = client.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": filed.code})
+    assert page.status_code == 200
+    assert filed.case_number in page.text and "Belum Terverifikasi" in page.text
+    assert page.text.index("Belum Terverifikasi") < page.text.index(
+        'action="/kotak-pesan/kode-baru"')
+    assert filed.case_number not in page.text.split("<title>")[1].split("</title>")[0]

@@ -21,9 +21,14 @@ from wbs.web.render import render
 NOT_FOUND = {"error": "not_found", "detail": "No report matches this code."}
 
 
-def ask_page(request: Request, raw_code: str) -> Response:
-    """Why the code must change, and the button that changes it (the code in the POST body)."""
-    return render(request, "public/replace_code.html", {"code": raw_code[:200]})
+def ask_page(request: Request, raw_code: str, view: reporter.StatusView | None = None
+             ) -> Response:
+    """Why the code must change, and the button that changes it (the code in the POST body).
+
+    With the status on top: the one code box leads here, and until the code is replaced the
+    status is all it shows (issue 9.5).
+    """
+    return render(request, "public/replace_code.html", {"code": raw_code[:200], "view": view})
 
 
 @public

@@ -174,7 +174,9 @@ async def mailbox_open(request: Request) -> Response:
         cookie = await run_in_threadpool(reporter.open_session, request.app.state.ctx,
                                          values.get("code", "")[:200])
     except reporter.CodeMustChange:  # a code from staff intake: the reporter replaces it first
-        return code_views.ask_page(request, values.get("code", ""))
+        view = await run_in_threadpool(reporter.status, request.app.state.ctx,
+                                       values.get("code", "")[:200])
+        return code_views.ask_page(request, values.get("code", ""), view)
     kept = _kept(values)
     if cookie is None:
         # The typed code stays in the box (in this page only) so a typo can be corrected.
