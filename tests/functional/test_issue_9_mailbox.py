@@ -365,3 +365,25 @@ def test_5_a_staff_issued_code_in_the_one_code_box_shows_the_status_before_the_r
     assert page.text.index("Belum Terverifikasi") < page.text.index(
         'action="/kotak-pesan/kode-baru"')
     assert filed.case_number not in page.text.split("<title>")[1].split("</title>")[0]
+
+
+def test_7_an_identity_typed_as_the_session_ends_comes_back_in_its_form(
+        app: Any, ctx: Any, demo: Any, clock: Clock) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(ctx)
+    browser = _mailbox(app, filed.code)
+    token = csrf_from(browser, "/kotak-pesan")
+    _expire(clock, ctx)
+    identity = {"identity_name": "Siti Rahma", "identity_phone": "0812 3456 7890"}
+    ended = browser.post("/kotak-pesan/identitas", data={"csrf_token": token, **identity})
+    assert ended.status_code == 403 and "Sesi Anda telah berakhir" in ended.text
+    assert 'name="identity_name" value="Siti Rahma"' in ended.text
+    again = browser.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": filed.code,
+                                                       **identity})
+    assert again.status_code == 200
+    form = again.text[again.text.index('action="/kotak-pesan/identitas"'):]
+    assert 'value="Siti Rahma"' in form and 'value="0812 3456 7890"' in form
+    from tests.functional.workflow_helpers import case_row
+
+    assert not case_row(ctx, filed.number).identity_provided  # given back, not sealed yet
