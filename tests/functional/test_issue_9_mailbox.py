@@ -186,6 +186,11 @@ def test_5_the_mailbox_shows_the_status_on_top_and_counts_new_messages(
     assert "pesan baru dari petugas" not in browser.get("/kotak-pesan").text
     english = browser.get("/kotak-pesan", headers={"Accept-Language": "en"}).text
     assert "new message" not in english
+    # The status on top speaks the page's language, dates included.
+    top = english[english.index('id="status-title"'):english.index('id="msgs-title"')]
+    assert not re.search(r"Januari|Februari|Maret|Mei|Juni|Juli|Agustus|Oktober|Desember", top)
+    assert re.search(r"\d{1,2} (January|February|March|April|May|June|July|August|September"
+                     r"|October|November|December) \d{4}", top)
 
 
 def test_5_old_status_links_keep_working(app: Any, client: TestClient, ctx: Any,
