@@ -39,7 +39,8 @@ async def replace_submit(request: Request) -> Response:
     from wbs.web.reporter import MAILBOX_COOKIE, login_page  # that module leads here
 
     if new_code is None:
-        return login_page(request, {"not_found": True}, 404)
+        return login_page(request, {"not_found": True, "code": values.get("code", "")[:64]},
+                          404)
 
     cookie = await run_in_threadpool(reporter.open_session, ctx, new_code)
     response = render(request, "public/replace_code.html", {"new_code": new_code})
