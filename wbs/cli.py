@@ -1,4 +1,4 @@
-"""`wbs init | serve | user | unit | demo | audit verify | jobs`."""
+"""`wbs init | serve | user | unit | demo | audit verify | jobs | backup | restore`."""
 
 from __future__ import annotations
 
@@ -173,6 +173,59 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
+def _progress(stage: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr (only on a terminal: logs stay clean)."""
+    if not sys.stderr.isatty() or total <= 0:
+        return
+    width = 30
+    filled = min(width, width * done // total)
+    sys.stderr.write(f"\r{stage}: [{'#' * filled}{'.' * (width - filled)}] "
+                     f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str | None:
+    if getattr(args, "recipient", None) or getattr(args, "identity", None):
+        return None
+    if args.passphrase_file:
+        return Path(args.passphrase_file).read_text().rstrip("\n")
+    first = getpass.getpass("backup passphrase: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise ValueError("the two passphrases differ")
+    return first
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent, sealed snapshot of the database and the instance keys (wbs/ops/backup.py)."""
+    from wbs.ops import backup
+
+    try:
+        path = backup.create(settings, Path(args.dest), passphrase=_passphrase(args, True),
+                             recipient=args.recipient, progress=_progress)
+    except (backup.BackupError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the whole archive, install it, then verify the audit log."""
+    from wbs.ops import backup
+
+    identity = Path(args.identity).read_text() if args.identity else None
+    try:
+        done = backup.restore(settings, Path(args.source), passphrase=_passphrase(args, False),
+                              identity_text=identity, force=args.force, progress=_progress)
+    except (backup.BackupError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"restored {done.members} files from a backup of {done.manifest['created']} "
+          f"(schema {done.manifest['alembic_revision']})")
+    migrate.upgrade(settings.database_url)
+    return cmd_audit(settings, argparse.Namespace(checkpoint=None))
+
+
 def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     """Regional holidays, changed cuti bersama and a Pemda's own deadline rules."""
     from datetime import date
@@ -294,13 +347,27 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("key")
     cr.add_argument("amount", type=int)
     cr.add_argument("unit", choices=["working_days", "calendar_days"])
+    b = sub.add_parser("backup", help="a sealed, consistent backup of the database and keys")
+    b.add_argument("dest", help="the archive to write (must not exist)")
+    b.add_argument("--recipient", help="seal to this age public key (age1…) instead of a "
+                                       "passphrase")
+    b.add_argument("--passphrase-file", help="read the passphrase from this file (else asked)")
+    r = sub.add_parser("restore", help="check a backup, then install it (ends with audit "
+                                       "verify)")
+    r.add_argument("source")
+    r.add_argument("--identity", help="the age identity file for a backup sealed to a key")
+    r.add_argument("--passphrase-file", help="read the passphrase from this file (else asked)")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite an existing instance (keys and database)")
     j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
     j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
     return p
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
-            "demo": cmd_demo, "audit": cmd_audit, "jobs": cmd_jobs, "calendar": cmd_calendar}
+            "demo": cmd_demo, "audit": cmd_audit,
+            "backup": cmd_backup, "restore": cmd_restore, "jobs": cmd_jobs,
+            "calendar": cmd_calendar}
 
 
 def main(argv: list[str] | None = None) -> int:
