@@ -48,6 +48,7 @@ from wbs.web.security import SecurityHeadersMiddleware
 from wbs.web.upload_budget import ByteBudget
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ERROR_REASONS = frozenset({"low_disk"})
 ERROR_STATUSES = {400, 401, 403, 404, 405, 408, 413, 429, 500, 503}
 
 
@@ -81,7 +82,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": _error_code(status), "detail": detail}, status_code=status,
                             headers=headers)
     shown = status if status in ERROR_STATUSES else 400
-    response = render(request, "errors/error.html", {"status": shown}, status_code=status)
+    # A known reason key may choose the wording; text from the request never reaches the page.
+    key = exc.detail if isinstance(exc, HTTPException) else None
+    reason = key if key in ERROR_REASONS else None
+    response = render(request, "errors/error.html", {"status": shown, "reason": reason},
+                      status_code=status)
     response.headers.update(headers)
     return response
 

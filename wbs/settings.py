@@ -138,6 +138,8 @@ class Settings:
     rate_ceilings: tuple[tuple[str, int], ...] = DEFAULT_RATE_CEILINGS
     # Serving processes that share the ceilings (workers x nodes); each takes its share.
     rate_limit_processes: int = 1
+    # Below this many free bytes in the data folder, uploads are refused and /readyz says 503.
+    min_free_bytes: int = 500 * 1000 * 1000
 
     @property
     def development(self) -> bool:
@@ -194,4 +196,5 @@ class Settings:
             rate_limits=parse_rate_limits(get("RATE_LIMITS", "")),
             rate_ceilings=parse_rate_ceilings(get("RATE_CEILINGS", "")),
             rate_limit_processes=max(1, int(get("RATE_LIMIT_PROCESSES", "1"))),
+            min_free_bytes=int(get("MIN_FREE_BYTES", str(d.min_free_bytes))),
         )
