@@ -60,12 +60,14 @@ class WbsApp(Starlette):
     """
 
     hsts: bool = False
+    onion: str = ""
 
     body_timing: BodyTiming = BodyTiming()
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = BodyLimitsMiddleware(super().build_middleware_stack(), self.body_timing)
-        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts))
+        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts,
+                                                                    onion=self.onion))
 
 
 def _wants_json(request: Request) -> bool:
@@ -158,6 +160,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app = WbsApp(routes=routes, exception_handlers=handlers, lifespan=housekeeping.lifespan,
                  middleware=[Middleware(ratelimit.RateLimitMiddleware)])
     app.hsts = settings.base_url.startswith("https://")
+    app.onion = settings.onion_address
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
     app.state.jinja = make_environment()

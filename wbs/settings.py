@@ -89,6 +89,17 @@ def parse_batch_times(spec: str) -> tuple[time, ...]:
     return tuple(sorted(times))
 
 
+_ONION = re.compile(r"[a-z2-7]{56}\.onion")
+
+
+def _onion(value: str) -> str:
+    """A v3 onion address (56 base32 letters), or nothing; a typo must not reach a header."""
+    value = value.strip().lower().removeprefix("http://").rstrip("/")
+    if value and not _ONION.fullmatch(value):
+        raise ValueError(f"WBS_ONION_ADDRESS {value!r} is not a v3 onion address")
+    return value
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -140,6 +151,8 @@ class Settings:
     rate_limit_processes: int = 1
     # Below this many free bytes in the data folder, uploads are refused and /readyz says 503.
     min_free_bytes: int = 500 * 1000 * 1000
+    # An onion service address for the portal (docs/deploy.md); sent as Onion-Location.
+    onion_address: str = ""
 
     @property
     def development(self) -> bool:
@@ -197,4 +210,5 @@ class Settings:
             rate_ceilings=parse_rate_ceilings(get("RATE_CEILINGS", "")),
             rate_limit_processes=max(1, int(get("RATE_LIMIT_PROCESSES", "1"))),
             min_free_bytes=int(get("MIN_FREE_BYTES", str(d.min_free_bytes))),
+            onion_address=_onion(get("ONION_ADDRESS", "")),
         )

@@ -113,3 +113,25 @@ def test_room_again_takes_submissions(client: TestClient, ctx: Context, demo: An
     with ctx.db() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 1
     assert csrf_from(client, "/lapor")
+
+
+ONION = "a" * 52 + "2345.onion"
+
+
+def test_onion_location_on_https_pages_only(settings: Settings, ctx: Context) -> None:
+    app = create_app(replace(settings, onion_address=ONION), context=ctx)
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.get("/lapor?bahasa=id")
+        assert r.headers["onion-location"] == f"http://{ONION}/lapor?bahasa=id"
+        assert "onion-location" not in c.get("/static/wbs.css").headers
+    with TestClient(create_app(settings, context=ctx), base_url="https://testserver") as c:
+        assert "onion-location" not in c.get("/").headers
+
+
+@pytest.mark.parametrize("value", ["example.onion", "http://" + "a" * 56 + ".onion/x",
+                                   "a" * 56 + ".onion\r\nX-Evil: 1"])
+def test_a_bad_onion_address_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ValueError, match="onion"):
+        Settings.from_env({"WBS_ONION_ADDRESS": value})
+    assert Settings.from_env({"WBS_ONION_ADDRESS": "HTTP://" + ONION.upper() + "/"}
+                             ).onion_address == ONION
