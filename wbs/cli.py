@@ -226,6 +226,28 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return cmd_audit(settings, argparse.Namespace(checkpoint=None))
 
 
+def cmd_hold(settings: Settings, args: argparse.Namespace) -> int:
+    """Legal holds: a held case is never shredded at the end of its retention period."""
+    from wbs.ops import retention
+
+    ctx = _context(settings)
+    actor = os.environ.get("SUDO_USER") or getpass.getuser()
+    try:
+        if args.hold_cmd == "add":
+            retention.place_hold(ctx, args.case_number, args.reason, f"cli:{actor}")
+        elif args.hold_cmd == "lift":
+            retention.lift_hold(ctx, args.case_number, args.reason, f"cli:{actor}")
+    except retention.HoldError as exc:
+        return _fail({"reason_required": "a reason is required (at most 500 characters)",
+                      "unknown_case": "no case has that number",
+                      "already_shredded": "that case's content was already destroyed",
+                      "already_held": "that case is already on hold",
+                      "not_held": "that case is not on hold"}[exc.code])
+    for hold in retention.holds(ctx):
+        print(f"{hold.case_number}  since {hold.placed_on}  by {hold.placed_by}: {hold.reason}")
+    return 0
+
+
 def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     """Regional holidays, changed cuti bersama and a Pemda's own deadline rules."""
     from datetime import date
@@ -359,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--passphrase-file", help="read the passphrase from this file (else asked)")
     r.add_argument("--force", action="store_true",
                    help="overwrite an existing instance (keys and database)")
+    h = sub.add_parser("hold", help="legal holds: suspend a case's retention expiry")
+    hs = h.add_subparsers(dest="hold_cmd", required=True)
+    hs.add_parser("list")
+    for name, text in (("add", "place a legal hold on a case"), ("lift", "lift a legal hold")):
+        hp = hs.add_parser(name, help=text)
+        hp.add_argument("case_number")
+        hp.add_argument("--reason", required=True, help="why (recorded in the audit log)")
     j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
     j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
     return p
@@ -366,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
             "demo": cmd_demo, "audit": cmd_audit,
-            "backup": cmd_backup, "restore": cmd_restore, "jobs": cmd_jobs,
+            "backup": cmd_backup, "restore": cmd_restore, "hold": cmd_hold, "jobs": cmd_jobs,
             "calendar": cmd_calendar}
 
 

@@ -187,6 +187,9 @@ class Case(Base):
     # until the reporter replaces it, it shows the status only (no mailbox, no acts).
     code_needs_replacing: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default=text("false"))
+    # The day the retention job destroyed the content (every key wrap and sealed blob); the
+    # metadata above stays for statistics (wbs/ops/retention.py).
+    shredded_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseKeyWrap(Base):
@@ -509,3 +512,20 @@ class ReporterReadCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LegalHold(Base):
+    """A legal hold suspends the case's retention expiry (a court case, an investigation).
+
+    Placed and lifted at the command line, audited; the reason is the administrator's words
+    and must not repeat report content.
+    """
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(64))
+    placed_on: Mapped[date] = mapped_column(Date)
+    lifted_on: Mapped[date | None] = mapped_column(Date)
