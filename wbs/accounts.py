@@ -167,6 +167,10 @@ def grant_unit_key(session: Session, ctx: Context, unit: Unit, member: User,
     wrapped = keyring.wrap_unit_key(unit_private_key, member.public_key, unit.slug,
                                     member.username)
     session.add(UnitKeyWrap(unit_id=unit.id, user_id=member.id, wrapped=wrapped))
+    # A unit made before the recovery key existed is escrowed at the first grant after it.
+    from wbs.ops import recovery
+
+    recovery.escrow_unit(session, ctx, unit, unit_private_key)
     role = role or "system"
     audit.record(session, ctx.audit_keys, actor=actor, role=role, action="key.unit.grant",
                  reason=reason, details={"unit": unit.slug, "member": member.username},

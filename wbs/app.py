@@ -48,6 +48,7 @@ from wbs.web.security import SecurityHeadersMiddleware
 from wbs.web.upload_budget import ByteBudget
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ERROR_REASONS = frozenset({"low_disk"})
 ERROR_STATUSES = {400, 401, 403, 404, 405, 408, 413, 429, 500, 503}
 
 
@@ -59,12 +60,14 @@ class WbsApp(Starlette):
     """
 
     hsts: bool = False
+    onion: str = ""
 
     body_timing: BodyTiming = BodyTiming()
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = BodyLimitsMiddleware(super().build_middleware_stack(), self.body_timing)
-        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts))
+        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts,
+                                                                    onion=self.onion))
 
 
 def _wants_json(request: Request) -> bool:
@@ -81,7 +84,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": _error_code(status), "detail": detail}, status_code=status,
                             headers=headers)
     shown = status if status in ERROR_STATUSES else 400
-    response = render(request, "errors/error.html", {"status": shown}, status_code=status)
+    # A known reason key may choose the wording; text from the request never reaches the page.
+    key = exc.detail if isinstance(exc, HTTPException) else None
+    reason = key if key in ERROR_REASONS else None
+    response = render(request, "errors/error.html", {"status": shown, "reason": reason},
+                      status_code=status)
     response.headers.update(headers)
     return response
 
@@ -153,6 +160,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app = WbsApp(routes=routes, exception_handlers=handlers, lifespan=housekeeping.lifespan,
                  middleware=[Middleware(ratelimit.RateLimitMiddleware)])
     app.hsts = settings.base_url.startswith("https://")
+    app.onion = settings.onion_address
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
     app.state.jinja = make_environment()

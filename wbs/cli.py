@@ -1,4 +1,4 @@
-"""`wbs init | serve | user | unit | demo | audit verify | jobs`."""
+"""`wbs init | serve | user | unit | demo | audit verify | jobs | backup | restore`."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ def cmd_unit(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import units
     from wbs.models import Unit
 
+    if args.unit_cmd == "rotate":
+        return cmd_unit_rotate(settings, args)
     ctx = _context(settings)
     with ctx.db.begin() as session:
         if args.unit_cmd == "add":
@@ -94,8 +96,31 @@ def cmd_unit(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import accounts, units
     from wbs.models import User
+    from wbs.ops import keys
 
     ctx = _context(settings)
+    if args.user_cmd in ("disable", "reset"):
+        try:
+            if args.user_cmd == "disable":
+                counts = keys.remove_member(ctx, args.username, "cli")
+                print(f"user {args.username} disabled; removed "
+                      + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items()))
+                return 0
+            password = os.environ.get("WBS_NEW_PASSWORD") or getpass.getpass("New password: ")
+            secret = keys.reset_credentials(ctx, args.username, password, "cli")
+        except keys.KeyRefused as exc:
+            return _fail({"unknown_user": f"no user {args.username}",
+                          "password_too_short": "password must have at least 12 characters"}
+                         .get(exc.code, exc.code))
+        print(f"user {args.username}: new password and key pair. Enrol this TOTP secret now; "
+              "it is not shown again:")
+        print(f"  secret: {secret}")
+        print("  access to the unit's cases: a colleague of the unit grants it again "
+              "(Pekerjaan page); the old private key cannot be recovered, by design")
+        import segno
+
+        segno.make(accounts.totp_uri(ctx, args.username, secret)).terminal(compact=True)
+        return 0
     with ctx.db.begin() as session:
         if args.user_cmd == "add":
             unit = units.by_slug(session, args.unit) if args.unit else None
@@ -119,16 +144,6 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
             import segno
 
             segno.make(accounts.totp_uri(ctx, args.username, secret)).terminal(compact=True)
-        elif args.user_cmd == "disable":
-            user = session.scalars(select(User).where(User.username == args.username)).first()
-            if user is None:
-                return _fail(f"no user {args.username}")
-            user.active = False
-            from wbs import audit
-
-            audit.record(session, ctx.audit_keys, actor="cli", role="system", action="user.disable",
-                         details={"username": user.username}, now=ctx.now())
-            print(f"user {args.username} disabled")
         else:
             for user in session.scalars(select(User).order_by(User.username)):
                 state = "active" if user.active else "disabled"
@@ -171,6 +186,132 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(f"audit log FAILED: {result.problem}")
     return 1
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr (only on a terminal: logs stay clean)."""
+    if not sys.stderr.isatty() or total <= 0:
+        return
+    width = 30
+    filled = min(width, width * done // total)
+    sys.stderr.write(f"\r{stage}: [{'#' * filled}{'.' * (width - filled)}] "
+                     f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str | None:
+    if getattr(args, "recipient", None) or getattr(args, "identity", None):
+        return None
+    if args.passphrase_file:
+        return Path(args.passphrase_file).read_text().rstrip("\n")
+    first = getpass.getpass("backup passphrase: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise ValueError("the two passphrases differ")
+    return first
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent, sealed snapshot of the database and the instance keys (wbs/ops/backup.py)."""
+    from wbs.ops import backup
+
+    try:
+        path = backup.create(settings, Path(args.dest), passphrase=_passphrase(args, True),
+                             recipient=args.recipient, progress=_progress)
+    except (backup.BackupError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the whole archive, install it, then verify the audit log."""
+    from wbs.ops import backup
+
+    identity = Path(args.identity).read_text() if args.identity else None
+    try:
+        done = backup.restore(settings, Path(args.source), passphrase=_passphrase(args, False),
+                              identity_text=identity, force=args.force, progress=_progress)
+    except (backup.BackupError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"restored {done.members} files from a backup of {done.manifest['created']} "
+          f"(schema {done.manifest['alembic_revision']})")
+    migrate.upgrade(settings.database_url)
+    return cmd_audit(settings, argparse.Namespace(checkpoint=None))
+
+
+def cmd_hold(settings: Settings, args: argparse.Namespace) -> int:
+    """Legal holds: a held case is never shredded at the end of its retention period."""
+    from wbs.ops import retention
+
+    ctx = _context(settings)
+    actor = os.environ.get("SUDO_USER") or getpass.getuser()
+    try:
+        if args.hold_cmd == "add":
+            retention.place_hold(ctx, args.case_number, args.reason, f"cli:{actor}")
+        elif args.hold_cmd == "lift":
+            retention.lift_hold(ctx, args.case_number, args.reason, f"cli:{actor}")
+    except retention.HoldError as exc:
+        return _fail({"reason_required": "a reason is required (at most 500 characters)",
+                      "unknown_case": "no case has that number",
+                      "already_shredded": "that case's content was already destroyed",
+                      "already_held": "that case is already on hold",
+                      "not_held": "that case is not on hold"}[exc.code])
+    for hold in retention.holds(ctx):
+        print(f"{hold.case_number}  since {hold.placed_on}  by {hold.placed_by}: {hold.reason}")
+    return 0
+
+
+def cmd_unit_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from wbs.ops import keys
+
+    ctx = _context(settings)
+    password = os.environ.get("WBS_MEMBER_PASSWORD") or getpass.getpass(
+        f"password of {args.member}: ")
+    try:
+        done = keys.rotate_unit_key(ctx, args.slug, args.member, password,
+                                    progress=lambda d, t: _progress("re-wrap", d, t))
+    except keys.KeyRefused as exc:
+        return _fail({"wrong_password": "wrong password (or the account is disabled)",
+                      "not_a_member": f"{args.member} is not a member of {args.slug}",
+                      "not_a_key_holder": f"{args.member} does not hold the unit's key",
+                      "unknown_user": f"no user {args.member}"}.get(exc.code, exc.code))
+    print(f"unit {args.slug}: key pair {done.serial}; {done.rewrapped} case keys re-wrapped")
+    return 0
+
+
+def cmd_recovery(settings: Settings, args: argparse.Namespace) -> int:
+    """Organisational recovery: set up the M-of-N recovery key, or use M shares."""
+    from wbs.ops import recovery
+
+    ctx = _context(settings)
+    try:
+        if args.recovery_cmd == "setup":
+            holders = [h for h in args.holders.split(";") if h.strip()]
+            made = recovery.setup(ctx, holders, args.threshold, "cli")
+            print(f"Recovery key created: any {args.threshold} of these {len(made)} officials "
+                  "can restore a unit's access together. Give each one their words, on paper, "
+                  "in a sealed envelope. They are shown ONCE and stored nowhere.")
+            for share in made:
+                print(f"\n{share.holder}:\n  {share.words}")
+            return 0
+        typed = [line.strip() for line in sys.stdin if line.strip()] if not sys.stdin.isatty() \
+            else list(iter(lambda: getpass.getpass("share (blank to finish): ").strip(), ""))
+        recovery.recover(ctx, args.slug, args.to, typed, "cli")
+    except recovery.RecoveryRefused as exc:
+        return _fail({"bad_holders": "name 2 to 16 different officials, separated by ';', "
+                                     "and a threshold between 2 and their number",
+                      "already_set_up": "a recovery key exists already",
+                      "shares_insufficient": "the shares do not fit together or are too few",
+                      "wrong_shares": "these shares are not of this instance's recovery key",
+                      "not_set_up": "no recovery key was set up (wbs recovery setup)",
+                      "not_a_member": f"{args.to} is not an active member of {args.slug}",
+                      "unit_not_escrowed": f"the key of {args.slug} was never wrapped to the "
+                                           "recovery key"}.get(exc.code, exc.code))
+    print(f"{args.to} holds the key of {args.slug} again; this use is audited and shown on the "
+          "transparency page")
+    return 0
 
 
 def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
@@ -268,8 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--role", required=True, choices=[r.value for r in Role])
     ua.add_argument("--unit")
     us.add_parser("list")
-    ud = us.add_parser("disable")
+    ud = us.add_parser("disable", help="disable an account: its key wraps and sessions go")
     ud.add_argument("username")
+    ur = us.add_parser("reset", help="new password, TOTP and key pair for a forgotten password")
+    ur.add_argument("username")
     n = sub.add_parser("unit", help="units")
     ns = n.add_subparsers(dest="unit_cmd", required=True)
     na = ns.add_parser("add")
@@ -277,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     na.add_argument("--name", required=True)
     na.add_argument("--kind", required=True, choices=[k.value for k in UnitKind])
     ns.add_parser("list")
+    nr = ns.add_parser("rotate", help="new key pair for a unit; re-wraps its case keys "
+                                      "(resumable)")
+    nr.add_argument("slug")
+    nr.add_argument("--member", required=True, help="a member who holds the unit's key "
+                                                    "(asked for their password)")
     sub.add_parser("demo", help="load demo units and users (WBS_ENV=development only)")
     a = sub.add_parser("audit", help="audit log")
     asub = a.add_subparsers(dest="audit_cmd", required=True)
@@ -294,13 +442,44 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("key")
     cr.add_argument("amount", type=int)
     cr.add_argument("unit", choices=["working_days", "calendar_days"])
+    b = sub.add_parser("backup", help="a sealed, consistent backup of the database and keys")
+    b.add_argument("dest", help="the archive to write (must not exist)")
+    b.add_argument("--recipient", help="seal to this age public key (age1…) instead of a "
+                                       "passphrase")
+    b.add_argument("--passphrase-file", help="read the passphrase from this file (else asked)")
+    r = sub.add_parser("restore", help="check a backup, then install it (ends with audit "
+                                       "verify)")
+    r.add_argument("source")
+    r.add_argument("--identity", help="the age identity file for a backup sealed to a key")
+    r.add_argument("--passphrase-file", help="read the passphrase from this file (else asked)")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite an existing instance (keys and database)")
+    h = sub.add_parser("hold", help="legal holds: suspend a case's retention expiry")
+    hs = h.add_subparsers(dest="hold_cmd", required=True)
+    hs.add_parser("list")
+    for name, text in (("add", "place a legal hold on a case"), ("lift", "lift a legal hold")):
+        hp = hs.add_parser(name, help=text)
+        hp.add_argument("case_number")
+        hp.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+    rc = sub.add_parser("recovery", help="organisational recovery key (M of N officials)")
+    rcs = rc.add_subparsers(dest="recovery_cmd", required=True)
+    setup = rcs.add_parser("setup", help="create the recovery key and print each share once")
+    setup.add_argument("--holders", required=True, help='"Name One;Name Two;…" (2 to 16)')
+    setup.add_argument("--threshold", type=int, default=3, help="shares needed (default 3)")
+    use = rcs.add_parser("use", help="restore a unit's key to a member with M shares "
+                                     "(one share per line on standard input)")
+    use.add_argument("slug")
+    use.add_argument("--to", required=True, help="the member who receives the unit's key")
     j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
     j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
     return p
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_unit,
-            "demo": cmd_demo, "audit": cmd_audit, "jobs": cmd_jobs, "calendar": cmd_calendar}
+            "demo": cmd_demo, "audit": cmd_audit,
+            "backup": cmd_backup, "restore": cmd_restore, "hold": cmd_hold,
+            "recovery": cmd_recovery, "jobs": cmd_jobs,
+            "calendar": cmd_calendar}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from wbs.audit.activity import latest_published
 from wbs.cases import identity, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
+from wbs.ops import retention
 
 
 def publish_checkpoint_job(ctx: Context) -> str:
@@ -47,6 +48,7 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts["disclosures_expired"] = identity.expire_disclosures(ctx)
         counts["emails_sent"] = mail.send_pending(ctx)
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
+        counts["cases_shredded"] = retention.shred_expired(ctx)
         counts["reporter_entries_appended"] = append_reporter_days(ctx)
         # This process's reporter reads of ended days (a serving process flushes its own).
         counts["reporter_reads_counted"] = ctx.reporter_reads.flush(ctx.db, ctx.today())

@@ -66,6 +66,9 @@ class Unit(Base):
     # key; granting it to the first member erases this column (SQLite runs with secure_delete).
     pending_private_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[Timestamp]
+    # Counts the unit's key pairs: a rotation (wbs/ops/keys.py) re-wraps every case key wrapped
+    # to the unit and marks each wrap with the serial of the key pair it is wrapped to.
+    key_serial: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class User(Base):
@@ -187,6 +190,9 @@ class Case(Base):
     # until the reporter replaces it, it shows the status only (no mailbox, no acts).
     code_needs_replacing: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default=text("false"))
+    # The day the retention job destroyed the content (every key wrap and sealed blob); the
+    # metadata above stays for statistics (wbs/ops/retention.py).
+    shredded_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseKeyWrap(Base):
@@ -207,6 +213,8 @@ class CaseKeyWrap(Base):
     recipient_id: Mapped[int] = mapped_column(Integer)
     wrapped: Mapped[Sealed]
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # For a wrap to a unit: the serial of the unit key pair it is wrapped to.
+    unit_key_serial: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class CaseEvent(Base):
@@ -509,3 +517,60 @@ class ReporterReadCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LegalHold(Base):
+    """A legal hold suspends the case's retention expiry (a court case, an investigation).
+
+    Placed and lifted at the command line, audited; the reason is the administrator's words
+    and must not repeat report content.
+    """
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(64))
+    placed_on: Mapped[date] = mapped_column(Date)
+    lifted_on: Mapped[date | None] = mapped_column(Date)
+
+
+class UnitKeyRotation(Base):
+    """A unit key rotation in progress: resumable by any holder of the old key.
+
+    The next private key is wrapped to the unit's current public key, so whoever holds the
+    current key can finish the rotation if the first run was interrupted.
+    """
+
+    __tablename__ = "unit_key_rotations"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    next_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    next_private_wrapped: Mapped[Sealed]
+    started_on: Mapped[date] = mapped_column(Date)
+    started_by: Mapped[str] = mapped_column(String(64))
+
+
+class RecoveryKey(Base):
+    """The organisational recovery public key; its private key exists only as M-of-N shares
+    (SLIP-39) held by named officials (wbs/ops/recovery.py)."""
+
+    __tablename__ = "recovery_key"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    threshold: Mapped[int] = mapped_column(Integer)
+    holders: Mapped[str] = mapped_column(Text)  # JSON list of the officials' names
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class UnitRecoveryWrap(Base):
+    """A unit's private key wrapped to the recovery public key."""
+
+    __tablename__ = "unit_recovery_wraps"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    key_serial: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[Sealed]

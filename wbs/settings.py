@@ -76,6 +76,32 @@ def parse_rate_ceilings(spec: str) -> tuple[tuple[str, int], ...]:
     return tuple((name, ceilings[name]) for name in RATE_CATEGORIES)
 
 
+# Retention after a case ended (wbs/ops/retention.py): per kind, and for reports archived
+# incomplete; (name, amount, unit) with unit y, m or d.
+ARCHIVED_RETENTION_KEY = "archived"
+DEFAULT_RETENTION = (("whistleblowing", 5, "y"), ("complaint", 5, "y"),
+                     ("information_request", 5, "y"), ("aspiration", 5, "y"),
+                     (ARCHIVED_RETENTION_KEY, 1, "y"))
+_RETENTION_SPEC = re.compile(r"([a-z_]+)=([0-9]{1,3})([ymd])")
+
+
+def parse_retention(spec: str) -> tuple[tuple[str, int, str], ...]:
+    """`complaint=5y,archived=1y,whistleblowing=10y`: the named entries change, others keep
+    their defaults. Units: y(ears), m(onths), d(ays); at least 30 days, so that a typo cannot
+    destroy the content of every case that ended last week."""
+    keys = [name for name, _, _ in DEFAULT_RETENTION]
+    periods = {name: (amount, unit) for name, amount, unit in DEFAULT_RETENTION}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _RETENTION_SPEC.fullmatch(part)
+        if match is None or match.group(1) not in periods:
+            raise ValueError(f"bad retention {part!r}: use e.g. complaint=5y,archived=1y")
+        amount, unit = int(match.group(2)), match.group(3)
+        if {"y": 365, "m": 31, "d": 1}[unit] * amount < 30:
+            raise ValueError(f"retention {part!r} is shorter than 30 days")
+        periods[match.group(1)] = (amount, unit)
+    return tuple((name, *periods[name]) for name in keys)
+
+
 def parse_batch_times(spec: str) -> tuple[time, ...]:
     """`08:00,12:00,15:00`: the local times at which reporter-caused notices go out."""
     times = set()
@@ -87,6 +113,17 @@ def parse_batch_times(spec: str) -> tuple[time, ...]:
     if not times:
         raise ValueError("at least one notice batch time is needed")
     return tuple(sorted(times))
+
+
+_ONION = re.compile(r"[a-z2-7]{56}\.onion")
+
+
+def _onion(value: str) -> str:
+    """A v3 onion address (56 base32 letters), or nothing; a typo must not reach a header."""
+    value = value.strip().lower().removeprefix("http://").rstrip("/")
+    if value and not _ONION.fullmatch(value):
+        raise ValueError(f"WBS_ONION_ADDRESS {value!r} is not a v3 onion address")
+    return value
 
 
 def _bool(value: str) -> bool:
@@ -138,6 +175,11 @@ class Settings:
     rate_ceilings: tuple[tuple[str, int], ...] = DEFAULT_RATE_CEILINGS
     # Serving processes that share the ceilings (workers x nodes); each takes its share.
     rate_limit_processes: int = 1
+    # Below this many free bytes in the data folder, uploads are refused and /readyz says 503.
+    min_free_bytes: int = 500 * 1000 * 1000
+    # An onion service address for the portal (docs/deploy.md); sent as Onion-Location.
+    onion_address: str = ""
+    retention: tuple[tuple[str, int, str], ...] = DEFAULT_RETENTION
 
     @property
     def development(self) -> bool:
@@ -194,4 +236,7 @@ class Settings:
             rate_limits=parse_rate_limits(get("RATE_LIMITS", "")),
             rate_ceilings=parse_rate_ceilings(get("RATE_CEILINGS", "")),
             rate_limit_processes=max(1, int(get("RATE_LIMIT_PROCESSES", "1"))),
+            min_free_bytes=int(get("MIN_FREE_BYTES", str(d.min_free_bytes))),
+            onion_address=_onion(get("ONION_ADDRESS", "")),
+            retention=parse_retention(get("RETENTION", "")),
         )

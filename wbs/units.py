@@ -10,6 +10,7 @@ from wbs.context import Context
 from wbs.crypto import aead, hpke
 from wbs.enums import UnitKind
 from wbs.models import Unit, User
+from wbs.ops import recovery
 
 
 def _bootstrap_aad(slug: str) -> bytes:
@@ -26,9 +27,18 @@ def create_unit(session: Session, ctx: Context, *, slug: str, name: str, kind: U
                 created_at=ctx.now())
     session.add(unit)
     session.flush()
+    recovery.escrow_unit(session, ctx, unit, pair.private)
     audit.record(session, ctx.audit_keys, actor=actor, role="system", action="unit.create",
                  details={"unit": slug, "kind": kind.value}, now=ctx.now())
     return unit, pair.private
+
+
+def peek_pending_private_key(ctx: Context, unit: Unit) -> bytes:
+    """The pending private key of a unit without members, left in place (for escrow)."""
+    if unit.pending_private_sealed is None:
+        raise ValueError("the unit has members: its key is no longer pending")
+    return aead.open_sealed(ctx.keys.derived("unit-bootstrap"), unit.pending_private_sealed,
+                            _bootstrap_aad(unit.slug))
 
 
 def take_pending_private_key(ctx: Context, unit: Unit) -> bytes | None:

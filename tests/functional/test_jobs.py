@@ -10,13 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from tests.conftest import Clock, totp_now
 from wbs import accounts, jobs
 from wbs.accounts import StaffIdentity
 from wbs.cases import intake, reporter, routing, service
-from wbs.cases.jobs import JOBS_LOCK_KEY, JobReport, run_workflow_jobs
+from wbs.cases.jobs import JOBS_LOCK_CLASS, LOCK_SQL, UNLOCK_SQL, JobReport, run_workflow_jobs
 from wbs.cases.sla import WorkingCalendar
 from wbs.cases.workflow import Action
 from wbs.context import Context
@@ -356,13 +356,12 @@ def test_a_second_node_skips_while_the_lock_is_held(ctx: Context, demo: Any,
     number = ask_for_data(ctx, demo, clock)
     go_to(ctx, clock, CALENDAR.add_working_days(MONDAY, 11))
     with ctx.engine.connect() as holder:
-        assert holder.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                              {"k": JOBS_LOCK_KEY}).scalar_one()
+        assert holder.execute(LOCK_SQL, {"key": JOBS_LOCK_CLASS}).scalar_one()
         holder.commit()
         assert run_workflow_jobs(ctx) == JobReport(skipped=True)
         assert jobs.run_all(ctx) == {"skipped": 1}
         assert case_of(ctx, number).state == "needs_info"
-        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": JOBS_LOCK_KEY})
+        holder.execute(UNLOCK_SQL, {"key": JOBS_LOCK_CLASS})
         holder.commit()
     assert run(ctx).archived == 1
     # The run gave its lock back: the next one is not skipped.

@@ -15,7 +15,7 @@ from wbs.web.guard import ACCESS_ATTR, UnguardedRoute, access_of, public
 # The explicit public list (STYLE: "a short explicit list of public routes"). Adding a public
 # route means adding it here, in review.
 PUBLIC = {
-    ("/", "GET"), ("/bahasa", "POST"), ("/healthz", "GET"),
+    ("/", "GET"), ("/bahasa", "POST"), ("/healthz", "GET"), ("/readyz", "GET"),
     ("/lapor", "GET"), ("/lapor", "POST"), ("/status", "GET"), ("/status", "POST"),
     ("/kotak-pesan", "GET"), ("/kotak-pesan/masuk", "POST"), ("/kotak-pesan/pesan", "POST"),
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),

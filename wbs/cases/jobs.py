@@ -36,7 +36,11 @@ from wbs.enums import CaseState, ReportKind, UnitKind
 from wbs.models import Case, CaseTask, Deadline, Unit
 
 # pg_advisory_lock key of the jobs run: the ASCII bytes of "wbs-jobs" as a (positive) bigint.
-JOBS_LOCK_KEY = int.from_bytes(b"wbs-jobs", "big")
+# The lock is per schema: two instances sharing one PostgreSQL database in different schemas
+# (the test suite's runs, a staging copy) must not hold each other's jobs back.
+JOBS_LOCK_CLASS = int.from_bytes(b"wbsj", "big")  # fits PostgreSQL's int4 key
+LOCK_SQL = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))")
+UNLOCK_SQL = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
 
 # Reporter-owed deadlines and what the system does once they pass (RULES §5, §6).
 ENFORCED: Mapping[str, tuple[CaseState, Action]] = MappingProxyType({
@@ -75,8 +79,7 @@ def single_runner(ctx: Context) -> Iterator[bool]:
         yield True
         return
     with ctx.engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                {"key": JOBS_LOCK_KEY}).scalar_one())
+        got = bool(conn.execute(LOCK_SQL, {"key": JOBS_LOCK_CLASS}).scalar_one())
         # End the implicit transaction: a session-level lock outlives it, and an idle open
         # transaction would hold back vacuum for the length of the run.
         conn.commit()
@@ -84,7 +87,7 @@ def single_runner(ctx: Context) -> Iterator[bool]:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": JOBS_LOCK_KEY})
+                conn.execute(UNLOCK_SQL, {"key": JOBS_LOCK_CLASS})
                 conn.commit()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wbs.crypto import aead, hpke, keyring
-from wbs.models import Case, CaseKeyWrap, Unit, UnitKeyWrap
+from wbs.models import Case, CaseKeyWrap, Unit, UnitKeyRotation, UnitKeyWrap
 
 Purpose = Literal["content", "identity"]
 REPORTER = 0
@@ -52,7 +52,7 @@ def open_text(key: bytes, case: Case, field: str, blob: bytes) -> str:
     return aead.open_sealed(key, blob, aead.field_aad(case_ref(case), field)).decode()
 
 
-def _unit_info(case: Case, purpose: Purpose, unit: Unit) -> bytes:
+def unit_info(case: Case, purpose: Purpose, unit: Unit) -> bytes:
     return hpke.wrap_info(case_ref(case), purpose, f"unit:{unit.slug}")
 
 
@@ -72,14 +72,18 @@ def _hybrid_only(public_key: bytes) -> None:
 
 
 def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key: bytes) -> None:
-    _hybrid_only(unit.public_key)
     existing = _wrap(session, case, purpose, "unit", unit.id)
     if existing is not None:
         return
+    # The unit's current key pair, read under a share lock: a key rotation (wbs/ops/keys.py)
+    # takes the row exclusively to finish, so no wrap can slip in under the retired key.
+    public, serial = session.execute(
+        select(Unit.public_key, Unit.key_serial).where(Unit.id == unit.id)
+        .with_for_update(read=True)).one()
+    _hybrid_only(public)
     session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="unit",
-                            recipient_id=unit.id,
-                            wrapped=hpke.wrap(unit.public_key, key,
-                                              _unit_info(case, purpose, unit))))
+                            recipient_id=unit.id, unit_key_serial=serial,
+                            wrapped=hpke.wrap(public, key, unit_info(case, purpose, unit))))
 
 
 def wrap_to_reporter(session: Session, case: Case, purpose: Purpose, reporter_key: bytes,
@@ -128,7 +132,20 @@ def staff_unwrap_via_unit(session: Session, case: Case, purpose: Purpose, unit: 
     if row is None:
         raise NoKey
     private = unit_private_key(session, unit, user_id, username, user_private)
-    return hpke.unwrap(private, row.wrapped, _unit_info(case, purpose, unit))
+    if row.unit_key_serial != unit.key_serial:
+        # Re-wrapped by a rotation that has not finished (wbs/ops/keys.py): the next key waits
+        # wrapped to the current one, so the case stays readable until the rotation resumes.
+        rotation = session.get(UnitKeyRotation, unit.id)
+        if rotation is None or row.unit_key_serial != unit.key_serial + 1:
+            raise NoKey
+        private = hpke.unwrap(private, rotation.next_private_wrapped,
+                              rotation_info(unit, row.unit_key_serial))
+    return hpke.unwrap(private, row.wrapped, unit_info(case, purpose, unit))
+
+
+def rotation_info(unit: Unit, serial: int) -> bytes:
+    """HPKE info of a rotation's next unit key, wrapped to the unit's current public key."""
+    return hpke.wrap_info("-", "unit-key-rotation", f"unit:{unit.slug}/serial:{serial}")
 
 
 def staff_unwrap_direct(session: Session, case: Case, purpose: Purpose, user_id: int,

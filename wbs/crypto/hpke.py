@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke as _hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from wbs.crypto.aead import DecryptionError
 from wbs.crypto.encoding import labeled
@@ -52,6 +54,33 @@ def generate_keypair() -> KeyPair:
         public=mlkem_key.public_key().public_bytes_raw()
         + x_key.public_key().public_bytes_raw(),
     )
+
+
+def keypair_from_secret(secret: bytes, label: str) -> KeyPair:
+    """The hybrid key pair derived (HKDF-SHA256) from a 32-byte secret.
+
+    For the organisational recovery key, which exists only as Shamir shares of this secret:
+    shares of 32 bytes are 33 words each, shares of the 96-byte private key would be 97.
+    """
+    if len(secret) != 32:
+        raise ValueError("the secret must be 32 bytes")
+    material = HKDF(algorithm=SHA256(), length=PRIVATE_KEY_SIZE, salt=None,
+                    info=labeled("wbs/v1/hpke-keypair-from-secret", label)).derive(secret)
+    mlkem_key = mlkem.MLKEM768PrivateKey.from_seed_bytes(material[:MLKEM_SEED_SIZE])
+    x_key = x25519.X25519PrivateKey.from_private_bytes(material[MLKEM_SEED_SIZE:])
+    return KeyPair(private=material,
+                   public=mlkem_key.public_key().public_bytes_raw()
+                   + x_key.public_key().public_bytes_raw())
+
+
+def public_of(private: bytes) -> bytes:
+    """The public key of a hybrid private key (to check a recovered key is the right one)."""
+    if len(private) != PRIVATE_KEY_SIZE:
+        raise ValueError("not an ML-KEM-768+X25519 private key")
+    return (mlkem.MLKEM768PrivateKey.from_seed_bytes(private[:MLKEM_SEED_SIZE]).public_key()
+            .public_bytes_raw()
+            + x25519.X25519PrivateKey.from_private_bytes(private[MLKEM_SEED_SIZE:]).public_key()
+            .public_bytes_raw())
 
 
 def _load_public(public: bytes) -> tuple[_hpke.Suite, _PublicKey]:

@@ -23,7 +23,7 @@ from wbs.cases.workflow import STATE_LABELS_ID
 from wbs.enums import CaseState, Channel
 from wbs.web.guard import public
 from wbs.web.openapi import OPENAPI
-from wbs.web.upload_form import read_upload_form
+from wbs.web.upload_form import read_upload_form, refuse_when_disk_low
 
 MAX_JSON_BYTES = 512 * 1024
 NOT_FOUND = {"error": "not_found", "detail": "No report matches this code."}
@@ -72,8 +72,9 @@ def _flatten(data: dict[str, Any]) -> dict[str, object]:
 
 @public
 async def create_report(request: Request) -> Response:
-    data = await read_json(request)
     ctx = request.app.state.ctx
+    refuse_when_disk_low(ctx.settings)
+    data = await read_json(request)
     with ctx.db() as session:
         slugs = [u.slug for u in intake.reportable_units(session)]
     try:

@@ -33,6 +33,7 @@ from wbs.audit.leaf import ACTION
 from wbs.context import Context
 from wbs.enums import AuditOutcome
 from wbs.models import AuditCheckpoint, AuditEntry
+from wbs.ops import recovery
 from wbs.web.guard import public, requires
 from wbs.web.render import render
 from wbs.web.staff import ROLE_LABELS
@@ -359,9 +360,11 @@ async def transparency_page(request: Request) -> Response:
     ctx = _ctx(request)
     keys = ctx.audit_keys
     published = await run_in_threadpool(_read_published, ctx)
+    uses = await run_in_threadpool(recovery.uses, ctx)
     return render(request, "public/transparency.html", {
         "checkpoint": published, "origin": keys.origin, "base_url": ctx.settings.base_url,
-        "verifier_key": cp.verifier_key_string(keys.key_name, keys.public)})
+        "verifier_key": cp.verifier_key_string(keys.key_name, keys.public),
+        "recovery_uses": uses})
 
 
 @public

@@ -52,6 +52,19 @@ def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+@public
+def ready(request: Request) -> Response:
+    """Readiness for a load balancer: database, keys, disk (wbs/ops/health.py)."""
+    from wbs.ops import health
+
+    checks = health.readiness(request.app.state.ctx)
+    ok = all(checks.values())
+    return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
+                        status_code=200 if ok else 503,
+                        headers={"Cache-Control": "no-store", **({} if ok else
+                                                                 {"Retry-After": "30"})})
+
+
 _SIZE = re.compile(r"[0-9]{1,19}")
 
 
@@ -97,5 +110,6 @@ def routes() -> list[BaseRoute]:
         Route("/", home, methods=["GET"]),
         Route("/bahasa", switch_language, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
         Route("/api/v1/transparansi/consistency", consistency_api, methods=["GET"]),
     ]

@@ -36,9 +36,12 @@ CSRF_FIELD = "csrf_token"
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, onion: str = "") -> None:
         self.app = app
         self.hsts = hsts
+        # The portal's onion service address, e.g. "abc…xyz.onion" (docs/deploy.md): Tor Browser
+        # offers a reporter to switch to it, so no exit node sees the connection.
+        self.onion = onion
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +62,10 @@ class SecurityHeadersMiddleware:
                     headers["Cache-Control"] = "no-store"
                 if https:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                    if self.onion and not is_static:
+                        query = scope.get("query_string", b"").decode("latin-1")
+                        target = scope["path"] + (f"?{query}" if query else "")
+                        headers["Onion-Location"] = f"http://{self.onion}{target}"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -23,8 +23,11 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from wbs import logs
 from wbs.files import CleanFile, UnsafeFile
 from wbs.files.sandbox import Sandbox, SandboxBusy
+from wbs.ops import health
+from wbs.settings import Settings
 from wbs.web import security
 from wbs.web.body_limits import register_lease
 from wbs.web.i18n import N_, gettext
@@ -43,6 +46,7 @@ MAX_FILES = 20
 # reporter is told about ("100 MB in total") counts file bytes only.
 FORM_OVERHEAD_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = 60
+LOW_DISK_RETRY_SECONDS = 3600  # an operator has to free space: not a matter of seconds
 
 # Why a file was refused, shown next to its name (message ids are English; see messages.po).
 REASONS: dict[str, str] = {
@@ -109,6 +113,15 @@ def csrf_gate(request: Request) -> CsrfGate:
     return CsrfGate(request)
 
 
+def refuse_when_disk_low(settings: Settings) -> None:
+    """Refuse a submission before reading a byte when the disk is nearly full: a report that
+    cannot be stored whole is not taken (wbs/ops/health.py)."""
+    if health.disk_low(settings):
+        logs.event("low_disk_refusal", 40)
+        raise HTTPException(503, detail=health.LOW_DISK,
+                            headers={"Retry-After": str(LOW_DISK_RETRY_SECONDS)})
+
+
 def busy() -> HTTPException:
     return HTTPException(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
@@ -127,6 +140,7 @@ async def read_upload_form(request: Request,
     precheck = getattr(gate, "precheck", None)
     if precheck is not None:
         precheck()
+    refuse_when_disk_low(settings)
     budget: ByteBudget = request.app.state.upload_budget
     wait = settings.upload_wait_seconds
     if declared is not None and not await budget.wait_for_room(min(declared, budget.capacity),

@@ -1,0 +1,1 @@
+"""Running an instance for years: backup and restore, readiness."""
