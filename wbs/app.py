@@ -38,6 +38,7 @@ from wbs.web import (
     overview_views,
     public,
     ratelimit,
+    report_views,
     reporter,
     staff,
 )
@@ -135,7 +136,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] | None = Non
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*public.routes(), *reporter.routes(), *code_views.routes(), *api.routes(),
+    return [*public.routes(), *report_views.routes(), *reporter.routes(), *code_views.routes(),
+            *api.routes(),
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),

@@ -21,7 +21,9 @@ def submit_form(client: TestClient, fields: dict[str, str],
     data = {"csrf_token": token, **fields}
     # The token must precede the files: httpx sends data fields before files.
     multipart = [("files", (name, content, ctype)) for name, content, ctype in (files or [])]
-    return client.post("/lapor", data=data, files=multipart or [("files", ("", b"", "x/y"))])
+    # Post/Redirect/Get: the receipt is the page the redirect leads to.
+    return client.post("/lapor", data=data, files=multipart or [("files", ("", b"", "x/y"))],
+                       follow_redirects=True)
 
 
 BASIC = {"kind": "complaint", "title": "Jalan rusak", "what": "Jalan di depan pasar rusak.",

@@ -117,7 +117,9 @@ def test_workers_set_tcp_nodelay_on_accepted_sockets(settings: Settings, demo: A
             "identity_mode": "anonymous"}, files=[("files", ("foto.jpg", out.getvalue(),
                                                             "image/jpeg"))],
             headers={"Cookie": cookie}, timeout=60)
-        assert response.status_code == 200, response.text[:300]
+        # Stored: Post/Redirect/Get to the receipt.
+        assert response.status_code == 303, response.text[:300]
+        assert response.headers["location"] == "/lapor/tanda-terima"
     assert checked == len(clients)
 
 

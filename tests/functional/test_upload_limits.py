@@ -123,7 +123,7 @@ def test_report_of_exactly_four_files_of_25_000_000_bytes_is_accepted(client: Te
              for i in range(4)]
     response = client.post("/lapor", data={
         "csrf_token": token, "kind": "complaint", "title": "Rekaman", "what": "Empat rekaman.",
-        "identity_mode": "anonymous"}, files=files)
+        "identity_mode": "anonymous"}, files=files, follow_redirects=True)
     assert response.status_code == 200, response.text[:300]
     with ctx.db() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 4

@@ -89,7 +89,8 @@ def test_no_marker_or_code_anywhere(app: Any, client: TestClient, demo: Any, clo
             **{k: v for k, v in markers.items() if k != "identity_email"}}
     r = client.post("/lapor", data=form, files=[
         ("files", ("bukti-besar.bin", _big_file(file_marker), "application/octet-stream")),
-        ("files", ("foto.jpg", _jpeg_with_exif(exif_marker), "image/jpeg"))])
+        ("files", ("foto.jpg", _jpeg_with_exif(exif_marker), "image/jpeg"))],
+        follow_redirects=True)
     assert r.status_code == 200, r.text[:300]
     found = CODE_RE.search(r.text)
     assert found

@@ -16,7 +16,8 @@ from wbs.web.guard import ACCESS_ATTR, UnguardedRoute, access_of, public
 # route means adding it here, in review.
 PUBLIC = {
     ("/", "GET"), ("/bahasa", "POST"), ("/healthz", "GET"), ("/readyz", "GET"),
-    ("/lapor", "GET"), ("/lapor", "POST"), ("/status", "GET"), ("/status", "POST"),
+    ("/lapor", "GET"), ("/lapor", "POST"), ("/lapor/tanda-terima", "GET"),
+    ("/lapor/tanda-terima/selesai", "POST"), ("/status", "GET"), ("/status", "POST"),
     ("/kotak-pesan", "GET"), ("/kotak-pesan/masuk", "POST"), ("/kotak-pesan/pesan", "POST"),
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),
     ("/kotak-pesan/lampiran/{attachment_id:int}", "GET"), ("/kotak-pesan/keluar", "POST"),

@@ -121,9 +121,17 @@ def api_code(server: LiveServer) -> str:
 def normal_upload(server: LiveServer, files: list[tuple[str, bytes, str]],
                   timeout: float = 60, language: str = "en") -> httpx.Response:
     cookie, token = server.form_token()
-    return httpx.post(server.base + "/lapor", data={"csrf_token": token, **REPORT},
-                      files=[("files", item) for item in files],
-                      headers={"Cookie": f"{cookie}; wbs-lang={language}"}, timeout=timeout)
+    headers = {"Cookie": f"{cookie}; wbs-lang={language}"}
+    response = httpx.post(server.base + "/lapor", data={"csrf_token": token, **REPORT},
+                          files=[("files", item) for item in files], headers=headers,
+                          timeout=timeout)
+    if response.status_code != 303:
+        return response
+    # Post/Redirect/Get: the receipt is read with the cookies the redirect set (Secure cookies,
+    # which httpx's jar would not send back over plain HTTP).
+    given = "; ".join(c.split(";", 1)[0] for c in response.headers.get_list("set-cookie"))
+    return httpx.get(server.base + response.headers["location"],
+                     headers={"Cookie": f"{headers['Cookie']}; {given}"}, timeout=timeout)
 
 
 @pytest.fixture

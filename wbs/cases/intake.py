@@ -13,7 +13,7 @@ the day's batch and the notices it causes wait for the next batch time (DESIGN ย
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,6 +69,8 @@ class Submission:
     code: str = field(repr=False)
     receipt: str
     received_on: str
+    # The first limit the reporter can come back after (verification, RULES ยง5), ISO date.
+    first_response_on: str = ""
 
 
 class IntakeRefused(Exception):
@@ -131,6 +133,9 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> Report
         identity = parse_identity(raw, errors)
     elif mode != "anonymous":
         errors["identity_mode"] = "required"
+    elif any(_clean(raw.get("identity_" + key)) for key in IDENTITY_LIMITS):
+        # Typed, but "stay anonymous" chosen: never drop an identity silently; ask which it is.
+        errors["identity_mode"] = "identity_typed"
     if errors:
         raise InvalidReport(errors)
     return ReportInput(kind=kind, reported_unit=reported, identity=identity, **values)
@@ -156,8 +161,14 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
 
 
 def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
-           channel: Channel, *, entered_by: str | None = None) -> Submission:
-    """Seal and store a report; one transaction with its audit row."""
+           channel: Channel, *, entered_by: str | None = None,
+           hold: Callable[[Session, Submission], None] | None = None) -> Submission:
+    """Seal and store a report; one transaction with its audit row.
+
+    `hold` runs in the same transaction with the submission (the receipt kept for the
+    reporter's browser, `receipt_hold`): if it fails, for a nonce already used, nothing is
+    stored.
+    """
     code = codes.generate_code()
     today = ctx.today()
     with ctx.db.begin() as session:
@@ -216,8 +227,12 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                          now=ctx.now())
         receipt = make_receipt(ctx.keys.receipt_private, case.case_number, today,
                                case.report_digest)
-        return Submission(case_number=case.case_number, code=codes.format_code(code),
-                          receipt=receipt, received_on=today.isoformat())
+        submission = Submission(case_number=case.case_number, code=codes.format_code(code),
+                                receipt=receipt, received_on=today.isoformat(),
+                                first_response_on=due.due_on.isoformat())
+        if hold is not None:
+            hold(session, submission)
+        return submission
 
 
 def kinds_for(actor: Actor) -> list[ReportKind]:

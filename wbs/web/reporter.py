@@ -1,4 +1,5 @@
-"""Reporter pages: report form, receipt, status by code, mailbox, receipt verification.
+"""Reporter pages: status by code, mailbox, receipt verification (the report form and its
+receipt are in `report_views`).
 
 All public. No JavaScript, nothing from third parties, no client address or user agent logged.
 Codes travel only in POST bodies; the mailbox cookie holds a random token, never the code.
@@ -22,50 +23,12 @@ from starlette.routing import BaseRoute, Route
 
 from wbs.cases import intake, reporter
 from wbs.cases.receipts import verify_receipt
-from wbs.enums import Channel, ReportKind
-from wbs.web import code_views, forms, ratelimit
+from wbs.web import code_views, forms
 from wbs.web.guard import public
 from wbs.web.render import render
 from wbs.web.upload_form import csrf_gate, read_upload_form
 
 MAILBOX_COOKIE = "__Host-wbs-r"
-
-
-def _units(request: Request) -> list[tuple[str, str]]:
-    ctx = request.app.state.ctx
-    with ctx.db() as session:
-        return [(u.slug, u.name) for u in intake.reportable_units(session)]
-
-
-def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
-               rejected: list[str], status_code: int = 200) -> Response:
-    return render(request, "public/report_form.html", {
-        "kinds": [k.value for k in ReportKind], "units": _units(request), "values": values,
-        "errors": errors, "rejected": rejected}, status_code=status_code)
-
-
-@public
-async def report_form(request: Request) -> Response:
-    kind = request.query_params.get("jenis", "")
-    known = {k.value for k in ReportKind}
-    return _form_page(request, {"kind": kind if kind in known else ""}, {}, [])
-
-
-@public
-async def report_submit(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    form = await read_upload_form(request, ratelimit.gate(request, "report", csrf_gate(request)))
-    slugs = [slug for slug, _ in _units(request)]
-    try:
-        report = intake.parse_report(form.fields, slugs)
-    except intake.InvalidReport as exc:
-        return _form_page(request, form.fields, exc.errors, form.rejected, 400)
-    if form.rejected:
-        # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
-        return _form_page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
-    submission = await run_in_threadpool(intake.submit, ctx, report, form.files, Channel.WEB)
-    return render(request, "public/receipt.html", {"submission": submission,
-                                                   "identity_given": report.identity is not None})
 
 
 @public
@@ -366,8 +329,6 @@ MAILBOX_FORMS = ("masuk", "pesan", "identitas", "lampiran", "tanggapan")
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/lapor", report_form, methods=["GET"]),
-        Route("/lapor", report_submit, methods=["POST"]),
         Route("/status", status_form, methods=["GET"]),
         Route("/status", status_lookup, methods=["POST"]),
         Route("/kotak-pesan", mailbox, methods=["GET"]),

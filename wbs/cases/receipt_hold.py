@@ -1,0 +1,121 @@
+"""Receipts held briefly for the browser that sent the report (issue 9, blocker 2).
+
+The receipt page is reached by a redirect after the report is stored (Post/Redirect/Get), so a
+reload, Back or a language switch asks for the receipt again instead of sending the report
+again. What it shows comes from here: the receipt with the code, sealed under a key derived from
+two random values, the form's one-time nonce and a secret that lives only in the reporter's
+cookie. The database holds a keyed hash of the nonce and the sealed blob: a copy of it opens
+nothing, and any worker can serve the page. The blob is wiped after `HOLD_MINUTES`; the row
+stays until the next day without it, so a form sent again the same evening is still recognised
+(and refused as a duplicate) even after the code is gone.
+
+The same store serves the API's Idempotency-Key, with the key itself as the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from wbs.context import Context
+from wbs.crypto import aead, keyring
+from wbs.models import ReceiptHold
+
+HOLD_MINUTES = 30
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
+_PURPOSE = "receipt-hold"
+
+
+@dataclass(frozen=True)
+class HeldReceipt:
+    case_number: str
+    code: str = field(repr=False)
+    receipt: str
+    received_on: str
+    first_response_on: str
+    identity_given: bool = False
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a nonce finds: nothing (a new report), or a report already sent, and its receipt if
+    this browser may still see it."""
+
+    sent: bool
+    receipt: HeldReceipt | None = None
+
+
+def new_token() -> str:
+    """A nonce for a form, or the browser's secret: 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def valid_token(value: str | None) -> bool:
+    return bool(value) and _TOKEN.fullmatch(value or "") is not None
+
+
+def _lookup(ctx: Context, scope: str, nonce: str) -> bytes:
+    key = ctx.keys.derived("receipt-hold-lookup")
+    return hmac.new(key, f"{scope}\x00{nonce}".encode(), hashlib.sha256).digest()
+
+
+def _token(secret: str, nonce: str) -> bytes:
+    # Both values are random and at least 32 characters, so the joined token is well above
+    # keyring.MIN_TOKEN_SIZE; the separator keeps the pair unambiguous.
+    return f"{secret}\x00{nonce}".encode()
+
+
+def purge(session: Session, ctx: Context) -> None:
+    """Drop what has outlived its time: the sealed receipt after minutes, the row after a day."""
+    session.execute(delete(ReceiptHold).where(ReceiptHold.forget_on < ctx.today()))
+    session.execute(update(ReceiptHold).where(ReceiptHold.sealed_until < ctx.now())
+                    .values(sealed=None, sealed_until=None))
+
+
+def hold(session: Session, ctx: Context, scope: str, nonce: str, secret: str,
+         receipt: HeldReceipt) -> None:
+    """Keep `receipt` for the holder of `secret`; in the caller's transaction, so the report and
+    its hold are stored together, and the primary key makes a second report under the same nonce
+    fail as a whole (a race of two identical posts files one case)."""
+    purge(session, ctx)
+    blob = keyring.seal_for_session(json.dumps(asdict(receipt)).encode(),
+                                    _token(secret, nonce), _PURPOSE)
+    session.add(ReceiptHold(lookup=_lookup(ctx, scope, nonce), sealed=blob,
+                            sealed_until=ctx.now() + timedelta(minutes=HOLD_MINUTES),
+                            forget_on=ctx.today() + timedelta(days=1)))
+    session.flush()
+
+
+def find(ctx: Context, scope: str, nonce: str, secret: str | None) -> Found:
+    with ctx.read() as session:
+        row = session.get(ReceiptHold, _lookup(ctx, scope, nonce))
+        if row is None or row.forget_on < ctx.today():
+            return Found(sent=False)
+        if row.sealed is None or row.sealed_until is None or secret is None:
+            return Found(sent=True)
+        until = row.sealed_until
+        if until.tzinfo is None:  # SQLite hands back naive datetimes
+            until = until.replace(tzinfo=ctx.now().tzinfo)
+        if until < ctx.now():
+            return Found(sent=True)
+        try:
+            data = keyring.open_for_session(row.sealed, _token(secret, nonce), _PURPOSE)
+        except (aead.DecryptionError, ValueError):
+            return Found(sent=True)
+    return Found(sent=True, receipt=HeldReceipt(**json.loads(data)))
+
+
+def forget(ctx: Context, scope: str, nonce: str) -> None:
+    """The reporter is done with the receipt: wipe it now (the row stays until tomorrow)."""
+    with ctx.db.begin() as session:
+        session.execute(update(ReceiptHold).where(
+            ReceiptHold.lookup == _lookup(ctx, scope, nonce)).values(sealed=None,
+                                                                     sealed_until=None))

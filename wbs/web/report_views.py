@@ -1,0 +1,180 @@
+"""The public report form and its receipt (issue 9, blockers and items 2, 3, 4, 6, 8).
+
+Post/Redirect/Get: a stored report answers with a redirect to `/lapor/tanda-terima`, so a reload,
+Back or a language switch asks for the receipt again and never sends the report again. The
+receipt page reads it from `receipt_hold`, sealed under the form's one-time nonce and a secret
+that lives only in this browser's cookie: the code never travels in a URL and never sits in the
+database in clear. A form sent twice (Back and send, a double tap, a retry after a lost answer)
+carries the same nonce and leads to the same receipt instead of a second case.
+
+All public; no JavaScript, nothing from third parties, no client address or user agent logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wbs.cases import intake, receipt_hold
+from wbs.enums import Channel, ReportKind
+from wbs.web import forms, ratelimit
+from wbs.web.guard import public
+from wbs.web.render import render
+from wbs.web.upload_form import csrf_gate, read_upload_form
+
+# The browser's secret (a session cookie, set with the form) and the nonce of the receipt to
+# show. Neither is stored on the server; together they open the held receipt.
+SECRET_COOKIE = "__Host-wbs-lapor"  # noqa: S105 - a cookie name, not a secret
+RECEIPT_COOKIE = "__Host-wbs-tt"
+SCOPE = "form"
+RECEIPT_PATH = "/lapor/tanda-terima"
+
+
+def _units(request: Request) -> list[tuple[str, str]]:
+    ctx = request.app.state.ctx
+    with ctx.db() as session:
+        return [(u.slug, u.name) for u in intake.reportable_units(session)]
+
+
+def _set_cookie(response: Response, name: str, value: str) -> None:
+    # A session cookie: it ends with the browser session; the server side expires sooner.
+    response.set_cookie(name, value, path="/", secure=True, httponly=True, samesite="strict")
+
+
+def _with_secret(request: Request, response: Response) -> Response:
+    if not receipt_hold.valid_token(request.cookies.get(SECRET_COOKIE)):
+        _set_cookie(response, SECRET_COOKIE, getattr(request.state, "receipt_secret", None)
+                    or receipt_hold.new_token())
+    return response
+
+
+def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
+               rejected: list[str], dropped: list[str] | None = None,
+               status_code: int = 200) -> Response:
+    nonce = values.get("nonce", "")
+    if not receipt_hold.valid_token(nonce):
+        nonce = receipt_hold.new_token()
+    page = render(request, "public/report_form.html", {
+        "kinds": [k.value for k in ReportKind], "units": _units(request),
+        "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
+        "dropped": dropped or []}, status_code=status_code)
+    return _with_secret(request, page)
+
+
+@public
+async def report_form(request: Request) -> Response:
+    kind = request.query_params.get("jenis", "")
+    known = {k.value for k in ReportKind}
+    return _form_page(request, {"kind": kind if kind in known else ""}, {}, [])
+
+
+def _to_receipt(nonce: str, secret: str) -> Response:
+    response = RedirectResponse(RECEIPT_PATH, status_code=303)
+    _set_cookie(response, RECEIPT_COOKIE, nonce)
+    _set_cookie(response, SECRET_COOKIE, secret)
+    return response
+
+
+def _already_sent(request: Request) -> Response:
+    # Known nonce, but this browser cannot open its receipt (another browser, or it expired):
+    # nothing is filed again, and the code is not shown again.
+    return render(request, "public/receipt_gone.html", {"already_sent": True}, status_code=409)
+
+
+def _submit(request: Request, report: intake.ReportInput, files: Any, nonce: str,
+            secret: str) -> intake.Submission:
+    ctx = request.app.state.ctx
+
+    def keep(session: Session, sub: intake.Submission) -> None:
+        receipt_hold.hold(session, ctx, SCOPE, nonce, secret, receipt_hold.HeldReceipt(
+            case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
+            received_on=sub.received_on, first_response_on=sub.first_response_on,
+            identity_given=report.identity is not None))
+
+    return intake.submit(ctx, report, files, Channel.WEB, hold=keep)
+
+
+@public
+async def report_submit(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_upload_form(request, ratelimit.gate(request, "report", csrf_gate(request)))
+    nonce = form.fields.get("nonce", "")
+    secret = request.cookies.get(SECRET_COOKIE, "")
+    if not receipt_hold.valid_token(secret):
+        secret = request.state.receipt_secret = receipt_hold.new_token()
+    if receipt_hold.valid_token(nonce):
+        found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
+        if found.sent:
+            return _to_receipt(nonce, secret) if found.receipt else _already_sent(request)
+    else:  # a form from before this version, or a forged one: no idempotency to offer
+        nonce = receipt_hold.new_token()
+    fields = {**form.fields, "nonce": nonce}
+    kept = [name for name, _ in form.files]
+    slugs = [slug for slug, _ in _units(request)]
+    try:
+        report = intake.parse_report(fields, slugs)
+    except intake.InvalidReport as exc:
+        return _form_page(request, fields, exc.errors, form.rejected, kept, 400)
+    if form.rejected:
+        # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
+        return _form_page(request, fields, {"files": "unsafe_file"}, form.rejected, kept, 400)
+    try:
+        await run_in_threadpool(_submit, request, report, form.files, nonce, secret)
+    except IntegrityError:
+        # The same form sent twice at once: the other request stored it; show its receipt.
+        found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
+        if not found.sent:
+            raise
+    return _to_receipt(nonce, secret)
+
+
+def _qr_svg(text: str) -> Markup:
+    import segno
+
+    # Rendered on the server as inline SVG: no script, no image request, no third party.
+    svg = segno.make(text, error="m").svg_inline(scale=2, border=2, dark="#000", light="#fff",
+                                                 omitsize=True, svgclass="qr")
+    return Markup(svg)  # noqa: S704 - segno's own output, from a receipt we signed
+
+
+@public
+def receipt_page(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    nonce, secret = request.cookies.get(RECEIPT_COOKIE, ""), request.cookies.get(SECRET_COOKIE)
+    found = receipt_hold.Found(sent=False)
+    if receipt_hold.valid_token(nonce) and receipt_hold.valid_token(secret):
+        found = receipt_hold.find(ctx, SCOPE, nonce, secret)
+    if found.receipt is None:
+        return render(request, "public/receipt_gone.html", {}, status_code=404)
+    held = found.receipt
+    return render(request, "public/receipt.html", {
+        "submission": held, "identity_given": held.identity_given, "qr": _qr_svg(held.receipt),
+        "portal_url": ctx.settings.base_url, "hold_minutes": receipt_hold.HOLD_MINUTES})
+
+
+@public
+async def receipt_done(request: Request) -> Response:
+    await forms.read_form(request)
+    nonce = request.cookies.get(RECEIPT_COOKIE, "")
+    if receipt_hold.valid_token(nonce):
+        await run_in_threadpool(receipt_hold.forget, request.app.state.ctx, SCOPE, nonce)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(RECEIPT_COOKIE, path="/", secure=True, httponly=True,
+                           samesite="strict")
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/lapor", report_form, methods=["GET"]),
+        Route("/lapor", report_submit, methods=["POST"]),
+        Route(RECEIPT_PATH, receipt_page, methods=["GET"]),
+        Route(RECEIPT_PATH + "/selesai", receipt_done, methods=["POST"]),
+    ]
