@@ -220,3 +220,59 @@ def test_finding_9_8_receipt_advice_date_address_qr_and_pemda(client: TestClient
     assert len(re.findall(r'<svg[^>]*class="qr"', page)) == 1 and "<script" not in page
     assert ctx.settings.pemda_name in page
     assert 'aria-label="Your secret code"' not in page
+
+
+API_REPORT = {"kind": "complaint", "title": "Izin lambat", "what": "Sudah tiga bulan."}
+
+
+def test_finding_9_2_api_retry_with_the_same_idempotency_key_files_once(
+        client: TestClient, demo: Any, ctx: Any, clock: Any) -> None:
+    key = "0b9f8a3e-1c2d-4e5f-8a7b-6c5d4e3f2a1b"
+    first = client.post("/api/v1/reports", json=API_REPORT, headers={"Idempotency-Key": key})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    retry = client.post("/api/v1/reports", json=API_REPORT, headers={"Idempotency-Key": key})
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert _cases(ctx) == 1
+    # The same key with another report is refused, and files nothing.
+    other = client.post("/api/v1/reports", json={**API_REPORT, "title": "Lain"},
+                        headers={"Idempotency-Key": key})
+    assert other.status_code == 422 and other.json()["error"] == "idempotency_key_reused"
+    assert first.json()["code"] not in other.text
+    # Once the answer has expired: still one case, and the code is not handed out again.
+    clock.advance(minutes=receipt_hold.HOLD_MINUTES + 1)
+    late = client.post("/api/v1/reports", json=API_REPORT, headers={"Idempotency-Key": key})
+    assert late.status_code == 409 and first.json()["code"] not in late.text
+    assert _cases(ctx) == 1
+    # A guessable key is refused before anything is read; no key keeps the old behaviour.
+    short = client.post("/api/v1/reports", json=API_REPORT, headers={"Idempotency-Key": "1"})
+    assert short.status_code == 400 and short.json()["error"] == "invalid_idempotency_key"
+    assert client.post("/api/v1/reports", json=API_REPORT).status_code == 201
+    assert client.post("/api/v1/reports", json=API_REPORT).status_code == 201
+    assert _cases(ctx) == 3
+
+
+def test_finding_9_2_two_submissions_under_one_nonce_store_one_case(ctx: Any,
+                                                                     demo: Any) -> None:
+    """The hold is written in the report's transaction: a second report under the same nonce
+    (two identical posts racing past the first check) fails as a whole."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from wbs.cases import intake
+    from wbs.enums import Channel
+
+    report = intake.parse_report(BASIC, [])
+    nonce, secret = receipt_hold.new_token(), receipt_hold.new_token()
+
+    def keep(session: Any, sub: intake.Submission) -> None:
+        receipt_hold.hold(session, ctx, "form", nonce, secret, receipt_hold.HeldReceipt(
+            case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
+            received_on=sub.received_on, first_response_on=sub.first_response_on))
+
+    first = intake.submit(ctx, report, [], Channel.WEB, hold=keep)
+    with pytest.raises(IntegrityError):
+        intake.submit(ctx, report, [], Channel.WEB, hold=keep)
+    assert _cases(ctx) == 1
+    found = receipt_hold.find(ctx, "form", nonce, secret)
+    assert found.receipt is not None and found.receipt.code == first.code

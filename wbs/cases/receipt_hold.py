@@ -42,6 +42,8 @@ class HeldReceipt:
     received_on: str
     first_response_on: str
     identity_given: bool = False
+    # The API's: a digest of the request the key was first used with (a reused key is refused).
+    request_digest: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,19 @@ Every bad input is a 4xx with a JSON error, never a 500.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wbs.cases import intake, reporter
+from wbs.cases import intake, receipt_hold, reporter
 from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
 from wbs.enums import CaseState, Channel
@@ -26,6 +29,7 @@ from wbs.web.openapi import OPENAPI
 from wbs.web.upload_form import read_upload_form, refuse_when_disk_low
 
 MAX_JSON_BYTES = 512 * 1024
+IDEMPOTENCY_SCOPE = "api"
 NOT_FOUND = {"error": "not_found", "detail": "No report matches this code."}
 
 
@@ -70,21 +74,72 @@ def _flatten(data: dict[str, Any]) -> dict[str, object]:
     return flat
 
 
+def _created(held: receipt_hold.HeldReceipt, status_code: int) -> JSONResponse:
+    return JSONResponse({"case_number": held.case_number, "code": held.code,
+                         "receipt": held.receipt, "received_on": held.received_on,
+                         "first_response_on": held.first_response_on}, status_code=status_code)
+
+
+def _replay(found: receipt_hold.Found, digest: str) -> JSONResponse:
+    if found.receipt is None:  # known key, answer gone: nothing filed again, no code shown
+        return _error(409, "already_submitted",
+                      detail="A report was already filed with this Idempotency-Key.")
+    if found.receipt.request_digest != digest:
+        return _error(422, "idempotency_key_reused",
+                      detail="This Idempotency-Key was used with a different report.")
+    response = _created(found.receipt, 201)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _submit_once(ctx: Any, report: intake.ReportInput, key: str,
+                 digest: str) -> intake.Submission:
+    def keep(session: Session, sub: intake.Submission) -> None:
+        receipt_hold.hold(session, ctx, IDEMPOTENCY_SCOPE, key, key, receipt_hold.HeldReceipt(
+            case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
+            received_on=sub.received_on, first_response_on=sub.first_response_on,
+            identity_given=report.identity is not None, request_digest=digest))
+
+    return intake.submit(ctx, report, [], Channel.API, hold=keep)
+
+
 @public
 async def create_report(request: Request) -> Response:
+    """A retry with the same Idempotency-Key (a lost answer, a client that sends twice) gets
+    the first answer back instead of filing the report again (issue 9, blocker 2). The key is
+    the client's secret: the answer, with the code, is held sealed under it, briefly."""
     ctx = request.app.state.ctx
     refuse_when_disk_low(ctx.settings)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not receipt_hold.valid_token(key):
+        return _error(400, "invalid_idempotency_key",
+                      detail="Idempotency-Key must be 32-128 characters of A-Z, a-z, 0-9, - "
+                             "and _ (a random UUID will do).")
     data = await read_json(request)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    if key is not None:
+        found = await run_in_threadpool(receipt_hold.find, ctx, IDEMPOTENCY_SCOPE, key, key)
+        if found.sent:
+            return _replay(found, digest)
     with ctx.db() as session:
         slugs = [u.slug for u in intake.reportable_units(session)]
     try:
         report = intake.parse_report(_flatten(data), slugs)
     except intake.InvalidReport as exc:
         return _error(422, "invalid", fields=exc.errors)
-    sub = await run_in_threadpool(intake.submit, ctx, report, [], Channel.API)
-    return JSONResponse({"case_number": sub.case_number, "code": sub.code,
-                         "receipt": sub.receipt, "received_on": sub.received_on},
-                        status_code=201)
+    if key is None:
+        sub = await run_in_threadpool(intake.submit, ctx, report, [], Channel.API)
+    else:
+        try:
+            sub = await run_in_threadpool(_submit_once, ctx, report, key, digest)
+        except IntegrityError:  # the same key twice at once: the other request filed it
+            found = await run_in_threadpool(receipt_hold.find, ctx, IDEMPOTENCY_SCOPE, key, key)
+            if not found.sent:
+                raise
+            return _replay(found, digest)
+    return _created(receipt_hold.HeldReceipt(
+        case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
+        received_on=sub.received_on, first_response_on=sub.first_response_on), 201)
 
 
 def _code(data: dict[str, Any]) -> str:

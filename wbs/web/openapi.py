@@ -44,7 +44,15 @@ OPENAPI: dict[str, Any] = {
                             "/api/v1/mailbox/code."},
     "paths": {
         "/api/v1/reports": {"post": {
-            "summary": "Submit a report", "requestBody": _json_body({
+            "summary": "Submit a report",
+            "parameters": [{
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{32,128}$"},
+                "description": "A random value (a UUID) per report. A retry with the same key "
+                               "returns the first answer (for 30 minutes; then 409) instead of "
+                               "filing the report again; the same key with another report "
+                               "is refused (422)."}],
+            "requestBody": _json_body({
                 "type": "object", "required": ["kind", "title", "what"], "properties": {
                     "kind": {"enum": ["whistleblowing", "complaint", "information_request",
                                       "aspiration"]},
@@ -60,8 +68,9 @@ OPENAPI: dict[str, Any] = {
                     "identity": _IDENTITY}}),
             "responses": {**_ok("201", "Report received: keep the code, it is shown once", {
                 "type": "object", "properties": {"case_number": _STR, "code": _STR,
-                                                 "receipt": _STR, "received_on": _STR}}),
-                **_errors("400", "413", "415", "422")}}},
+                                                 "receipt": _STR, "received_on": _STR,
+                                                 "first_response_on": _STR}}),
+                **_errors("400", "409", "413", "415", "422")}}},
         "/api/v1/status": {"post": {
             "summary": "Status by code", "requestBody": _CODE_BODY,
             "responses": {**_ok("200", "Status", {"type": "object", "properties": {
