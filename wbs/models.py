@@ -580,16 +580,14 @@ class ReceiptHold(Base):
     """A receipt kept briefly so that a reload, Back or a language switch shows it again, and a
     re-sent form shows the same receipt instead of filing the report twice (issue 9, blocker 2).
 
-    The key is a keyed hash of the form's one-time nonce; the receipt (with the code) is sealed
-    under a key derived from the nonce and a secret that lives only in the reporter's browser
-    cookie, so a database copy cannot open it. The row names no case in clear. `sealed` is wiped
-    at `sealed_until` (minutes), the row itself is dropped on `forget_on` (a day, no time), so a
-    re-sent form stays recognised for a day without any time of day outliving the receipt.
+    The key is a keyed hash of the form's one-time nonce; the receipt (with the code) and the
+    moment it stops being shown are sealed under a key derived from the nonce and a secret that
+    lives only in the reporter's browser cookie, so a database copy opens nothing. The row names
+    no case and holds a day, never a time of day (DESIGN §1.4): it is dropped after `forget_on`.
     """
 
     __tablename__ = "receipt_holds"
 
     lookup: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     forget_on: Mapped[date] = mapped_column(Date, index=True)

@@ -4,10 +4,11 @@ The receipt page is reached by a redirect after the report is stored (Post/Redir
 reload, Back or a language switch asks for the receipt again instead of sending the report
 again. What it shows comes from here: the receipt with the code, sealed under a key derived from
 two random values, the form's one-time nonce and a secret that lives only in the reporter's
-cookie. The database holds a keyed hash of the nonce and the sealed blob: a copy of it opens
-nothing, and any worker can serve the page. The blob is wiped after `HOLD_MINUTES`; the row
-stays until the next day without it, so a form sent again the same evening is still recognised
-(and refused as a duplicate) even after the code is gone.
+cookie. The database holds a keyed hash of the nonce, the sealed blob and a day: a copy of it
+opens nothing, places nobody within the day (the moment the receipt stops being shown is inside
+the seal, never in clear), and any worker can serve the page. After `HOLD_MINUTES` the receipt
+is no longer shown, and the row is dropped once the next day has ended; until then a form sent
+again is still recognised (and refused as a duplicate) even after the code is gone.
 
 The same store serves the API's Idempotency-Key, with the key itself as the secret.
 """
@@ -20,7 +21,7 @@ import json
 import re
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -75,11 +76,15 @@ def _token(secret: str, nonce: str) -> bytes:
     return f"{secret}\x00{nonce}".encode()
 
 
-def purge(session: Session, ctx: Context) -> None:
-    """Drop what has outlived its time: the sealed receipt after minutes, the row after a day."""
-    session.execute(delete(ReceiptHold).where(ReceiptHold.forget_on < ctx.today()))
-    session.execute(update(ReceiptHold).where(ReceiptHold.sealed_until < ctx.now())
-                    .values(sealed=None, sealed_until=None))
+def purge(session: Session, ctx: Context) -> int:
+    """Drop the rows of days that have ended (`wbs jobs run`, and before every new hold)."""
+    result = session.execute(delete(ReceiptHold).where(ReceiptHold.forget_on < ctx.today()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_job(ctx: Context) -> int:
+    with ctx.db.begin() as session:
+        return purge(session, ctx)
 
 
 def hold(session: Session, ctx: Context, scope: str, nonce: str, secret: str,
@@ -88,10 +93,12 @@ def hold(session: Session, ctx: Context, scope: str, nonce: str, secret: str,
     its hold are stored together, and the primary key makes a second report under the same nonce
     fail as a whole (a race of two identical posts files one case)."""
     purge(session, ctx)
-    blob = keyring.seal_for_session(json.dumps(asdict(receipt)).encode(),
-                                    _token(secret, nonce), _PURPOSE)
+    until = ctx.now() + timedelta(minutes=HOLD_MINUTES)
+    document = {"receipt": asdict(receipt), "until": until.isoformat()}
+    blob = keyring.seal_for_session(json.dumps(document).encode(), _token(secret, nonce),
+                                    _PURPOSE)
     session.add(ReceiptHold(lookup=_lookup(ctx, scope, nonce), sealed=blob,
-                            sealed_until=ctx.now() + timedelta(minutes=HOLD_MINUTES),
+                            # Tomorrow: a form sent again just after midnight is still known.
                             forget_on=ctx.today() + timedelta(days=1)))
     session.flush()
 
@@ -101,23 +108,20 @@ def find(ctx: Context, scope: str, nonce: str, secret: str | None) -> Found:
         row = session.get(ReceiptHold, _lookup(ctx, scope, nonce))
         if row is None or row.forget_on < ctx.today():
             return Found(sent=False)
-        if row.sealed is None or row.sealed_until is None or secret is None:
-            return Found(sent=True)
-        until = row.sealed_until
-        if until.tzinfo is None:  # SQLite hands back naive datetimes
-            until = until.replace(tzinfo=ctx.now().tzinfo)
-        if until < ctx.now():
+        if row.sealed is None or secret is None:
             return Found(sent=True)
         try:
-            data = keyring.open_for_session(row.sealed, _token(secret, nonce), _PURPOSE)
+            document = json.loads(keyring.open_for_session(row.sealed, _token(secret, nonce),
+                                                           _PURPOSE))
         except (aead.DecryptionError, ValueError):
             return Found(sent=True)
-    return Found(sent=True, receipt=HeldReceipt(**json.loads(data)))
+    if datetime.fromisoformat(document["until"]) < ctx.now():
+        return Found(sent=True)
+    return Found(sent=True, receipt=HeldReceipt(**document["receipt"]))
 
 
 def forget(ctx: Context, scope: str, nonce: str) -> None:
     """The reporter is done with the receipt: wipe it now (the row stays until tomorrow)."""
     with ctx.db.begin() as session:
         session.execute(update(ReceiptHold).where(
-            ReceiptHold.lookup == _lookup(ctx, scope, nonce)).values(sealed=None,
-                                                                     sealed_until=None))
+            ReceiptHold.lookup == _lookup(ctx, scope, nonce)).values(sealed=None))

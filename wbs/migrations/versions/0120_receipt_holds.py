@@ -20,7 +20,6 @@ def upgrade() -> None:
     op.create_table('receipt_holds',
     sa.Column('lookup', sa.LargeBinary(length=32), nullable=False),
     sa.Column('sealed', sa.LargeBinary(), nullable=True),
-    sa.Column('sealed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('forget_on', sa.Date(), nullable=False),
     sa.PrimaryKeyConstraint('lookup', name=op.f('pk_receipt_holds'))
     )
