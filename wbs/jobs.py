@@ -5,7 +5,7 @@ from __future__ import annotations
 from wbs import audit, mail
 from wbs.audit import pending
 from wbs.audit.activity import latest_published
-from wbs.cases import identity, receipt_hold, reporter
+from wbs.cases import held_files, identity, receipt_hold, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
 from wbs.ops import retention
@@ -50,6 +50,7 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
         counts["cases_shredded"] = retention.shred_expired(ctx)
         counts["receipt_holds_purged"] = receipt_hold.purge_job(ctx)
+        counts["held_uploads_purged"] = held_files.purge_job(ctx)
         counts["reporter_entries_appended"] = append_reporter_days(ctx)
         # This process's reporter reads of ended days (a serving process flushes its own).
         counts["reporter_reads_counted"] = ctx.reporter_reads.flush(ctx.db, ctx.today())

@@ -591,3 +591,22 @@ class ReceiptHold(Base):
     lookup: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     forget_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class HeldUpload(Base):
+    """An evidence file already cleaned, kept sealed for a form that came back with an error, so
+    that a reporter on a phone need not pick it again (issue 9, item 6).
+
+    Found by a keyed hash of a one-time token carried in the form; sealed under a key derived
+    from that token and the browser's secret cookie (as `ReceiptHold`); taken (and deleted) by
+    the next post of the form. Name, type and the moment it stops being usable are sealed too;
+    the row keeps a day only and is dropped once the next day has ended.
+    """
+
+    __tablename__ = "held_uploads"
+
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meta_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    data_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    forget_on: Mapped[date] = mapped_column(Date, index=True)

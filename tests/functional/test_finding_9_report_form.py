@@ -279,3 +279,75 @@ def test_finding_9_2_two_submissions_under_one_nonce_store_one_case(ctx: Any,
     assert _cases(ctx) == 1
     found = receipt_hold.find(ctx, "form", nonce, secret)
     assert found.receipt is not None and found.receipt.code == first.code
+
+
+HELD_RE = re.compile(r'name="held_files" value="([A-Za-z0-9_-]+)"')
+
+
+def test_finding_9_6_files_survive_an_error_sealed_and_once(app: Any, client: TestClient,
+                                                             demo: Any, ctx: Any,
+                                                             settings: Any) -> None:
+    from wbs.models import Attachment, HeldUpload
+
+    marker = b"KUITANSI-CANARY-" + b"7" * 64
+    token, nonce = _form(client)
+    first = _post(client, token, nonce, {**BASIC, "title": ""},
+                  files=[("files", ("kuitansi.txt", marker, "text/plain"))])
+    assert first.status_code == 400
+    held = HELD_RE.search(first.text)
+    assert held and "kuitansi.txt" in first.text
+    for asked in ("please attach them again", "please attach these files again"):
+        assert asked not in first.text.lower()  # kept, so not asked for again
+    with ctx.db() as session:
+        rows = session.scalars(select(HeldUpload)).all()
+        assert len(rows) == 1 and marker not in rows[0].data_sealed
+        assert b"kuitansi" not in rows[0].meta_sealed
+    if settings.database_url.startswith("sqlite"):
+        for path in settings.data_dir.glob("wbs.sqlite3*"):
+            assert marker not in path.read_bytes()
+    # Another browser with the token opens nothing (and uses the token up).
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as stranger:
+        their_token, their_nonce = _form(stranger)
+        stolen = stranger.post("/lapor", data={"csrf_token": their_token, "nonce": their_nonce,
+                                               "held_files": held.group(1), **BASIC},
+                               files=NO_FILE)
+        assert stolen.status_code == 303
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    # The reporter's own second post, after fixing the title: the file comes along.
+    token, nonce = _form(client)
+    again = _post(client, token, nonce, {**BASIC, "title": ""},
+                  files=[("files", ("kuitansi.txt", marker, "text/plain"))])
+    held = HELD_RE.search(again.text)
+    assert held
+    sent = client.post("/lapor", data={"csrf_token": token, "nonce": nonce,
+                                       "held_files": held.group(1), **BASIC}, files=NO_FILE)
+    assert sent.status_code == 303
+    with ctx.db() as session:
+        cases = session.scalars(select(Case).order_by(Case.id)).all()
+        attached = session.scalars(select(Attachment).where(
+            Attachment.case_id == cases[-1].id)).all()
+        assert len(attached) == 1
+        assert session.scalar(select(func.count()).select_from(HeldUpload)) == 0
+    # The mailbox shows it under its name (opened with the code from the receipt).
+    code = _code(client.get("/lapor/tanda-terima").text)
+    opened = client.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": code},
+                         follow_redirects=True)
+    assert "kuitansi.txt" in opened.text
+
+
+def test_finding_9_6_held_files_expire(client: TestClient, demo: Any, ctx: Any,
+                                       clock: Any) -> None:
+    from wbs.models import Attachment
+
+    token, nonce = _form(client)
+    first = _post(client, token, nonce, {**BASIC, "what": ""},
+                  files=[("files", ("foto.txt", b"isi", "text/plain"))])
+    held = HELD_RE.search(first.text)
+    assert held
+    clock.advance(minutes=receipt_hold.HOLD_MINUTES + 1)
+    sent = client.post("/lapor", data={"csrf_token": token, "nonce": nonce,
+                                       "held_files": held.group(1), **BASIC}, files=NO_FILE)
+    assert sent.status_code == 303
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0

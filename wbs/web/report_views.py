@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wbs.cases import intake, receipt_hold
+from wbs.cases import held_files, intake, receipt_hold
 from wbs.enums import Channel, ReportKind
 from wbs.web import forms, ratelimit
 from wbs.web.guard import public
 from wbs.web.render import render
-from wbs.web.upload_form import csrf_gate, read_upload_form
+from wbs.web.upload_budget import BudgetExhausted
+from wbs.web.upload_form import MAX_FILES, UploadedForm, busy, csrf_gate, read_upload_form
 
 # The browser's secret (a session cookie, set with the form) and the nonce of the receipt to
 # show. Neither is stored on the server; together they open the held receipt.
@@ -35,6 +36,7 @@ SECRET_COOKIE = "__Host-wbs-lapor"  # noqa: S105 - a cookie name, not a secret
 RECEIPT_COOKIE = "__Host-wbs-tt"
 SCOPE = "form"
 RECEIPT_PATH = "/lapor/tanda-terima"
+HELD_FIELD = "held_files"
 
 
 def _units(request: Request) -> list[tuple[str, str]]:
@@ -57,14 +59,15 @@ def _with_secret(request: Request, response: Response) -> Response:
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
                rejected: list[str], dropped: list[str] | None = None,
-               status_code: int = 200) -> Response:
+               held: list[str] | None = None, status_code: int = 200) -> Response:
     nonce = values.get("nonce", "")
     if not receipt_hold.valid_token(nonce):
         nonce = receipt_hold.new_token()
     page = render(request, "public/report_form.html", {
         "kinds": [k.value for k in ReportKind], "units": _units(request),
         "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
-        "dropped": dropped or []}, status_code=status_code)
+        "dropped": dropped or [], "held": held or [],
+        "hold_minutes": receipt_hold.HOLD_MINUTES}, status_code=status_code)
     return _with_secret(request, page)
 
 
@@ -115,24 +118,61 @@ async def report_submit(request: Request) -> Response:
             return _to_receipt(nonce, secret) if found.receipt else _already_sent(request)
     else:  # a form from before this version, or a forged one: no idempotency to offer
         nonce = receipt_hold.new_token()
-    fields = {**form.fields, "nonce": nonce}
-    kept = [name for name, _ in form.files]
+    fields = {k: v for k, v in form.fields.items() if k != HELD_FIELD}
+    fields["nonce"] = nonce
+    files = [*await _held(request, form, secret), *form.files]
     slugs = [slug for slug, _ in _units(request)]
+    errors: dict[str, str] = {}
+    report = None
     try:
         report = intake.parse_report(fields, slugs)
     except intake.InvalidReport as exc:
-        return _form_page(request, fields, exc.errors, form.rejected, kept, 400)
+        errors = exc.errors
     if form.rejected:
         # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
-        return _form_page(request, fields, {"files": "unsafe_file"}, form.rejected, kept, 400)
+        errors.setdefault("files", "unsafe_file")
+    elif len(files) > MAX_FILES or sum(len(clean.data) for _, clean in files) \
+            > ctx.settings.max_report_bytes:
+        errors["files"] = "too_many_files"
+        files = []  # not held: the reporter chooses again which files to send
+    if errors or report is None:
+        return await _again(request, fields, errors, form.rejected, files, secret)
     try:
-        await run_in_threadpool(_submit, request, report, form.files, nonce, secret)
+        await run_in_threadpool(_submit, request, report, files, nonce, secret)
     except IntegrityError:
         # The same form sent twice at once: the other request stored it; show its receipt.
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
         if not found.sent:
             raise
     return _to_receipt(nonce, secret)
+
+
+async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_files.HeldFile]:
+    """The files held from this form's previous post, counted in the request's byte budget."""
+    token = form.fields.get(HELD_FIELD, "")
+    if not receipt_hold.valid_token(token):
+        return []
+    ctx = request.app.state.ctx
+    size = await run_in_threadpool(held_files.held_size, ctx, token)
+    if size and form.lease is not None:
+        try:
+            await form.lease.take(size)
+        except BudgetExhausted:
+            raise busy() from None
+    return await run_in_threadpool(held_files.take, ctx, secret, token)
+
+
+async def _again(request: Request, fields: dict[str, str], errors: dict[str, str],
+                 rejected: list[str], files: list[held_files.HeldFile],
+                 secret: str) -> Response:
+    """The form again, with what was typed, and the clean files held under a new token."""
+    ctx = request.app.state.ctx
+    token = await run_in_threadpool(held_files.hold, ctx, secret, files)
+    names = [name for name, _ in files]
+    if token:
+        fields = {**fields, HELD_FIELD: token}
+    return _form_page(request, fields, errors, rejected, [] if token else names,
+                      names if token else [], 400)
 
 
 def _qr_svg(text: str) -> Markup:

@@ -91,6 +91,8 @@ class UploadedForm:
     fields: dict[str, str]
     files: list[tuple[str, CleanFile]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # RejectedFile: name and reason
+    # The request's share of the byte budget: files held from an earlier post are counted in it.
+    lease: Lease | None = field(default=None, repr=False)
 
 
 class CsrfGate:
@@ -149,7 +151,9 @@ async def read_upload_form(request: Request,
     lease = Lease(budget, wait)
     register_lease(request.scope, lease)
     raw_form = await _parse(request, gate, lease)
-    return await _clean_all(request.app.state.sandbox, raw_form, lease)
+    form = await _clean_all(request.app.state.sandbox, raw_form, lease)
+    form.lease = lease
+    return form
 
 
 @dataclass
