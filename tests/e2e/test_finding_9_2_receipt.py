@@ -111,4 +111,46 @@ def test_form_second_step_errors_and_receipt_pass_the_accessibility_checks(
     assert tab.page.locator(".code-box").is_visible()
     assert tab.page.locator("svg.qr").count() == 1
     _check(tab, problems, "receipt")
+    tab.submit(tab.page.locator(".actions button"), "closed")
+    tab.goto("/lapor/tanda-terima", "receipt-gone")
+    _check(tab, problems, "receipt gone")
     assert not problems, "\n".join(problems)
+
+
+def test_without_javascript_the_files_survive_an_error_and_the_receipt_prints(
+        open_tab: Callable[..., Tab], live_server: Any) -> None:
+    tab = open_tab(lang="en", width=375, js=False)
+    before = _cases(live_server)
+    tab.goto("/lapor", "form-nojs")
+    assert not tab.page.locator("#identity_name").is_visible()
+    tab.page.locator("label[for=mode-conf]").click()  # CSS alone opens the identity step
+    assert tab.page.locator("#identity_name").is_visible()
+    tab.page.locator("label[for=mode-anon]").click()
+    tab.page.locator("label[for=kind-whistleblowing]").click()
+    tab.page.set_input_files("#files", files=[
+        {"name": "kuitansi.txt", "mimeType": "text/plain", "buffer": b"bukti pembayaran"}])
+    tab.submit(tab.page.get_by_role("button", name=SEND["en"]), "error-nojs")
+    summary = tab.page.locator(".error-summary")
+    assert summary.is_visible() and "kuitansi.txt" in summary.inner_text()
+    tab.page.locator(".error-summary a[href='#title']").click()
+    assert tab.page.evaluate("location.hash") == "#title"
+    assert "kuitansi.txt" in tab.page.locator("#held-files").inner_text()
+    tab.page.fill("#title", "Kuitansi fiktif")
+    tab.page.fill("#what", "Kuitansi perjalanan dinas fiktif.")
+    tab.submit(tab.page.get_by_role("button", name=SEND["en"]), "receipt-nojs")
+    assert _cases(live_server) == before + 1
+    code = tab.page.locator(".code-box").inner_text().strip()
+    # On paper: the code, the return date, the address and the QR; no menu, no buttons.
+    tab.page.emulate_media(media="print")
+    assert tab.page.locator(".code-box").is_visible()
+    assert tab.page.locator("svg.qr").is_visible()
+    assert live_server.url in tab.page.locator("dl.facts").inner_text()
+    assert not tab.page.locator(".lang-switch").is_visible()
+    assert not tab.page.locator(".actions").is_visible()
+    tab.page.emulate_media(media="screen")
+    # Closing the receipt wipes it: Back or a reload no longer shows the code.
+    tab.submit(tab.page.locator(".actions button"), "closed")
+    assert tab.path() == "/"
+    tab.goto("/lapor/tanda-terima", "gone")
+    assert code not in tab.page.content()
+    assert _cases(live_server) == before + 1
