@@ -141,7 +141,13 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
     denied: str | None = None
     with ctx.db.begin() as session:
         req = session.get(IdentityRequest, request_id)
-        case = session.get(Case, req.case_id) if req else None
+        # The case row is the lock every act on the case takes (finding 6): two custodians
+        # deciding at once are counted one after the other, so a quorum is never missed or
+        # passed twice. The request is read again under it.
+        case = (session.get(Case, req.case_id, with_for_update=True, populate_existing=True)
+                if req else None)
+        if req is not None:
+            session.refresh(req)
         if req is None or case is None:
             denied = "unknown_request"
         else:

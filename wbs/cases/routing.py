@@ -477,7 +477,10 @@ def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
     check_reporter_response(action, text)
     body = text.strip()[:20_000]
     with ctx.db.begin() as session:
-        case = session.get(Case, access.case_id)
+        # Locked like every staff act (`with_case`): a reporter's answer and a staff act, or two
+        # tabs of the reporter, never both decide on the same answered case.
+        case = session.scalars(select(Case).where(Case.id == access.case_id).with_for_update()
+                               .execution_options(populate_existing=True)).one_or_none()
         if case is None:
             raise InvalidInput("unknown_case")
         outcome = _decide(session, ctx, case, workflow.Actor.reporter(), action, body or None)

@@ -96,14 +96,21 @@ def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
 
 def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: Permission,
               act: Callable[[Session, Case], T]) -> T:
-    """Run `act` on the case inside one transaction if `authorize` allows; else record and raise.
+    """Run `act` on the locked case inside one transaction if `authorize` allows; else record
+    and raise.
 
     An unknown case number is treated like a refusal (recorded, 404 to the caller), so probing
     for case numbers leaves a trace too.
     """
     denied: str | None = None
     with ctx.db.begin() as session:
-        case = session.scalars(select(Case).where(Case.case_number == case_number)).first()
+        # The row lock is taken before anything is read or decided (issue 8, finding 6): two
+        # acts on one case run one after the other, and the second one's authorization, state
+        # and pending units are read as the first left them. On SQLite BEGIN IMMEDIATE already
+        # serialises writers and FOR UPDATE is not emitted; the order of reads is the same.
+        case = session.scalars(select(Case).where(Case.case_number == case_number)
+                               .with_for_update()
+                               .execution_options(populate_existing=True)).first()
         if case is None:
             denied = "unknown_case"
         else:
