@@ -29,6 +29,8 @@ from wbs.models import (
     CaseKeyWrap,
     Conflict,
     Unit,
+    UnitKeyWrap,
+    User,
 )
 
 T = TypeVar("T")
@@ -83,7 +85,18 @@ def scope_of(session: Session, case: Case, now: Any = None) -> CaseScope:
     return CaseScope(case_number=case.case_number, kind=ReportKind(case.kind),
                      state=CaseState(case.state), at_apip=case.at_apip,
                      holding_units=frozenset(holding), reported_unit_id=case.reported_unit_id,
-                     conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers))
+                     conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers),
+                     identity_custodians=identity_custodians(session, case))
+
+
+def identity_custodians(session: Session, case: Case) -> frozenset[int]:
+    """Active users holding the key of a unit that holds the case's identity key."""
+    identity_units = select(CaseKeyWrap.recipient_id).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "identity",
+        CaseKeyWrap.recipient_kind == "unit")
+    return frozenset(session.scalars(
+        select(UnitKeyWrap.user_id).join(User, User.id == UnitKeyWrap.user_id)
+        .where(UnitKeyWrap.unit_id.in_(identity_units), User.active.is_(True))))
 
 
 def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
