@@ -23,22 +23,26 @@ from wbs.cases.service import (
     actor_of,
     identity_custodians,
     record_denial,
+    refusals_recorded,
     scope_of,
     with_case,
 )
 from wbs.context import Context
 from wbs.enums import UnitKind
 from wbs.models import Case, CaseKeyWrap, IdentityDecision, IdentityRequest, Notice, Unit, User
+from wbs.refusals import Refusal
 
 MAX_REASON = 500
 
 
-class NothingToDisclose(Exception):
+class NothingToDisclose(Refusal):
     """The reporter is anonymous: there is no identity to disclose."""
 
+    code = "nothing_to_disclose"
 
-class AlreadyDecided(Exception):
-    pass
+
+class AlreadyDecided(Refusal):
+    code = "already_decided"
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,8 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
     """Record one custodian's decision; returns the request's state afterwards."""
     text = _reason(reason)
     denied: str | None = None
-    with ctx.db.begin() as session:
+    with (refusals_recorded(ctx, staff, Permission.CASE_IDENTITY_DECIDE, None),
+          ctx.db.begin() as session):
         req = session.get(IdentityRequest, request_id)
         # The case row is the lock every act on the case takes (finding 6): two custodians
         # deciding at once are counted one after the other, so a quorum is never missed or

@@ -24,6 +24,7 @@ from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
+from wbs.refusals import Refusal
 
 OPEN_TASK = ("open", "in_process")
 DISPOSABLE_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
@@ -33,13 +34,15 @@ FORWARD_TARGETS = ("sp4n_lapor", "other_agency")
 
 
 class TransitionRefused(Exception):
+    # Not a `Refusal`: run_staff records it itself, with the transition's own audit action.
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
 
-class InvalidInput(ValueError):
-    """A field of the action is missing or wrong; `code` says which rule."""
+class InvalidInput(ValueError, Refusal):
+    """A field of the action is missing or wrong; `code` says which rule. Raised while the act
+    runs, it is recorded as a refusal by `with_case`; raised before, it is a form error."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)

@@ -7,7 +7,8 @@ also no refusal without a trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -32,15 +33,16 @@ from wbs.models import (
     UnitKeyWrap,
     User,
 )
+from wbs.refusals import Refusal
 
 T = TypeVar("T")
 MAX_PURPOSE = 300
 
 
-class AccessDenied(Exception):
+class AccessDenied(Refusal):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason = self.code = reason
 
 
 class PurposeRequired(Exception):
@@ -107,6 +109,21 @@ def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
                      details={"permission": permission.value, "why": reason}, now=ctx.now())
 
 
+@contextmanager
+def refusals_recorded(ctx: Context, staff: StaffIdentity, permission: Permission,
+                      case_number: str | None) -> Iterator[None]:
+    """Record a `Refusal` raised inside the block as a denied row, then let it go on.
+
+    Wrapped around the act's transaction, so the act is rolled back first and the denied row is
+    written in a transaction of its own that nothing undoes (issue 8, finding 11).
+    """
+    try:
+        yield
+    except Refusal as exc:
+        record_denial(ctx, staff, permission, case_number, exc.code)
+        raise
+
+
 def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: Permission,
               act: Callable[[Session, Case], T]) -> T:
     """Run `act` on the locked case inside one transaction if `authorize` allows; else record
@@ -116,7 +133,7 @@ def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: 
     for case numbers leaves a trace too.
     """
     denied: str | None = None
-    with ctx.db.begin() as session:
+    with refusals_recorded(ctx, staff, permission, case_number), ctx.db.begin() as session:
         # The row lock is taken before anything is read or decided (issue 8, finding 6): two
         # acts on one case run one after the other, and the second one's authorization, state
         # and pending units are read as the first left them. On SQLite BEGIN IMMEDIATE already
