@@ -220,3 +220,14 @@ def test_finding_11_no_checkpoint_columns_can_be_edited_through_the_orm_unnotice
     with ctx.db() as s:
         result = audit.verify_log(s, k.public, k.origin, k.key_name)
     assert not result.ok and "checkpoint" in result.problem
+
+
+def test_finding_11_probing_attachment_numbers_leaves_denied_rows(
+        ctx: Context, demo: Any, clock: Clock, verifier: StaffIdentity) -> None:
+    filed = file_report(ctx)
+    service.state_purpose(ctx, verifier, filed.number, "Memverifikasi pengaduan")
+    for attachment_id in (1, 2):
+        with pytest.raises(service.CaseNotFound):
+            service.download(ctx, verifier, filed.number, attachment_id)
+    assert [(d["permission"], d["why"]) for d in _denied(ctx, "verifikator")] == [
+        ("case:attachment:read", "not_found")] * 2

@@ -49,8 +49,11 @@ class PurposeRequired(Exception):
     """The first decryption of a case in a session needs a stated purpose."""
 
 
-class CaseNotFound(Exception):
-    pass
+class CaseNotFound(Refusal):
+    """No such case, or no such file on a case (404). Raised by an act, it is recorded like any
+    refusal: probing attachment numbers of a readable case leaves a trace."""
+
+    code = "not_found"
 
 
 @dataclass(frozen=True)
