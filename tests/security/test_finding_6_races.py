@@ -318,6 +318,8 @@ def race(ctx: Context, staff: Staff, build: Builder, first: Act, second: Act,
         thread.join(LIMIT * 3)
     monkeypatch.setattr(routing, "_decide", decide)
     assert not any(t.is_alive() for t in threads), "an act never finished (deadlock?)"
+    # The hook must have held someone: otherwise nothing was forced and the test proves nothing.
+    assert meet.arrived >= 1, "no act passed routing._decide"
     return fingerprint(ctx, case.number, (results[0], results[1])), meet.timed_out
 
 
