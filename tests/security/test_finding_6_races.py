@@ -349,3 +349,76 @@ def test_finding_6_dispose_racing_hand_to_apip_leaves_no_liaison_key(
         assert holders == ("inspektorat",), holders
     else:
         assert state == "verified" and "inspektorat" not in holders
+
+
+@pytest.mark.parametrize(("voters", "expected"), [
+    (("inspektur", "inspektur2"), ["approved", "pending"]),
+    (("inspektur", "inspektur"), ["pending", "refused"]),
+], ids=["two-custodians", "one-custodian-twice"])
+def test_finding_6_custodians_deciding_at_once(
+        ctx: Context, demo: Any, clock: Clock, staff: Staff, monkeypatch: pytest.MonkeyPatch,
+        voters: tuple[str, str], expected: list[str]) -> None:
+    """Quorum of two. Two custodians approving at the same moment complete it; one custodian
+    approving from two tabs at once is counted once and the second vote is refused (unlocked,
+    both passed the "already decided" check and the second died on the unique constraint)."""
+    from wbs import accounts, units
+    from wbs.cases import identity, intake
+    from wbs.enums import Channel, Role
+    from wbs.models import IdentityRequest
+
+    with ctx.db.begin() as s:
+        _, secret = accounts.create_user(s, ctx, username="inspektur2", display_name="Wakil",
+                                         role=Role.CUSTODIAN, password="second-custodian-pw",
+                                         unit=units.by_slug(s, "kustodian"))
+    first = sign_in(ctx, demo, clock, "inspektur")
+    accounts.grant_unit_access(ctx, first, "inspektur2", "Wakil Inspektur, SK Bupati 12/2026")
+    second = sign_in(ctx, {"inspektur2": {"password": "second-custodian-pw",
+                                          "totp_secret": secret}}, clock, "inspektur2")
+    by_name = {"inspektur": first, "inspektur2": second}
+    report = intake.ReportInput(kind=ReportKind.WHISTLEBLOWING, title="Suap",
+                                what="Kontraktor menyuap pejabat.",
+                                identity=intake.Identity(name="Saksi"))
+    number = intake.submit(ctx, report, [], Channel.WEB).case_number
+    request_id = identity.request_identity(
+        ctx, staff["investigator"], number,
+        "Laporan resmi ke Kejaksaan memerlukan identitas pelapor.")
+    with ctx.db.begin() as s:
+        row = s.get(IdentityRequest, request_id)
+        assert row is not None
+        row.quorum = 2
+
+    meet = Rendezvous(ctx)
+    apply = identity._apply_decision
+
+    def held_apply(session: Session, *args: Any, **kwargs: Any) -> Any:
+        meet.arrive(session)
+        return apply(session, *args, **kwargs)
+
+    monkeypatch.setattr(identity, "_apply_decision", held_apply)
+    start = threading.Barrier(2)
+    results = ["", ""]
+
+    def run(i: int, custodian: StaffIdentity) -> None:
+        start.wait(LIMIT)
+        try:
+            results[i] = identity.decide(ctx, custodian, request_id, True,
+                                         "Perlu untuk pelaporan resmi.")
+        except identity.AlreadyDecided:
+            results[i] = "refused"
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = f"error:{type(exc).__name__}"
+        finally:
+            meet.done()
+
+    threads = [threading.Thread(target=run, args=(i, by_name[name]))
+               for i, name in enumerate(voters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LIMIT * 3)
+    assert not any(t.is_alive() for t in threads)
+    assert not meet.timed_out and meet.arrived >= 1
+    assert sorted(results) == expected, results
+    with ctx.db() as s:
+        state = s.get(IdentityRequest, request_id).state  # type: ignore[union-attr]
+    assert state == ("approved" if "approved" in expected else "pending")
