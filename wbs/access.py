@@ -133,6 +133,10 @@ class CaseScope:
     reported_unit_id: int | None
     conflicted_users: frozenset[int] = frozenset()
     identity_readers: frozenset[int] = frozenset()  # users with a live identity disclosure
+    # Custodians vouched for: active members holding the key wrap of a unit that holds this
+    # case's identity key. A wrap comes only from the unit's first member or a key holder's
+    # recorded grant, never from an administrator's account creation (issue 8, finding 7).
+    identity_custodians: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,11 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
         return Decision(False, "case_has_outcome")
     if permission is Permission.CASE_IDENTITY_READ and actor.user_id not in case.identity_readers:
         return Decision(False, "no_identity_disclosure")
+    if permission is Permission.CASE_IDENTITY_DECIDE and (
+            actor.user_id not in case.identity_custodians):
+        # The custodian role alone is what an administrator can hand out: a vote (and the
+        # sight of a request) needs the vouching of a custodian who already holds the key.
+        return Decision(False, "custodian_not_vouched")
     if permission is Permission.CASE_VERIFY and case.state not in (
             CaseState.RECEIVED, CaseState.NEEDS_INFO):
         return Decision(False, "not_awaiting_verification")

@@ -242,7 +242,9 @@ def test_coordinator_cannot_close_a_case_without_a_dispute(
             routing.coordinator_close(ctx, leadership, filed.number, REASON)
         assert invalid.value.code == "no_dispute"
         assert state_of(ctx, filed.number) == state.value
-        assert audit_since(ctx, before) == [], "nothing claims the case was closed"
+        # Nothing claims the case was closed; the refusal itself is recorded (issue 8.11).
+        assert [(e.action, e.outcome) for e in audit_since(ctx, before)] == [
+            ("access.case", "denied")]
 
 
 def test_coordinator_closes_an_overdue_case(

@@ -284,8 +284,10 @@ def test_role_state_action_table(ctx: Context, staff: dict[str, StaffIdentity],
             continue
         assert state_of(ctx, filed.number) == state.value, "a refusal changes nothing"
         if kind == "I":
-            # Refused before anything was written: no row claims the act happened.
-            assert new == [], (table_role, action, state)
+            # Refused while the act ran: it was rolled back, so no row claims it happened, and
+            # the refusal itself is recorded (issue 8, finding 11).
+            assert [(e.action, e.outcome, e.actor, details(e)["why"]) for e in new] == [
+                ("access.case", "denied", actor.username, code)], (table_role, action, state)
             continue
         assert len(new) == 1, (table_role, action, state, [e.action for e in new])
         row = new[0]

@@ -124,7 +124,13 @@ def test_rewritten_log_fails_against_the_saved_checkpoint(
         # The signed heads no longer match the instance key, from the first entry on.
         assert code == 1 and "entry 1" in out
     else:
-        # The log is consistent under the key that signed it: only a saved checkpoint helps.
+        # The checkpoints stored when the log was honest no longer match it (finding 11)...
+        assert code == 1 and "stored checkpoint" in out
+        # ...so the intruder removes them too: the log is then consistent under the key that
+        # signed it, and only a checkpoint saved outside the server helps.
+        with sqlite3.connect(db_path) as con:
+            con.execute("DELETE FROM audit_checkpoints")
+        code, out = verify(capsys)
         assert code == 0
     code, out = verify(capsys, "--checkpoint", str(note_file))
     assert code == 1 and "FAILED" in out

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wbs.audit import checkpoint as cp
 from wbs.audit import merkle
 from wbs.audit.leaf import leaf_bytes
-from wbs.models import AuditEntry, AuditHead
+from wbs.models import AuditCheckpoint, AuditEntry, AuditHead
 
 _BATCH = 1000  # rows per fetch: memory stays flat however long the log grows
 
@@ -57,8 +57,33 @@ def _gap(seq: object, expected: int) -> str | None:
     return f"entry {expected} has an invalid sequence number {seq!r}"
 
 
+def _stored_checkpoints(session: Session, public: bytes, origin: str,
+                        key_name: str) -> tuple[dict[int, list[tuple[int, bytes]]], str | None]:
+    """Every published checkpoint, by tree size: (row id, the root its signed note names).
+
+    A row passes only if its note verifies under the instance key, names this log, and agrees
+    with the row's own size and root columns (what the public page shows). The second value
+    names the first row that does not (issue 8, finding 11).
+    """
+    by_size: dict[int, list[tuple[int, bytes]]] = {}
+    query = select(AuditCheckpoint.id, AuditCheckpoint.tree_size, AuditCheckpoint.root_hash,
+                   AuditCheckpoint.signed_note).order_by(AuditCheckpoint.id)
+    for row_id, size, root, note in session.execute(query):
+        try:
+            saved = cp.parse_and_verify(note, key_name, public)
+        except cp.CheckpointError as exc:
+            return by_size, f"stored checkpoint {row_id}: {exc}"
+        if saved.origin != origin:
+            return by_size, f"stored checkpoint {row_id} is for another log"
+        if saved.size != size or saved.root != root:
+            return by_size, f"stored checkpoint {row_id} does not match its signed note"
+        by_size.setdefault(size, []).append((row_id, saved.root))
+    return by_size, None
+
+
 def verify_log(session: Session, keys_public: bytes, origin: str, key_name: str) -> VerifyResult:
-    """Recompute every leaf, root and signed tree head; name the first entry that fails."""
+    """Recompute every leaf, root and signed tree head, and check every stored checkpoint
+    against them; name the first entry (or checkpoint) that fails."""
     cp.key_id(key_name, keys_public)  # A malformed key or name is a caller bug: raise.
     frontier: list[bytes] = []
     size, tree_root = 0, merkle.EMPTY_ROOT
@@ -66,6 +91,20 @@ def verify_log(session: Session, keys_public: bytes, origin: str, key_name: str)
     def bad(seq: int | None, problem: str) -> VerifyResult:
         return VerifyResult(False, size, tree_root, seq, problem)
 
+    checkpoints, broken = _stored_checkpoints(session, keys_public, origin, key_name)
+    if broken is not None:
+        return bad(None, broken)
+
+    def off_log(at_size: int, at_root: bytes) -> str | None:
+        # A checkpoint published at this size must name the root the log had then: a signed
+        # note for a root the log never had means the log was rewritten after it was published.
+        for row_id, root in checkpoints.pop(at_size, []):
+            if root != at_root:
+                return f"stored checkpoint {row_id} (size {at_size}) does not match the log"
+        return None
+
+    if (problem := off_log(0, merkle.EMPTY_ROOT)) is not None:
+        return bad(None, problem)
     for fields in _entries(session):
         seq = size + 1
         if (gap := _gap(fields["seq"], seq)) is not None:
@@ -84,6 +123,14 @@ def verify_log(session: Session, keys_public: bytes, origin: str, key_name: str)
         ):
             return bad(seq, f"entry {seq}: signed tree head does not match")
         frontier, size, tree_root = grown, seq, grown_root
+        if (problem := off_log(size, tree_root)) is not None:
+            return bad(None, problem)
+
+    if checkpoints:
+        # Entries cut off the end, head row rewound to match: the checkpoints still count them.
+        row_id = min(row for rows in checkpoints.values() for row, _ in rows)
+        return bad(size + 1, f"stored checkpoint {row_id} names {max(checkpoints)} entries; "
+                             f"the log has {size}")
 
     head = session.get(AuditHead, 1, populate_existing=True)
     head_size = 0 if head is None else head.tree_size

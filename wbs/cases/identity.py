@@ -18,20 +18,31 @@ from wbs import audit, notices
 from wbs.access import Permission, authorize
 from wbs.accounts import StaffIdentity
 from wbs.cases import sealing
-from wbs.cases.service import AccessDenied, actor_of, record_denial, scope_of, with_case
+from wbs.cases.service import (
+    AccessDenied,
+    actor_of,
+    identity_custodians,
+    record_denial,
+    refusals_recorded,
+    scope_of,
+    with_case,
+)
 from wbs.context import Context
 from wbs.enums import UnitKind
 from wbs.models import Case, CaseKeyWrap, IdentityDecision, IdentityRequest, Notice, Unit, User
+from wbs.refusals import Refusal
 
 MAX_REASON = 500
 
 
-class NothingToDisclose(Exception):
+class NothingToDisclose(Refusal):
     """The reporter is anonymous: there is no identity to disclose."""
 
+    code = "nothing_to_disclose"
 
-class AlreadyDecided(Exception):
-    pass
+
+class AlreadyDecided(Refusal):
+    code = "already_decided"
 
 
 @dataclass(frozen=True)
@@ -102,14 +113,16 @@ def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]
             .where(IdentityRequest.state == "pending").order_by(IdentityRequest.id)).all()
         result = []
         for req, case, requester in rows:
-            # A custodian with a conflict on the case (or from the reported unit) never sees it.
-            if not authorize(actor, Permission.CASE_IDENTITY_DECIDE,
-                             scope_of(session, case, ctx.now())).allowed:
+            # A custodian with a conflict on the case (or from the reported unit), or one nobody
+            # vouched for, never sees it.
+            scope = scope_of(session, case, ctx.now())
+            if not authorize(actor, Permission.CASE_IDENTITY_DECIDE, scope).allowed:
                 continue
             decided = session.execute(select(IdentityDecision.custodian_id).where(
                 IdentityDecision.request_id == req.id, IdentityDecision.approve)).scalars().all()
+            counted = [uid for uid in decided if uid in scope.identity_custodians]
             result.append(PendingRequest(req.id, case.case_number, requester, req.reason,
-                                         req.created_at, len(decided), req.quorum,
+                                         req.created_at, len(counted), req.quorum,
                                          decided_by_me=staff.user_id in decided))
         return result
 
@@ -139,9 +152,16 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
     """Record one custodian's decision; returns the request's state afterwards."""
     text = _reason(reason)
     denied: str | None = None
-    with ctx.db.begin() as session:
+    with (refusals_recorded(ctx, staff, Permission.CASE_IDENTITY_DECIDE, None),
+          ctx.db.begin() as session):
         req = session.get(IdentityRequest, request_id)
-        case = session.get(Case, req.case_id) if req else None
+        # The case row is the lock every act on the case takes (finding 6): two custodians
+        # deciding at once are counted one after the other, so a quorum is never missed or
+        # passed twice. The request is read again under it.
+        case = (session.get(Case, req.case_id, with_for_update=True, populate_existing=True)
+                if req else None)
+        if req is not None:
+            session.refresh(req)
         if req is None or case is None:
             denied = "unknown_request"
         else:
@@ -157,13 +177,14 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
                 # Checked before anything is recorded, so a refusal never discards a decision.
                 denied = "not_a_custodian_unit"
             else:
-                return _apply_decision(session, ctx, staff, req, case, approve, text)
+                return _apply_decision(session, ctx, staff, req, case, approve, text,
+                                       identity_custodians(session, case))
     record_denial(ctx, staff, Permission.CASE_IDENTITY_DECIDE, None, denied)
     raise AccessDenied(denied)
 
 
 def _apply_decision(session: Session, ctx: Context, staff: StaffIdentity, req: IdentityRequest,
-                    case: Case, approve: bool, text: str) -> str:
+                    case: Case, approve: bool, text: str, vouched: frozenset[int]) -> str:
     if req.state != "pending":
         raise AlreadyDecided
     if session.scalars(select(IdentityDecision).where(
@@ -182,8 +203,11 @@ def _apply_decision(session: Session, ctx: Context, staff: StaffIdentity, req: I
         req.state, req.decided_at = "denied", now
         _settle_notices(session, ctx, staff, req, case)
         return req.state
+    # Only the approvals of custodians vouched for now count: a vote stored by an account that
+    # never held the key (or no longer does) never completes a quorum.
     approvals = len(session.scalars(select(IdentityDecision.id).where(
-        IdentityDecision.request_id == req.id, IdentityDecision.approve)).all())
+        IdentityDecision.request_id == req.id, IdentityDecision.approve,
+        IdentityDecision.custodian_id.in_(vouched))).all())
     if approvals >= req.quorum:
         _disclose(session, ctx, staff, req, case, now)
     _settle_notices(session, ctx, staff, req, case)

@@ -382,7 +382,12 @@ def add_identity(ctx: Context, access: ReporterAccess, identity: Identity) -> No
     from dataclasses import asdict
 
     with ctx.db.begin() as session:
-        case = _case(session, access)
+        # Locked like every act on the case (issue 8, finding 6): an identity request decided
+        # at the same moment sees the identity either before or after, never half.
+        case = session.scalars(select(Case).where(Case.id == access.case_id).with_for_update()
+                               .execution_options(populate_existing=True)).one_or_none()
+        if case is None:
+            raise LookupError("case vanished")
         case.identity_sealed = sealing.seal_json(access.identity_key, case, "identity",
                                                  asdict(identity))
         case.identity_provided = True

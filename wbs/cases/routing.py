@@ -24,6 +24,7 @@ from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
+from wbs.refusals import Refusal
 
 OPEN_TASK = ("open", "in_process")
 DISPOSABLE_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
@@ -33,13 +34,15 @@ FORWARD_TARGETS = ("sp4n_lapor", "other_agency")
 
 
 class TransitionRefused(Exception):
+    # Not a `Refusal`: run_staff records it itself, with the transition's own audit action.
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
 
-class InvalidInput(ValueError):
-    """A field of the action is missing or wrong; `code` says which rule."""
+class InvalidInput(ValueError, Refusal):
+    """A field of the action is missing or wrong; `code` says which rule. Raised while the act
+    runs, it is recorded as a refusal by `with_case`; raised before, it is a form error."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -477,7 +480,10 @@ def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
     check_reporter_response(action, text)
     body = text.strip()[:20_000]
     with ctx.db.begin() as session:
-        case = session.get(Case, access.case_id)
+        # Locked like every staff act (`with_case`): a reporter's answer and a staff act, or two
+        # tabs of the reporter, never both decide on the same answered case.
+        case = session.scalars(select(Case).where(Case.id == access.case_id).with_for_update()
+                               .execution_options(populate_existing=True)).one_or_none()
         if case is None:
             raise InvalidInput("unknown_case")
         outcome = _decide(session, ctx, case, workflow.Actor.reporter(), action, body or None)

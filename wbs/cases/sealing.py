@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 
 from wbs.crypto import aead, hpke, keyring
 from wbs.models import Case, CaseKeyWrap, Unit, UnitKeyRotation, UnitKeyWrap
+from wbs.refusals import Refusal
 
 Purpose = Literal["content", "identity"]
 REPORTER = 0
 
 
-class NoKey(Exception):
+class NoKey(Refusal):
     """The actor holds no wrap of this case's key: the cryptographic side of a refusal."""
+
+    code = "no_key"
 
 
 def aware(value: datetime, now: datetime) -> datetime:

@@ -7,7 +7,8 @@ also no refusal without a trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -29,24 +30,30 @@ from wbs.models import (
     CaseKeyWrap,
     Conflict,
     Unit,
+    UnitKeyWrap,
+    User,
 )
+from wbs.refusals import Refusal
 
 T = TypeVar("T")
 MAX_PURPOSE = 300
 
 
-class AccessDenied(Exception):
+class AccessDenied(Refusal):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason = self.code = reason
 
 
 class PurposeRequired(Exception):
     """The first decryption of a case in a session needs a stated purpose."""
 
 
-class CaseNotFound(Exception):
-    pass
+class CaseNotFound(Refusal):
+    """No such case, or no such file on a case (404). Raised by an act, it is recorded like any
+    refusal: probing attachment numbers of a readable case leaves a trace."""
+
+    code = "not_found"
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,18 @@ def scope_of(session: Session, case: Case, now: Any = None) -> CaseScope:
     return CaseScope(case_number=case.case_number, kind=ReportKind(case.kind),
                      state=CaseState(case.state), at_apip=case.at_apip,
                      holding_units=frozenset(holding), reported_unit_id=case.reported_unit_id,
-                     conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers))
+                     conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers),
+                     identity_custodians=identity_custodians(session, case))
+
+
+def identity_custodians(session: Session, case: Case) -> frozenset[int]:
+    """Active users holding the key of a unit that holds the case's identity key."""
+    identity_units = select(CaseKeyWrap.recipient_id).where(
+        CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "identity",
+        CaseKeyWrap.recipient_kind == "unit")
+    return frozenset(session.scalars(
+        select(UnitKeyWrap.user_id).join(User, User.id == UnitKeyWrap.user_id)
+        .where(UnitKeyWrap.unit_id.in_(identity_units), User.active.is_(True))))
 
 
 def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
@@ -94,16 +112,38 @@ def record_denial(ctx: Context, staff: StaffIdentity, permission: Permission,
                      details={"permission": permission.value, "why": reason}, now=ctx.now())
 
 
+@contextmanager
+def refusals_recorded(ctx: Context, staff: StaffIdentity, permission: Permission,
+                      case_number: str | None) -> Iterator[None]:
+    """Record a `Refusal` raised inside the block as a denied row, then let it go on.
+
+    Wrapped around the act's transaction, so the act is rolled back first and the denied row is
+    written in a transaction of its own that nothing undoes (issue 8, finding 11).
+    """
+    try:
+        yield
+    except Refusal as exc:
+        record_denial(ctx, staff, permission, case_number, exc.code)
+        raise
+
+
 def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: Permission,
               act: Callable[[Session, Case], T]) -> T:
-    """Run `act` on the case inside one transaction if `authorize` allows; else record and raise.
+    """Run `act` on the locked case inside one transaction if `authorize` allows; else record
+    and raise.
 
     An unknown case number is treated like a refusal (recorded, 404 to the caller), so probing
     for case numbers leaves a trace too.
     """
     denied: str | None = None
-    with ctx.db.begin() as session:
-        case = session.scalars(select(Case).where(Case.case_number == case_number)).first()
+    with refusals_recorded(ctx, staff, permission, case_number), ctx.db.begin() as session:
+        # The row lock is taken before anything is read or decided (issue 8, finding 6): two
+        # acts on one case run one after the other, and the second one's authorization, state
+        # and pending units are read as the first left them. On SQLite BEGIN IMMEDIATE already
+        # serialises writers and FOR UPDATE is not emitted; the order of reads is the same.
+        case = session.scalars(select(Case).where(Case.case_number == case_number)
+                               .with_for_update()
+                               .execution_options(populate_existing=True)).first()
         if case is None:
             denied = "unknown_case"
         else:
