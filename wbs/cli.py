@@ -151,7 +151,15 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def _progress(done: int, total: int) -> None:
+    width = 40
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} cases", end=end,
+          file=sys.stderr, flush=True)
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import demo
 
     if not settings.development:
@@ -161,12 +169,17 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     created = demo.load(ctx)
     if not created:
         print(f"demo data already present; credentials are in {path}")
-        return 0
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(created, fh, indent=2)
-    print(f"demo units and users created; passwords and TOTP secrets written to {path} (0600)")
+    else:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(created, fh, indent=2)
+        print(f"demo units and users created; passwords and TOTP secrets written to {path} "
+              "(0600)")
+    if args.cases:
+        demo.bulk(ctx.engine, args.cases, today=ctx.today(), progress=_progress)
+        print(f"{args.cases:,} bulk cases added (metadata only: their sealed content is a fixed "
+              "blob no key opens)")
     return 0
 
 
@@ -425,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     nr.add_argument("slug")
     nr.add_argument("--member", required=True, help="a member who holds the unit's key "
                                                     "(asked for their password)")
-    sub.add_parser("demo", help="load demo units and users (WBS_ENV=development only)")
+    dm = sub.add_parser("demo", help="load demo units and users (WBS_ENV=development only)")
+    dm.add_argument("--cases", type=int, default=0, metavar="N",
+                    help="also add N generated cases (metadata for lists, statistics, bench)")
     a = sub.add_parser("audit", help="audit log")
     asub = a.add_subparsers(dest="audit_cmd", required=True)
     av = asub.add_parser("verify", help="recompute the Merkle tree and signatures")

@@ -160,6 +160,8 @@ class Case(Base):
             name="classification",
         ),
         CheckConstraint("resolution_days IS NULL OR resolution_days IN (5, 14, 60)", name="res"),
+        # The case list's order, newest first: a page is a walk of 51 entries from its key.
+        Index("ix_cases_received_id", "received_on", "id"),
     )
 
     id: Mapped[intpk]
@@ -170,7 +172,7 @@ class Case(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32), index=True)
-    received_on: Mapped[date] = mapped_column(Date, index=True)
+    received_on: Mapped[date] = mapped_column(Date)
     receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     reported_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     at_apip: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -403,6 +405,9 @@ class Deadline(Base):
               sqlite_where=text("task_id IS NULL"), postgresql_where=text("task_id IS NULL")),
         # The case list asks every row for its next open deadline, and filters on it.
         Index("ix_deadlines_open", "case_id", "due_on", sqlite_where=text("met_on IS NULL"),
+              postgresql_where=text("met_on IS NULL")),
+        # The overdue and due-within filters: open deadlines by date, then their cases.
+        Index("ix_deadlines_open_due", "due_on", "case_id", sqlite_where=text("met_on IS NULL"),
               postgresql_where=text("met_on IS NULL")),
     )
 

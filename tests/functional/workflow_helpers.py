@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from tests.conftest import Clock, totp_now
 from wbs import accounts
 from wbs.accounts import StaffIdentity
-from wbs.cases import intake, reporter, routing, service
+from wbs.cases import intake, listing, reporter, routing, service
 from wbs.cases.workflow import Action
 from wbs.context import Context
 from wbs.enums import CaseState, Channel, ReportKind
@@ -104,9 +104,9 @@ def details(entry: AuditEntry) -> dict[str, Any]:
 
 def listed(ctx: Context, staff: StaffIdentity) -> list[str]:
     """The case numbers in a staff member's case list (every page)."""
-    rows, total = service.list_cases(ctx, staff, service.CaseFilter(per_page=1000))
-    assert total == len(rows)
-    return [row.case_number for row in rows]
+    page = listing.list_cases(ctx, staff, listing.CaseFilter(per_page=1000))
+    assert page.count == len(page.rows) and not page.next_key
+    return [row.case_number for row in page.rows]
 
 
 def reporter_access(ctx: Context, code: str) -> reporter.ReporterAccess:

@@ -8,7 +8,7 @@ unit that came the same or the next day through the same channel (a reporter who
 twice, or a letter also sent by e-mail). The handler then opens both, with a stated purpose, and
 decides: nothing is merged or closed automatically.
 
-Only cases the reader may list are counted or shown (`service._visible`), so the counts reveal
+Only cases the reader may list are counted or shown (`listing.visible`), so the counts reveal
 nothing about cases held by other units.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from wbs.accounts import StaffIdentity
-from wbs.cases.service import _visible  # the one definition of "cases this reader may list"
+from wbs.cases.listing import visible as _visible  # the one rule of who may list a case
 from wbs.context import Context
 from wbs.enums import Role
 from wbs.models import Case, Unit

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -20,9 +20,10 @@ from wbs import audit
 from wbs.access import Actor, CaseScope, Permission, authorize
 from wbs.accounts import StaffIdentity
 from wbs.cases import attachments, sealing
+from wbs.cases.listing import visible as _visible  # the one rule of who may list a case
 from wbs.cases.reporter import MessageView, add_message, read_messages
 from wbs.context import Context
-from wbs.enums import AuditOutcome, CaseState, ReportKind, Role
+from wbs.enums import AuditOutcome, CaseState, ReportKind
 from wbs.models import (
     AccessPurpose,
     Case,
@@ -268,42 +269,6 @@ def declare_conflict(ctx: Context, staff: StaffIdentity, case_number: str, reaso
     with_case(ctx, staff, case_number, Permission.CASE_CONFLICT_DECLARE, act)
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    case_number: str
-    kind: str
-    state: str
-    received_on: date
-    channel: str
-    next_due: date | None
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    state: str = ""
-    kind: str = ""
-    unit: str = ""  # slug: cases dispositioned to this unit
-    overdue: bool = False
-    due_within: int | None = None  # days
-    page: int = 1
-    per_page: int = 50
-
-
-def _visible(staff: StaffIdentity) -> Any:
-    """The cases a staff member's unit holds a content key for, minus conflicts and the
-    reported unit, and (for verifiers) minus anything at APIP. Metadata only."""
-    held = select(CaseKeyWrap.case_id).where(
-        CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
-        CaseKeyWrap.recipient_id == staff.unit_id)
-    conflicted = select(Conflict.case_id).where(Conflict.user_id == staff.user_id)
-    condition = (Case.id.in_(held) & Case.id.not_in(conflicted)
-                 & (Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)))
-    if staff.role is Role.VERIFIER:
-        condition = condition & (Case.kind != ReportKind.WHISTLEBLOWING.value) & (
-            Case.at_apip.is_(False))
-    return condition
-
-
 def can_list(ctx: Context, staff: StaffIdentity, case_number: str) -> bool:
     """Whether the case is still in this user's list (after an action that may move it)."""
     if staff.unit_id is None:
@@ -312,40 +277,3 @@ def can_list(ctx: Context, staff: StaffIdentity, case_number: str) -> bool:
         found = session.scalars(select(Case.id).where(_visible(staff),
                                                       Case.case_number == case_number)).first()
         return found is not None
-
-
-def list_cases(ctx: Context, staff: StaffIdentity,
-               filters: CaseFilter | None = None) -> tuple[list[CaseRow], int]:
-    """One page of the cases this user may see, newest first, and the total count."""
-    from sqlalchemy import func
-
-    from wbs.models import CaseTask, Deadline
-
-    f = filters or CaseFilter()
-    if staff.unit_id is None or staff.role not in (Role.VERIFIER, Role.LIAISON,
-                                                   Role.INVESTIGATOR):
-        return [], 0
-    today = ctx.today()
-    next_due = (select(func.min(Deadline.due_on)).where(Deadline.case_id == Case.id,
-                                                        Deadline.met_on.is_(None))
-                .correlate(Case).scalar_subquery())
-    condition = _visible(staff)
-    if f.state:
-        condition = condition & (Case.state == f.state)
-    if f.kind:
-        condition = condition & (Case.kind == f.kind)
-    if f.unit:
-        condition = condition & Case.id.in_(select(CaseTask.case_id).join(
-            Unit, Unit.id == CaseTask.unit_id).where(Unit.slug == f.unit))
-    if f.overdue:
-        condition = condition & (next_due < today)
-    if f.due_within is not None:
-        condition = condition & (next_due <= today + timedelta(days=f.due_within))
-    with ctx.read() as session:
-        total = session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
-        query = (select(Case.case_number, Case.kind, Case.state, Case.received_on, Case.channel,
-                        next_due.label("next_due"))
-                 .where(condition).order_by(Case.received_on.desc(), Case.id.desc())
-                 .limit(f.per_page).offset((max(f.page, 1) - 1) * f.per_page))
-        rows = [CaseRow(*row) for row in session.execute(query)]
-    return rows, total

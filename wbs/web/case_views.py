@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import identity, routing, sealing, service
+from wbs.cases import identity, listing, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.web import forms
 from wbs.web.guard import requires
@@ -41,20 +41,22 @@ async def _call(func: Callable[..., Any], *args: Any) -> Any:
         raise HTTPException(403) from exc
 
 
-def _filters(request: Request) -> service.CaseFilter:
+def _filters(request: Request) -> listing.CaseFilter:
     q = request.query_params
     state = q.get("status", "")
     kind = q.get("jenis", "")
     within = q.get("jatuh_tempo", "")
-    page = q.get("halaman", "1")
     unit = q.get("unit", "")
-    return service.CaseFilter(
+    after, before = q.get("setelah", ""), q.get("sebelum", "")
+    return listing.CaseFilter(
         state=state if state in {s.value for s in CaseState} else "",
         unit=unit if len(unit) <= 64 and unit.replace("-", "").isalnum() else "",
         kind=kind if kind in {k.value for k in ReportKind} else "",
         overdue=q.get("terlambat") == "1",
         due_within=int(within) if within.isdigit() and int(within) <= 365 else None,
-        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
+        # A key that is not one starts the list at its first page.
+        after=after if listing.parse_key(after) else "",
+        before=before if listing.parse_key(before) and not after else "")
 
 
 def _unit_choices(request: Request) -> list[tuple[str, str]]:
@@ -80,12 +82,12 @@ async def case_list(request: Request) -> Response:
             "case": facts, "rows": similar, "window": duplicates.WINDOW_DAYS,
             "unnamed_window": duplicates.UNNAMED_WINDOW_DAYS})
     filters = _filters(request)
-    rows, total = await run_in_threadpool(service.list_cases, ctx, staff, filters)
-    pages = max(1, -(-total // filters.per_page))
+    page = await run_in_threadpool(listing.list_cases, ctx, staff, filters)
     extra = await run_in_threadpool(duplicates.page_facts, ctx, staff,
-                                    [row.case_number for row in rows])
+                                    [row.case_number for row in page.rows])
     return render(request, "staff/cases.html", {
-        "rows": rows, "total": total, "filters": filters, "pages": pages, "extra": extra,
+        "rows": page.rows, "page": page, "cap": listing.COUNT_CAP, "filters": filters,
+        "extra": extra,
         "states": [s.value for s in CaseState], "kinds": [k.value for k in ReportKind],
         "units": await run_in_threadpool(_unit_choices, request),
         "today": ctx.today(), "query": request.query_params})
