@@ -121,7 +121,8 @@ def _case_rows(rng: random.Random, ids: _Ids, cid: int, today: date,
     reported = rng.choice(agencies) if rng.random() < 0.7 else None
     verified_on = received + timedelta(days=rng.randint(1, 4))
     disposed = state in _DISPOSED
-    agency = reported if reported is not None and not whistleblowing else rng.choice(agencies)
+    # A case goes to a unit other than the one it reports on (that unit never sees it).
+    agency = rng.choice([a for a in agencies if a != reported] or agencies)
     resolution = rng.choice((5, 14, 60)) if disposed else None
     outcome = None
     if state is CaseState.CLOSED and whistleblowing:

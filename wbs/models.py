@@ -160,8 +160,11 @@ class Case(Base):
             name="classification",
         ),
         CheckConstraint("resolution_days IS NULL OR resolution_days IN (5, 14, 60)", name="res"),
-        # The case list's order, newest first: a page is a walk of 51 entries from its key.
+        # The case list's order, newest first: a page is a walk of 51 entries from its key,
+        # also when filtered by state or kind (which the index then leads with).
         Index("ix_cases_received_id", "received_on", "id"),
+        Index("ix_cases_state_received", "state", "received_on", "id"),
+        Index("ix_cases_kind_received", "kind", "received_on", "id"),
     )
 
     id: Mapped[intpk]
@@ -169,9 +172,9 @@ class Case(Base):
     # HMAC-SHA256(instance pepper, code): finds the case from a code; the code is never stored.
     lookup_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
-    kind: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
     received_on: Mapped[date] = mapped_column(Date)
     receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     reported_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -205,6 +208,9 @@ class CaseKeyWrap(Base):
         CheckConstraint("purpose IN ('content', 'identity')", name="purpose"),
         CheckConstraint("recipient_kind IN ('unit', 'user', 'reporter')", name="recipient_kind"),
         UniqueConstraint("case_id", "purpose", "recipient_kind", "recipient_id"),
+        # The cases a unit holds: counting a unit's list starts from here.
+        Index("ix_case_key_wraps_holder", "recipient_kind", "recipient_id", "purpose",
+              "case_id"),
     )
 
     id: Mapped[intpk]

@@ -56,13 +56,15 @@ class CaseFilter:
 @dataclass(frozen=True)
 class CasePage:
     rows: list[CaseRow]
-    count: int  # matching cases, at most COUNT_CAP + 1
+    # Matching cases, at most COUNT_CAP + 1; counted on the first page of a filter only (the
+    # pages after it would count the same cases again), None on the others.
+    count: int | None
     next_key: str  # "" when this is the last page
     prev_key: str  # "" when this is the first page
 
     @property
     def count_capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count is not None and self.count > COUNT_CAP
 
 
 def make_key(received_on: date, case_id: int) -> str:
@@ -80,15 +82,18 @@ def parse_key(value: str) -> tuple[date, int] | None:
         return None
 
 
-def visible(staff: StaffIdentity) -> Any:
+def visible(staff: StaffIdentity, *, from_holdings: bool = False) -> Any:
     """The cases a staff member's unit holds a content key for, minus conflicts and the
     reported unit, and (for verifiers) minus anything at APIP. Metadata only.
 
-    Written as correlated EXISTS so that a page walks the list's index and probes the wraps'
-    unique index per case, instead of first collecting every case the unit holds."""
-    held = exists().where(
-        CaseKeyWrap.case_id == Case.id, CaseKeyWrap.purpose == "content",
-        CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id == staff.unit_id)
+    A page is written as a correlated EXISTS, so that it walks the list's index and probes the
+    wraps' unique index per case. A count (`from_holdings`) has no order to keep and starts
+    from the unit's own wraps (`ix_case_key_wraps_holder`), which for a unit holding few of
+    the cases is far fewer rows than the whole list."""
+    mine = (CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+            CaseKeyWrap.recipient_id == staff.unit_id)
+    held = (Case.id.in_(select(CaseKeyWrap.case_id).where(*mine)) if from_holdings
+            else exists().where(CaseKeyWrap.case_id == Case.id, *mine))
     conflicted = exists().where(Conflict.case_id == Case.id, Conflict.user_id == staff.user_id)
     condition = (held & ~conflicted
                  & (Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)))
@@ -105,8 +110,9 @@ def _open_due_before(day: date, *, inclusive: bool) -> Any:
     return exists().where(Deadline.case_id == Case.id, Deadline.met_on.is_(None), due)
 
 
-def _condition(staff: StaffIdentity, f: CaseFilter, today: date) -> Any:
-    condition = visible(staff)
+def _condition(staff: StaffIdentity, f: CaseFilter, today: date, *,
+               from_holdings: bool = False) -> Any:
+    condition = visible(staff, from_holdings=from_holdings)
     if f.state:
         condition = condition & (Case.state == f.state)
     if f.kind:
@@ -128,7 +134,8 @@ def list_cases(ctx: Context, staff: StaffIdentity, filters: CaseFilter | None = 
     if staff.unit_id is None or staff.role not in (Role.VERIFIER, Role.LIAISON,
                                                    Role.INVESTIGATOR):
         return CasePage([], 0, "", "")
-    condition = _condition(staff, f, ctx.today())
+    today = ctx.today()
+    condition = _condition(staff, f, today)
     after, before = parse_key(f.after), parse_key(f.before)
     position = tuple_(Case.received_on, Case.id)
     if after is not None:
@@ -151,8 +158,11 @@ def list_cases(ctx: Context, staff: StaffIdentity, filters: CaseFilter | None = 
              .join(page, page.c.id == Case.id))
     with ctx.read() as session:
         fetched = list(session.execute(query))
-        counted = select(Case.id).where(condition).limit(COUNT_CAP + 1).subquery()
-        count = session.scalar(select(func.count()).select_from(counted)) or 0
+        count = None
+        if after is None and before is None:
+            counted = (select(Case.id).where(_condition(staff, f, today, from_holdings=True))
+                       .limit(COUNT_CAP + 1).subquery())
+            count = session.scalar(select(func.count()).select_from(counted)) or 0
     fetched.sort(key=lambda r: (r.received_on, r.id), reverse=True)
     more = len(fetched) > f.per_page
     if before is not None:
