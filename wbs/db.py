@@ -45,8 +45,20 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           hide_parameters=True)
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _settings(dbapi_conn: Any, _record: Any) -> None:
+            # JIT compilation pays off for long analytic queries; for the short ones of a web
+            # request it only adds time (issue 12: 1.1 s added to one list query at 1M cases).
+            cur = dbapi_conn.cursor()
+            cur.execute("SET jit = off")
+            cur.close()
+            dbapi_conn.commit()
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

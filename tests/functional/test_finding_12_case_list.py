@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from tests.conftest import Clock, sign_in
 from tests.functional import workflow_helpers as wh
@@ -223,3 +223,12 @@ def test_on_postgresql_the_overdue_filter_uses_the_partial_index(
     assert inside, plan
     assert not any("SubPlan" in line for line in inside), plan
     assert "Semi Join" in plan or "Nested Loop" in plan, plan
+
+
+def test_on_postgresql_every_connection_runs_without_jit(ctx: Context) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with ctx.read() as session:
+        assert session.execute(text("SHOW jit")).scalar() == "off"
+    with ctx.db.begin() as session:
+        assert session.execute(text("SHOW jit")).scalar() == "off"
