@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from wbs import audit
@@ -308,7 +308,10 @@ def load_session(ctx: Context, cookie: str | None) -> StaffIdentity | None:
     if token is None:
         return None
     now = ctx.now()
-    with ctx.db.begin() as session:
+    # A read first, without the write lock: on SQLite every staff page took it here (BEGIN
+    # IMMEDIATE), so pages queued behind submissions (issue 12). The lock is taken only for
+    # the rare write: ending an expired session, or the once-a-minute refresh.
+    with ctx.read() as session:
         row = session.scalars(select(StaffSession).where(
             StaffSession.token_hash == keyring.token_hash(token))).first()
         if row is None:
@@ -317,18 +320,27 @@ def load_session(ctx: Context, cookie: str | None) -> StaffIdentity | None:
         idle = now - _aware(row.last_seen_at) > timedelta(seconds=ctx.settings.session_idle_seconds)
         old = now - _aware(row.created_at) > timedelta(
             seconds=ctx.settings.session_absolute_seconds)
-        if user is None or not user.active or idle or old:
-            session.delete(row)
-            return None
+        expired = user is None or not user.active or idle or old
         # Refresh at most once a minute: the idle timeout does not need more, writes cost.
-        if now - _aware(row.last_seen_at) > timedelta(seconds=60):
-            row.last_seen_at = now
-        unit = session.get(Unit, user.unit_id) if user.unit_id else None
-        return StaffIdentity(
-            user_id=user.id, username=user.username, display_name=user.display_name,
-            role=Role(user.role), unit_id=user.unit_id, unit_slug=unit.slug if unit else None,
-            session_id=row.id, token=token, private_key_sealed=row.private_key_sealed,
-        )
+        refresh = now - _aware(row.last_seen_at) > timedelta(seconds=60)
+        identity = None
+        if user is not None and not expired:
+            unit = session.get(Unit, user.unit_id) if user.unit_id else None
+            identity = StaffIdentity(
+                user_id=user.id, username=user.username, display_name=user.display_name,
+                role=Role(user.role), unit_id=user.unit_id,
+                unit_slug=unit.slug if unit else None, session_id=row.id, token=token,
+                private_key_sealed=row.private_key_sealed,
+            )
+    if identity is None:
+        with ctx.db.begin() as session:
+            session.execute(delete(StaffSession).where(StaffSession.id == row.id))
+        return None
+    if refresh:
+        with ctx.db.begin() as session:
+            session.execute(update(StaffSession).where(StaffSession.id == row.id)
+                            .values(last_seen_at=now))
+    return identity
 
 
 def sign_out(ctx: Context, identity: StaffIdentity) -> None:

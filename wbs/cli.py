@@ -151,7 +151,7 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(done: int, total: int) -> None:
+def _cases_progress(done: int, total: int) -> None:
     width = 40
     filled = width * done // max(total, 1)
     end = "\n" if done >= total else ""
@@ -177,7 +177,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"demo units and users created; passwords and TOTP secrets written to {path} "
               "(0600)")
     if args.cases:
-        demo.bulk(ctx.engine, args.cases, today=ctx.today(), progress=_progress)
+        demo.bulk(ctx.engine, args.cases, today=ctx.today(), progress=_cases_progress)
         print(f"{args.cases:,} bulk cases added (metadata only: their sealed content is a fixed "
               "blob no key opens)")
     return 0

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from wbs import row_ids
 from wbs.context import Context
 from wbs.models import Case, Conflict, Notice, User
 
@@ -60,8 +61,10 @@ def notify_unit(session: Session, ctx: Context, case: Case, unit_id: int, kind: 
     batch_at = (next_batch(ctx.now(), ctx.settings.timezone, ctx.settings.notice_batch_times)
                 .astimezone(UTC) if reporter else None)
     created = 0
+    # A case made in this session has no notices yet (intake): nothing to look up.
+    fresh = row_ids.is_new_case(session, case.id)
     for user_id in members:
-        same = session.scalars(select(Notice).where(
+        same = [] if fresh else session.scalars(select(Notice).where(
             Notice.user_id == user_id, Notice.case_id == case.id, Notice.kind == kind,
             Notice.due_on == due_on if due_on else Notice.due_on.is_(None))).all()
         pending = [n for n in same if n.done_on is None]

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wbs import row_ids
 from wbs.cases.sla import (
     CalendarOverride,
     DayUnit,
@@ -23,15 +24,37 @@ from wbs.cases.sla import (
 )
 from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow, Notice
 
+# The calendar and the rules built from the stored overrides, kept per process and keyed by
+# those overrides: building a calendar (and its holiday years) was ~5% of a submission, while
+# reading the few override rows is cheap. Keyed by content, a change made by any process (an
+# administrator on another worker) is seen by the next read here; no invalidation can be
+# missed. One entry each: the overrides change rarely.
+_calendars: dict[tuple[tuple[date, bool, str], ...], WorkingCalendar] = {}
+_rules: dict[tuple[tuple[str, int, str], ...], Mapping[str, DeadlineRule]] = {}
+
 
 def load_calendar(session: Session) -> WorkingCalendar:
-    rows = session.scalars(select(CalendarOverrideRow)).all()
-    return WorkingCalendar(CalendarOverride(r.day, r.working, r.label) for r in rows)
+    key = tuple(sorted((day, working, label) for day, working, label in session.execute(select(
+        CalendarOverrideRow.day, CalendarOverrideRow.working, CalendarOverrideRow.label))))
+    calendar = _calendars.get(key)
+    if calendar is None:
+        calendar = WorkingCalendar(CalendarOverride(day, working, label)
+                                   for day, working, label in key)
+        _calendars.clear()
+        _calendars[key] = calendar
+    return calendar
 
 
 def load_rules(session: Session) -> Mapping[str, DeadlineRule]:
-    rows = session.scalars(select(DeadlineRuleRow)).all()
-    return rules_with_overrides(DeadlineRule(r.key, r.amount, DayUnit(r.unit)) for r in rows)
+    key = tuple(sorted((k, amount, unit) for k, amount, unit in session.execute(select(
+        DeadlineRuleRow.key, DeadlineRuleRow.amount, DeadlineRuleRow.unit))))
+    rules = _rules.get(key)
+    if rules is None:
+        rules = rules_with_overrides(DeadlineRule(k, amount, DayUnit(unit))
+                                     for k, amount, unit in key)
+        _rules.clear()
+        _rules[key] = rules
+    return rules
 
 
 def answer_rule(resolution_days: int | None) -> str:
@@ -42,10 +65,12 @@ def open_deadline(session: Session, case: Case, kind: str, rule_key: str, start:
                   calendar: WorkingCalendar, rules: Mapping[str, DeadlineRule],
                   task_id: int | None = None) -> Deadline:
     """Open (once) the deadline `kind` counted from `start` by the rule `rule_key`."""
-    same = session.scalars(select(Deadline).where(
-        Deadline.case_id == case.id, Deadline.task_id.is_(None) if task_id is None
-        else Deadline.task_id == task_id, Deadline.kind == kind,
-        Deadline.start_on == start)).first()
+    same = None
+    if not row_ids.is_new_case(session, case.id):  # a case made in this session has none
+        same = session.scalars(select(Deadline).where(
+            Deadline.case_id == case.id, Deadline.task_id.is_(None) if task_id is None
+            else Deadline.task_id == task_id, Deadline.kind == kind,
+            Deadline.start_on == start)).first()
     if same is not None and same.met_on is None:
         return same
     due = due_date(calendar, rules[rule_key], start)
@@ -60,7 +85,8 @@ def open_deadline(session: Session, case: Case, kind: str, rule_key: str, start:
     row = Deadline(case_id=case.id, task_id=task_id, kind=kind, rule_key=rule_key,
                    start_on=start, due_on=due, remind_on=remind)
     session.add(row)
-    session.flush()
+    if same is None and not row_ids.is_new_case(session, case.id):
+        session.flush()
     return row
 
 

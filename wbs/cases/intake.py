@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wbs import audit, notices
+from wbs import audit, notices, row_ids
 from wbs.access import Actor, Permission, authorize
 from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.receipts import make_receipt
@@ -153,6 +153,14 @@ def unit_of_kind(session: Session, kind: UnitKind) -> Unit:
     return unit
 
 
+def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
+    """What `unit_of_kind` answers, from units already loaded (ordered by id)."""
+    unit = next((u for u in units if u.kind == kind.value), None)
+    if unit is None:
+        raise LookupError(f"no unit of kind {kind.value} is configured")
+    return unit
+
+
 def _report_document(report: ReportInput) -> dict[str, Any]:
     doc = asdict(report)
     doc.pop("identity")
@@ -173,13 +181,19 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
     today = ctx.today()
     with ctx.db.begin() as session:
         whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
-        receiving = unit_of_kind(session,
-                                 UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM)
-        custodians = unit_of_kind(session, UnitKind.CUSTODIAN)
-        reported = None
+        receiving_kind = UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM
+        # The receiving unit, the custodians and the reported unit in one query.
+        wanted: Any = Unit.kind.in_([receiving_kind.value, UnitKind.CUSTODIAN.value])
         if report.reported_unit:
-            reported = session.scalars(select(Unit).where(
-                Unit.slug == report.reported_unit)).first()
+            wanted = wanted | (Unit.slug == report.reported_unit)
+        found = session.scalars(select(Unit).where(wanted).order_by(Unit.id)).all()
+        receiving = _first_of_kind(found, receiving_kind)
+        custodians = _first_of_kind(found, UnitKind.CUSTODIAN)
+        reported = next((u for u in found if report.reported_unit
+                         and u.slug == report.reported_unit), None)
+        # Read before anything is added, so that no read flushes half of the new rows: they
+        # are all written at commit, one INSERT per table.
+        calendar, rules = deadlines.load_calendar(session), deadlines.load_rules(session)
         salt = codes.new_case_salt()
         case = Case(case_number=f"pending-{aead.new_key().hex()[:16]}",
                     lookup_hash=codes.lookup_hash(ctx.keys.pepper, code), reporter_salt=salt,
@@ -191,6 +205,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                     report_digest=b"", code_needs_replacing=entered_by is not None)
         session.add(case)
         session.flush()
+        row_ids.mark_new_case(session, case.id)
         case.case_number = f"WBS-{today.year}-{case.id:06d}"
         content_key, identity_key = aead.new_key(), aead.new_key()
         case.report_sealed = sealing.seal_json(content_key, case, "report",
@@ -200,20 +215,21 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
             case.identity_sealed = sealing.seal_json(identity_key, case, "identity",
                                                      asdict(report.identity))
         reporter_key = codes.reporter_key(code, salt)
-        sealing.wrap_to_unit(session, case, "content", receiving, content_key)
-        sealing.wrap_to_reporter(session, case, "content", reporter_key, content_key)
-        sealing.wrap_to_unit(session, case, "identity", custodians, identity_key)
-        sealing.wrap_to_reporter(session, case, "identity", reporter_key, identity_key)
+        with session.no_autoflush:  # the unit key reads must not flush the wraps one by one
+            sealing.wrap_to_unit(session, case, "content", receiving, content_key)
+            sealing.wrap_to_reporter(session, case, "content", reporter_key, content_key)
+            sealing.wrap_to_unit(session, case, "identity", custodians, identity_key)
+            sealing.wrap_to_reporter(session, case, "identity", reporter_key, identity_key)
         for name, clean in files:
             attachments.store(session, case, content_key, name, clean, uploader="reporter",
                               today=today)
         session.add(CaseEvent(case_id=case.id, state=CaseState.RECEIVED.value, on=today))
         # Verification (or APIP intake) within 3 working days of receipt (RULES §5).
         due = deadlines.open_deadline(session, case, "verification", "verification", today,
-                                      calendar=deadlines.load_calendar(session),
-                                      rules=deadlines.load_rules(session))
-        notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on,
-                            reporter=entered_by is None)
+                                      calendar=calendar, rules=rules)
+        with session.no_autoflush:
+            notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on,
+                                reporter=entered_by is None)
         details: dict[str, str | int | bool | None] = {
             "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
             "receiving_unit": receiving.slug}

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wbs import row_ids
 from wbs.crypto import aead, hpke, keyring
 from wbs.models import Case, CaseKeyWrap, Unit, UnitKeyRotation, UnitKeyWrap
 from wbs.refusals import Refusal
@@ -75,8 +76,9 @@ def _hybrid_only(public_key: bytes) -> None:
 
 
 def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key: bytes) -> None:
-    existing = _wrap(session, case, purpose, "unit", unit.id)
-    if existing is not None:
+    # A case made in this session has no wraps yet: no need to ask (intake, issue 12).
+    if not row_ids.is_new_case(session, case.id) and _wrap(
+            session, case, purpose, "unit", unit.id) is not None:
         return
     # The unit's current key pair, read under a share lock: a key rotation (wbs/ops/keys.py)
     # takes the row exclusively to finish, so no wrap can slip in under the retired key.

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.cases import intake, receipt_hold, reporter
 from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
+from wbs.context import Context
 from wbs.enums import CaseState, Channel
 from wbs.web.guard import public
 from wbs.web.openapi import OPENAPI
@@ -103,6 +104,12 @@ def _submit_once(ctx: Any, report: intake.ReportInput, key: str,
     return intake.submit(ctx, report, [], Channel.API, hold=keep)
 
 
+def _reportable_slugs(ctx: Context) -> list[str]:
+    # A read (no write lock on SQLite), in the thread pool: not on the event loop.
+    with ctx.read() as session:
+        return [u.slug for u in intake.reportable_units(session)]
+
+
 @public
 async def create_report(request: Request) -> Response:
     """A retry with the same Idempotency-Key (a lost answer, a client that sends twice) gets
@@ -121,8 +128,7 @@ async def create_report(request: Request) -> Response:
         found = await run_in_threadpool(receipt_hold.find, ctx, IDEMPOTENCY_SCOPE, key, key)
         if found.sent:
             return _replay(found, digest)
-    with ctx.db() as session:
-        slugs = [u.slug for u in intake.reportable_units(session)]
+    slugs = await run_in_threadpool(_reportable_slugs, ctx)
     try:
         report = intake.parse_report(_flatten(data), slugs)
     except intake.InvalidReport as exc:

@@ -62,7 +62,7 @@ def _filters(request: Request) -> listing.CaseFilter:
 def _unit_choices(request: Request) -> list[tuple[str, str]]:
     from wbs.cases.intake import reportable_units
 
-    with request.app.state.ctx.db() as session:
+    with request.app.state.ctx.read() as session:
         return [(u.slug, u.name) for u in reportable_units(session)]
 
 

@@ -31,7 +31,7 @@ def _actor(request: Request) -> Actor:
 def _page(request: Request, values: dict[str, str], errors: dict[str, str],
           rejected: list[str], status_code: int = 200) -> Response:
     ctx = request.app.state.ctx
-    with ctx.db() as session:
+    with ctx.read() as session:
         units = [(u.slug, u.name) for u in intake.reportable_units(session)]
     kinds = [k.value for k in intake.kinds_for(_actor(request))]
     return render(request, "staff/intake.html", {
@@ -51,7 +51,7 @@ async def intake_submit(request: Request) -> Response:
     ctx = request.app.state.ctx
     form = await read_upload_form(request, csrf_gate(request))
     channel = form.fields.get("channel", "")
-    with ctx.db() as session:
+    with ctx.read() as session:
         slugs = [u.slug for u in intake.reportable_units(session)]
     errors: dict[str, str] = {}
     if channel not in OFFLINE:

@@ -41,7 +41,8 @@ HELD_FIELD = "held_files"
 
 def _units(request: Request) -> list[tuple[str, str]]:
     ctx = request.app.state.ctx
-    with ctx.db() as session:
+    # A read: on SQLite `ctx.db` would take the write lock for it (issue 12).
+    with ctx.read() as session:
         return [(u.slug, u.name) for u in intake.reportable_units(session)]
 
 

@@ -2,7 +2,7 @@
 holds (issue 12)
 
 Revision ID: 0170
-Revises: 0030
+Revises: 0121
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0170'
-down_revision = '0030'
+down_revision = '0121'
 branch_labels = None
 depends_on = None
 
