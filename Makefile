@@ -63,7 +63,7 @@ pg: $(STAMP) ## the database-touching tests again on PostgreSQL
 
 test: lint typecheck unit pg ## lint, types and the whole suite (SQLite, then PostgreSQL)
 
-bench: $(STAMP) ## print performance figures
+bench: $(STAMP) ## print performance figures (WBS_BENCH_DATABASE_URL=postgresql+psycopg://... adds PostgreSQL, WBS_BENCH_MILLION=1 its 1M cases)
 	$(BIN)/python -m tests.bench
 
 clean: ## remove the virtualenv and caches (keeps keys/ and var/)

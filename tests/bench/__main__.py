@@ -1,10 +1,17 @@
-"""`make bench`: performance figures on this machine (printed, never asserted).
+"""`make bench`: performance figures on this machine (printed, never asserted), also written
+to bench-results.json (git-ignored).
 
-Runs against a throw-away instance on SQLite (and PostgreSQL with WBS_BENCH_DATABASE_URL).
+- the crypto and service figures on a throw-away SQLite instance;
+- the case list (issue 12) over WBS_BENCH_CASES (default 100,000) bulk cases on SQLite, and
+  on PostgreSQL when WBS_BENCH_DATABASE_URL names a server (e.g.
+  postgresql+psycopg://postgres@127.0.0.1:5432/test), plus 1,000,000 cases there with
+  WBS_BENCH_MILLION=1 (minutes to build; WBS_BENCH_REUSE=1 keeps a built one);
+- submissions/s, status checks/s and RSS per worker over HTTP against `wbs serve --workers 2`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -12,19 +19,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, select
-
+from tests.bench import caselist, serving, throughput
 from wbs import demo, instance, migrate
-from wbs.cases import intake, reporter, service
+from wbs.cases import intake, reporter
 from wbs.context import Context
 from wbs.crypto.passwords import PRODUCTION_PARAMS, TEST_PARAMS, PasswordKDF
 from wbs.db import make_engine, make_sessionmaker
 from wbs.enums import Channel, ReportKind
-from wbs.models import Case, CaseKeyWrap, Deadline, Unit
 from wbs.settings import Settings
+
+RESULTS = Path("bench-results.json")
+SERVICES: dict[str, dict[str, float]] = {}
 
 
 def timed(label: str, runs: int, func: Callable[[], object]) -> None:
@@ -36,12 +44,44 @@ def timed(label: str, runs: int, func: Callable[[], object]) -> None:
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
     print(f"{label:58} median {statistics.median(samples):8.2f} ms   p95 {p95:8.2f} ms"
-          f"   ({runs} runs)")
+          f"   ({runs} runs)", flush=True)
+    SERVICES[label] = {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(p95, 2)}
 
 
 def main() -> int:
+    results: dict[str, Any] = {"cores": os.cpu_count(), "load_average_start": os.getloadavg()}
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()}", flush=True)
+    try:
+        _run(results)
+    finally:
+        results["load_average_end"] = os.getloadavg()
+        RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"figures written to {RESULTS}; load average {os.getloadavg()}")
+    return 0
+
+
+def _run(results: dict[str, Any]) -> None:
+    services(results)
+    pg = os.environ.get("WBS_BENCH_DATABASE_URL")
+    n = int(os.environ.get("WBS_BENCH_CASES", "100000"))
+    results["case_list"] = [caselist.run(None, n)]
+    if pg:
+        results["case_list"].append(caselist.run(pg, n))
+        if os.environ.get("WBS_BENCH_MILLION") == "1":
+            results["case_list"].append(caselist.run(pg, 1_000_000))
+    print(f"throughput (real `wbs serve --workers 2`), load average {os.getloadavg()}:",
+          flush=True)
+    results["throughput"] = throughput.run(Path(tempfile.mkdtemp(prefix="wbs-bench-tp-")))
+    print(f"serving (real `wbs serve`), load average {os.getloadavg()[0]:.2f}:")
+    figures = serving.latency_two_workers(Path(tempfile.mkdtemp(prefix="wbs-bench-serve-")))
+    if os.environ.get("WBS_BENCH_UPLOADS", "1") == "1":
+        figures.update(serving.upload_memory(Path(tempfile.mkdtemp(prefix="wbs-bench-upload-"))))
+    results["serving"] = figures
+
+
+def services(results: dict[str, Any]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wbs-bench-"))
-    url = os.environ.get("WBS_BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     settings = replace(Settings(), env="development", database_url=url, data_dir=tmp,
                        keys_dir=tmp / "keys", argon2=TEST_PARAMS)
     instance.create_keys(settings.keys_dir)
@@ -49,7 +89,7 @@ def main() -> int:
     engine = make_engine(url)
     ctx = Context(settings=settings, keys=instance.load_keys(settings.keys_dir), engine=engine,
                   db=make_sessionmaker(engine), kdf=PasswordKDF(TEST_PARAMS))
-    print(f"database: {engine.dialect.name}; cores: {os.cpu_count()}")
+    print(f"services on {engine.dialect.name}:")
 
     kdf = PasswordKDF(PRODUCTION_PARAMS)
     salt = PasswordKDF.new_salt()
@@ -67,50 +107,6 @@ def main() -> int:
     timed("reporter.access_by_code (HKDF + unwrap K and I)", 200,
           lambda: reporter.access_by_code(ctx, codes[0]))
 
-    # 100,000 cases of metadata for the list screen (contents are never read by the list).
-    with ctx.db.begin() as session:
-        team = session.scalars(select(Unit).where(Unit.slug == "tim-pengelola")).one()
-        start_id = (session.scalar(select(Case.id).order_by(Case.id.desc())) or 0) + 1
-    n = 100_000
-    t0 = time.perf_counter()
-    with ctx.db.begin() as session:
-        rows, wraps, dues = [], [], []
-        for i in range(n):
-            cid = start_id + i
-            received = date(2025, 1, 1) + timedelta(days=i % 600)
-            rows.append({"id": cid, "case_number": f"WBS-B-{cid:07d}",
-                         "lookup_hash": cid.to_bytes(32, "big"), "reporter_salt": b"s" * 16,
-                         "kind": "complaint", "channel": "web",
-                         "state": ("received", "verified", "in_process", "closed")[i % 4],
-                         "received_on": received, "receiving_unit_id": team.id,
-                         "at_apip": False, "identity_provided": False,
-                         "report_sealed": b"x", "report_digest": b"d" * 32})
-            wraps.append({"case_id": cid, "purpose": "content", "recipient_kind": "unit",
-                          "recipient_id": team.id, "wrapped": b"w"})
-            dues.append({"case_id": cid, "kind": "verification", "rule_key": "verification",
-                         "start_on": received, "due_on": received + timedelta(days=5)})
-        session.execute(insert(Case), rows)
-        session.execute(insert(CaseKeyWrap), wraps)
-        session.execute(insert(Deadline), dues)
-    label = "bulk insert of 100,000 case rows (+ wraps, deadlines)"
-    print(f"{label:58} {time.perf_counter() - t0:8.2f} s")
-    from wbs.accounts import StaffIdentity
-    from wbs.enums import Role
-    from wbs.models import User
-
-    with ctx.db() as session:
-        user = session.scalars(select(User).where(User.username == "verifikator")).one()
-    staff = StaffIdentity(user_id=user.id, username=user.username, display_name="",
-                          role=Role.VERIFIER, unit_id=team.id, unit_slug="tim-pengelola",
-                          session_id=0, token=b"\0" * 32, private_key_sealed=b"")
-    timed("case list page 1 of 100k (count + 50 rows + next deadline)", 10,
-          lambda: service.list_cases(ctx, staff))
-    timed("case list, filter overdue, of 100k", 10,
-          lambda: service.list_cases(ctx, staff, service.CaseFilter(overdue=True)))
-    timed("case list, state=in_process, page 300, of 100k", 10,
-          lambda: service.list_cases(ctx, staff, service.CaseFilter(state="in_process",
-                                                                     page=300)))
-
     from wbs import audit
 
     with ctx.db() as session:
@@ -120,14 +116,8 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
     print(f"{'audit verify_log':58} {result.tree_size / elapsed:8.0f} entries/s "
           f"({result.tree_size} entries, ok={result.ok})")
+    results["services"] = SERVICES
     engine.dispose()
-
-    from tests.bench import serving
-
-    print(f"serving (real `wbs serve`), load average {os.getloadavg()[0]:.2f}:")
-    figures = serving.latency_two_workers(Path(tempfile.mkdtemp(prefix="wbs-bench-serve-")))
-    figures.update(serving.upload_memory(Path(tempfile.mkdtemp(prefix="wbs-bench-upload-"))))
-    return 0
 
 
 if __name__ == "__main__":
