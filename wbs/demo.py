@@ -180,6 +180,16 @@ def _case_rows(rng: random.Random, ids: _Ids, cid: int, today: date,
             "tasks": tasks}
 
 
+def _copy(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY: several times the rate of multi-row INSERTs for a million cases."""
+    columns = list(rows[0])
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def bulk(engine: Engine, n: int, *, today: date | None = None, seed: int = 12,
          progress: Callable[[int, int], None] | None = None) -> int:
     """Add `n` bulk cases to a database holding the demo units (`load`); returns n.
@@ -218,7 +228,11 @@ def bulk(engine: Engine, n: int, *, today: date | None = None, seed: int = 12,
                 ("cases", Case), ("wraps", CaseKeyWrap), ("events", CaseEvent),
                 ("tasks", CaseTask), ("deadlines", Deadline)]
             for name, model in tables:
-                if batch[name]:
+                if not batch[name]:
+                    continue
+                if engine.dialect.name == "postgresql":
+                    _copy(conn, model.__tablename__, batch[name])
+                else:
                     conn.execute(insert(model), batch[name])
         done += len(batch["cases"])
         if progress is not None:
