@@ -82,21 +82,24 @@ def parse_key(value: str) -> tuple[date, int] | None:
         return None
 
 
-def visible(staff: StaffIdentity, *, from_holdings: bool = False) -> Any:
+def _holds(staff: StaffIdentity) -> tuple[Any, ...]:
+    return (CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+            CaseKeyWrap.recipient_id == staff.unit_id)
+
+
+def visible(staff: StaffIdentity, *, held: bool = True) -> Any:
     """The cases a staff member's unit holds a content key for, minus conflicts and the
     reported unit, and (for verifiers) minus anything at APIP. Metadata only.
 
     A page is written as a correlated EXISTS, so that it walks the list's index and probes the
-    wraps' unique index per case. A count (`from_holdings`) has no order to keep and starts
-    from the unit's own wraps (`ix_case_key_wraps_holder`), which for a unit holding few of
-    the cases is far fewer rows than the whole list."""
-    mine = (CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
-            CaseKeyWrap.recipient_id == staff.unit_id)
-    held = (Case.id.in_(select(CaseKeyWrap.case_id).where(*mine)) if from_holdings
-            else exists().where(CaseKeyWrap.case_id == Case.id, *mine))
+    wraps' index per case. A count (`held=False`: the caller joins the unit's wraps itself)
+    has no order to keep and walks the unit's own wraps (`ix_case_key_wraps_holder`) until
+    the cap, which for a unit holding few of the cases is far fewer rows than the list."""
+    condition: Any = Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)
+    if held:
+        condition = condition & exists().where(CaseKeyWrap.case_id == Case.id, *_holds(staff))
     conflicted = exists().where(Conflict.case_id == Case.id, Conflict.user_id == staff.user_id)
-    condition = (held & ~conflicted
-                 & (Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)))
+    condition = condition & ~conflicted
     if staff.role is Role.VERIFIER:
         condition = condition & (Case.kind != ReportKind.WHISTLEBLOWING.value) & (
             Case.at_apip.is_(False))
@@ -110,9 +113,8 @@ def _open_due_before(day: date, *, inclusive: bool) -> Any:
     return exists().where(Deadline.case_id == Case.id, Deadline.met_on.is_(None), due)
 
 
-def _condition(staff: StaffIdentity, f: CaseFilter, today: date, *,
-               from_holdings: bool = False) -> Any:
-    condition = visible(staff, from_holdings=from_holdings)
+def _condition(staff: StaffIdentity, f: CaseFilter, today: date, *, held: bool = True) -> Any:
+    condition = visible(staff, held=held)
     if f.state:
         condition = condition & (Case.state == f.state)
     if f.kind:
@@ -160,7 +162,9 @@ def list_cases(ctx: Context, staff: StaffIdentity, filters: CaseFilter | None = 
         fetched = list(session.execute(query))
         count = None
         if after is None and before is None:
-            counted = (select(Case.id).where(_condition(staff, f, today, from_holdings=True))
+            counted = (select(Case.id).select_from(CaseKeyWrap)
+                       .join(Case, Case.id == CaseKeyWrap.case_id)
+                       .where(*_holds(staff), _condition(staff, f, today, held=False))
                        .limit(COUNT_CAP + 1).subquery())
             count = session.scalar(select(func.count()).select_from(counted)) or 0
     fetched.sort(key=lambda r: (r.received_on, r.id), reverse=True)
