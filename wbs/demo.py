@@ -197,7 +197,6 @@ def bulk(engine: Engine, n: int, *, today: date | None = None, seed: int = 12,
     Plain multi-row INSERTs in batches of `BULK_BATCH` cases, one transaction each (so a
     stopped run keeps what it committed). `progress(done, n)` is called after each batch.
     Deterministic for a given seed and starting point; safe to run twice (ids continue)."""
-    rng = random.Random(seed)  # noqa: S311 -- demo data: reproducible, not secret
     day = today or date.today()
     with engine.begin() as conn:
         units = dict(conn.execute(select(Unit.slug, Unit.id)).all())
@@ -211,6 +210,8 @@ def bulk(engine: Engine, n: int, *, today: date | None = None, seed: int = 12,
         taken: set[int] = set()
         for table in (CaseKeyWrap.__table__, CaseEvent.__table__, Deadline.__table__):
             taken.update(conn.scalars(select(table.c.id)))
+    # Seeded by where this run starts too: a second run draws other codes' hashes and salts.
+    rng = random.Random(f"{seed}:{next_case}")  # noqa: S311 -- demo data: reproducible
     ids = _Ids(rng, taken)
     done = 0
     while done < n:

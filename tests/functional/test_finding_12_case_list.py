@@ -232,3 +232,10 @@ def test_on_postgresql_every_connection_runs_without_jit(ctx: Context) -> None:
         assert session.execute(text("SHOW jit")).scalar() == "off"
     with ctx.db.begin() as session:
         assert session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_bulk_cases_can_be_added_twice(ctx: Context, bulk: dict[str, dict[str, str]]) -> None:
+    demo_module.bulk(ctx.engine, 30, today=ctx.today(), seed=7)
+    with ctx.db() as session:
+        numbers = list(session.scalars(select(Case.case_number)))
+    assert len(numbers) == len(set(numbers)) == N + 30
