@@ -42,6 +42,11 @@ class Permission(StrEnum):
     USER_MANAGE = "user:manage"
     UNIT_MANAGE = "unit:manage"
     CONFIG_MANAGE = "config:manage"
+    # SP4N-LAPOR! exchange (wbs/integrations/): the delivery state carries no content, so the
+    # coordinator sees it; the manual export opens the documents, so only the verifier team,
+    # which forwards the cases and read them when it did, may download it.
+    LAPOR_OUTBOX_READ = "integration:lapor:read"
+    LAPOR_EXPORT = "integration:lapor:export"
 
 
 _EVERY_STAFF = {Permission.STAFF_SIGNED_IN, Permission.CASE_CONFLICT_DECLARE}
@@ -59,6 +64,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.CASE_VERIFY,
             Permission.CASE_DISPOSE,
             Permission.CASE_INTAKE,
+            Permission.LAPOR_OUTBOX_READ,
+            Permission.LAPOR_EXPORT,
         }
     ),
     Role.LIAISON: frozenset(
@@ -94,6 +101,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.STATS_READ,
             Permission.STAFF_ACTIVITY_READ,
             Permission.CASE_CLOSE_DISPUTE,
+            Permission.LAPOR_OUTBOX_READ,
         }
     ),
     Role.AUDITOR: frozenset(_EVERY_STAFF | {Permission.AUDIT_READ, Permission.AUDIT_EXPORT}),

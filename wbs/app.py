@@ -35,6 +35,7 @@ from wbs.web import (
     housekeeping,
     i18n,
     intake_views,
+    lapor_views,
     overview_views,
     public,
     ratelimit,
@@ -141,7 +142,7 @@ def all_routes() -> list[BaseRoute]:
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
-            *overview_views.routes()]
+            *overview_views.routes(), *lapor_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

@@ -28,6 +28,10 @@ def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
     if not created:
         print(f"instance keys already exist in {settings.keys_dir}; kept")
     instance.load_keys(settings.keys_dir)  # refuse unsafe modes now, not at first request
+    from wbs.integrations import keys as lapor_keys
+
+    if lapor_keys.ensure_key(settings.keys_dir):
+        print(f"created connector key {settings.keys_dir / lapor_keys.KEY_FILE} (mode 0600)")
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
     print("database schema is at the latest migration")
@@ -366,6 +370,24 @@ def cmd_jobs(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lapor(settings: Settings, args: argparse.Namespace) -> int:
+    """`wbs lapor import FILE`: reports exported from SP4N-LAPOR! enter the workflow."""
+    from wbs.integrations import lapor_format, lapor_import
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror}")
+    try:
+        result = lapor_import.import_documents(_context(settings), data, actor="cli:lapor-import")
+    except lapor_format.FormatError as exc:
+        return _fail(f"{args.file} is not a LAPOR! export (field {exc.code}); nothing imported")
+    print(f"imported={result.imported} skipped={result.skipped}")
+    for number in result.case_numbers:
+        print(number)
+    return 0
+
+
 def jobs_loop(settings: Settings, every: int) -> None:
     """Run the jobs every `every` seconds in a daemon thread of the serving process."""
     import threading
@@ -487,6 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("--to", required=True, help="the member who receives the unit's key")
     j = sub.add_parser("jobs", help="periodic jobs (cron-friendly, idempotent)")
     j.add_subparsers(dest="jobs_cmd", required=True).add_parser("run", help="run the jobs once")
+    lp = sub.add_parser("lapor", help="SP4N-LAPOR! exchange")
+    lsub = lp.add_subparsers(dest="lapor_cmd", required=True)
+    li = lsub.add_parser("import", help="import reports from a LAPOR! JSON file")
+    li.add_argument("file")
     return p
 
 
@@ -494,7 +520,7 @@ COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "unit": cmd_
             "demo": cmd_demo, "audit": cmd_audit,
             "backup": cmd_backup, "restore": cmd_restore, "hold": cmd_hold,
             "recovery": cmd_recovery, "jobs": cmd_jobs,
-            "calendar": cmd_calendar}
+            "calendar": cmd_calendar, "lapor": cmd_lapor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from wbs.cases import held_files, identity, receipt_hold, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
 from wbs.ops import retention
+from wbs.integrations import connector
 
 
 def publish_checkpoint_job(ctx: Context) -> str:
@@ -46,6 +47,9 @@ def run_all(ctx: Context) -> dict[str, int]:
             return {"skipped": 1}
         counts = run_workflow_jobs(ctx, lock=False).as_counts()
         counts["disclosures_expired"] = identity.expire_disclosures(ctx)
+        # SP4N-LAPOR!: deliver the outbox (with backoff) and pull new reports; its audit rows
+        # come before the checkpoint below.
+        counts.update(connector.run(ctx))
         counts["emails_sent"] = mail.send_pending(ctx)
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
         counts["cases_shredded"] = retention.shred_expired(ctx)

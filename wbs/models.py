@@ -621,3 +621,71 @@ class HeldUpload(Base):
     meta_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     data_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     forget_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+# --- SP4N-LAPOR! exchange (wbs/integrations/) ---------------------------------------------------
+
+
+class LaporOutboxItem(Base):
+    """One document waiting for (or done with) delivery to SP4N-LAPOR! (wbs/integrations/).
+
+    Written in the transaction of the act that caused it. The document itself is sealed (HPKE)
+    to the connector's key, so neither this table nor the coordinator's page shows content: the
+    clear columns are the delivery state only. `created_on` is a date and a reporter-caused item
+    waits for the next notice batch time (`not_before`), as notices do (DESIGN §4).
+    """
+
+    __tablename__ = "lapor_outbox"
+    __table_args__ = (
+        CheckConstraint("kind IN ('case', 'status')", name="kind"),
+        CheckConstraint("state IN ('pending', 'delivered', 'failed', 'exported')", name="state"),
+        Index("ix_lapor_outbox_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # Sent as the Idempotency-Key header: a retry after a lost answer never creates a duplicate.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload_sealed: Mapped[Sealed]
+    created_on: Mapped[date] = mapped_column(Date)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A class of error (http_5xx, connection, timeout…), never a remote message or content.
+    last_error: Mapped[str | None] = mapped_column(String(32))
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LaporReference(Base):
+    """The SP4N-LAPOR! tracking number of a case: imported from, or accepted by, LAPOR!."""
+
+    __tablename__ = "lapor_references"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # 'imported' (the case came from LAPOR!) or 'delivered' (LAPOR! accepted our document).
+    origin: Mapped[str] = mapped_column(String(16))
+    recorded_on: Mapped[date] = mapped_column(Date)
+
+
+# --- compensation (ganti rugi, Perbup Sanggau 33/2019 Ps 17(3), 18) ------------------------------
+
+
+class CompensationClaim(Base):
+    """A complaint's claim for compensation. Items and decision are content: sealed under K.
+
+    Only the dates that drive the 60 and 14 working-day limits, and the payment deadline the
+    decision sets, are in clear.
+    """
+
+    __tablename__ = "compensation_claims"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    items_sealed: Mapped[Sealed]
+    claimed_on: Mapped[date] = mapped_column(Date)
+    file_complete_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decision_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payment_due_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)

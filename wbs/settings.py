@@ -180,6 +180,16 @@ class Settings:
     # An onion service address for the portal (docs/deploy.md); sent as Onion-Location.
     onion_address: str = ""
     retention: tuple[tuple[str, int, str], ...] = DEFAULT_RETENTION
+    # SP4N-LAPOR! exchange (wbs/integrations/, README): the HTTPS base URL of the national API
+    # (empty: no connector, items wait for the manual export) and its bearer token.
+    lapor_endpoint: str = ""
+    lapor_token: Secret = field(default_factory=lambda: Secret(""))
+    # Every complaint goes to LAPOR! (a regional profile chooses; forwards always go).
+    lapor_every_complaint: bool = False
+    lapor_max_attempts: int = 10
+    lapor_backoff_seconds: float = 60.0  # doubled after each failure ...
+    lapor_backoff_cap_seconds: float = 6 * 3600.0  # ... up to this
+    lapor_timeout_seconds: float = 15.0
 
     @property
     def development(self) -> bool:
@@ -239,4 +249,14 @@ class Settings:
             min_free_bytes=int(get("MIN_FREE_BYTES", str(d.min_free_bytes))),
             onion_address=_onion(get("ONION_ADDRESS", "")),
             retention=parse_retention(get("RETENTION", "")),
+            lapor_endpoint=get("LAPOR_ENDPOINT", "").rstrip("/"),
+            lapor_token=Secret(get("LAPOR_TOKEN", "")),
+            lapor_every_complaint=_bool(get("LAPOR_EVERY_COMPLAINT", "")),
+            lapor_max_attempts=max(1, int(get("LAPOR_MAX_ATTEMPTS", str(d.lapor_max_attempts)))),
+            lapor_backoff_seconds=float(get("LAPOR_BACKOFF_SECONDS",
+                                            str(d.lapor_backoff_seconds))),
+            lapor_backoff_cap_seconds=float(get("LAPOR_BACKOFF_CAP_SECONDS",
+                                                str(d.lapor_backoff_cap_seconds))),
+            lapor_timeout_seconds=float(get("LAPOR_TIMEOUT_SECONDS",
+                                            str(d.lapor_timeout_seconds))),
         )

@@ -63,12 +63,13 @@ TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
 
 # Permissions that are not about one case: role → allowed.
 GLOBAL_TABLE: dict[str, set[Permission]] = {
-    "verifikator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE},
+    "verifikator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE, P.LAPOR_OUTBOX_READ,
+                    P.LAPOR_EXPORT},
     "penghubung.kesehatan": {P.STAFF_SIGNED_IN, P.CASE_LIST},
     "investigator": {P.STAFF_SIGNED_IN, P.CASE_LIST, P.CASE_INTAKE,
                      P.CASE_INTAKE_WHISTLEBLOWING},
     "inspektur": {P.STAFF_SIGNED_IN},
-    "pimpinan": {P.STAFF_SIGNED_IN, P.STATS_READ, P.STAFF_ACTIVITY_READ},
+    "pimpinan": {P.STAFF_SIGNED_IN, P.STATS_READ, P.STAFF_ACTIVITY_READ, P.LAPOR_OUTBOX_READ},
     "auditor": {P.STAFF_SIGNED_IN, P.AUDIT_READ, P.AUDIT_EXPORT},
     "admin": {P.STAFF_SIGNED_IN, P.USER_MANAGE, P.UNIT_MANAGE, P.CONFIG_MANAGE},
 }

@@ -28,6 +28,7 @@ from wbs.cases.sanitize import CleanFile
 from wbs.context import Context
 from wbs.crypto import aead, codes
 from wbs.enums import AuditOutcome, CaseState, Channel, ReportKind, Role, UnitKind
+from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, Unit
 
 LIMITS = {"title": 200, "what": 20_000, "how": 20_000, "where": 1000, "when": 200,
@@ -170,12 +171,14 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
 
 def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
            channel: Channel, *, entered_by: str | None = None,
-           hold: Callable[[Session, Submission], None] | None = None) -> Submission:
+           hold: Callable[[Session, Submission], None] | None = None,
+           on_created: Callable[[Session, Case], None] | None = None) -> Submission:
     """Seal and store a report; one transaction with its audit row.
 
     `hold` runs in the same transaction with the submission (the receipt kept for the
     reporter's browser, `receipt_hold`): if it fails, for a nonce already used, nothing is
-    stored.
+    stored. `on_created` runs inside that transaction too (an import records LAPOR!'s tracking
+    number).
     """
     code = codes.generate_code()
     today = ctx.today()
@@ -208,8 +211,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         row_ids.mark_new_case(session, case.id)
         case.case_number = f"WBS-{today.year}-{case.id:06d}"
         content_key, identity_key = aead.new_key(), aead.new_key()
-        case.report_sealed = sealing.seal_json(content_key, case, "report",
-                                               _report_document(report))
+        document = _report_document(report)
+        case.report_sealed = sealing.seal_json(content_key, case, "report", document)
         case.report_digest = hashlib.sha256(case.report_sealed).digest()
         if report.identity is not None:
             case.identity_sealed = sealing.seal_json(identity_key, case, "identity",
@@ -230,6 +233,10 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         with session.no_autoflush:
             notices.notify_unit(session, ctx, case, receiving.id, "new_task", due.due_on,
                                 reporter=entered_by is None)
+        if on_created is not None:
+            on_created(session, case)
+        # The profile may send every complaint to SP4N-LAPOR!: queued now, while K is at hand.
+        lapor_outbox.on_intake(session, ctx, case, document, reporter=entered_by is None)
         details: dict[str, str | int | bool | None] = {
             "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
             "receiving_unit": receiving.slug}

@@ -23,6 +23,7 @@ from wbs.cases.service import content_key, with_case
 from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
+from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
 from wbs.refusals import Refusal
 
@@ -115,6 +116,9 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
                  reason=reason or "",
                  details={"from": old, "to": new_state.value, **(details or {})},
                  reporter=reporter, now=ctx.now())
+    # A case SP4N-LAPOR! knows gets its status change queued in this same transaction.
+    lapor_outbox.on_state_change(session, ctx, case, old, new_state, action.value,
+                                 reporter=reporter)
 
 
 def run_staff(ctx: Context, staff: StaffIdentity, case_number: str, step: Step) -> CaseState:
@@ -304,6 +308,11 @@ def forward_external(ctx: Context, staff: StaffIdentity, case_number: str, targe
         case.outcome = f"forwarded_{target}"
         deadlines.meet(session, case, None, ctx.today())
         notices.resolve_for_case(session, ctx, case)
+        # No wrong door: the forwarding verifier, who reads the case now, seals its document
+        # for SP4N-LAPOR! to the connector's key, in this transaction (SECURITY.md).
+        report = sealing.open_json(content_key(session, case, staff), case, "report",
+                                   case.report_sealed)
+        lapor_outbox.on_forward(session, ctx, case, report, target)
 
     return run_staff(ctx, staff, case_number, Step(
         Action.FORWARD_EXTERNAL, Permission.CASE_VERIFY, apply, text, {"target": target}))
