@@ -35,6 +35,9 @@ class Permission(StrEnum):
     CASE_IDENTITY_REQUEST = "case:identity:request"
     CASE_IDENTITY_DECIDE = "case:identity:decide"
     CASE_IDENTITY_READ = "case:identity:read"
+    # A compensation claim's file, decision and delivery (Perbup Sanggau 33/2019 Ps 18): owed
+    # even after the complaint's answer was accepted, so allowed on a closed complaint too.
+    CASE_COMPENSATION_DECIDE = "case:compensation:decide"
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
     STATS_READ = "stats:read"
@@ -76,6 +79,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.CASE_MESSAGE,
             Permission.CASE_ATTACHMENT_READ,
             Permission.CASE_ANSWER,
+            Permission.CASE_COMPENSATION_DECIDE,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -86,6 +90,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.CASE_MESSAGE,
             Permission.CASE_ATTACHMENT_READ,
             Permission.CASE_ANSWER,
+            Permission.CASE_COMPENSATION_DECIDE,
             Permission.CASE_INVESTIGATE,
             Permission.CASE_INTAKE,
             Permission.CASE_INTAKE_WHISTLEBLOWING,
@@ -164,6 +169,7 @@ _UNIT_BOUND = frozenset({
     Permission.CASE_READ, Permission.CASE_MESSAGE, Permission.CASE_ATTACHMENT_READ,
     Permission.CASE_ANSWER, Permission.CASE_INVESTIGATE, Permission.CASE_EXPORT,
     Permission.CASE_IDENTITY_REQUEST, Permission.CASE_VERIFY, Permission.CASE_DISPOSE,
+    Permission.CASE_COMPENSATION_DECIDE,
 })
 # Permissions that change a case: refused once it has reached an outcome (kode etik: a case
 # leaves the workflow only through a recorded outcome, and nothing is added behind it).
@@ -210,6 +216,10 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
     if permission is Permission.CASE_DISPOSE and case.state not in (
             CaseState.RECEIVED, CaseState.NEEDS_INFO, CaseState.VERIFIED, CaseState.IN_PROCESS):
         return Decision(False, "not_awaiting_verification")
+    if permission is Permission.CASE_COMPENSATION_DECIDE and (
+            case.kind is not ReportKind.COMPLAINT
+            or case.state in (CaseState.ARCHIVED, CaseState.FORWARDED)):
+        return Decision(False, "no_compensation")
     if permission is Permission.CASE_CLOSE_DISPUTE and case.at_apip:
         return Decision(False, "apip_case")
     return ALLOW

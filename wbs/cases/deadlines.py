@@ -90,12 +90,20 @@ def open_deadline(session: Session, case: Case, kind: str, rule_key: str, start:
     return row
 
 
+# A compensation decision and its delivery (Perbup Sanggau 33/2019 Ps 18) are owed even after
+# the complaint itself is closed: closing the case leaves these open.
+SURVIVE_CLOSING = ("decision", "decision_delivery")
+
+
 def meet(session: Session, case: Case, kinds: Iterable[str] | None, today: date, *,
-         task_id: int | None = None) -> None:
-    """Mark open deadlines fulfilled: of these kinds (all if None), of one task if given."""
+         task_id: int | None = None, keep: Iterable[str] = ()) -> None:
+    """Mark open deadlines fulfilled: of these kinds (all if None, except those in `keep`), of
+    one task if given."""
     query = select(Deadline).where(Deadline.case_id == case.id, Deadline.met_on.is_(None))
     if kinds is not None:
         query = query.where(Deadline.kind.in_(list(kinds)))
+    if keep:
+        query = query.where(Deadline.kind.not_in(list(keep)))
     if task_id is not None:
         query = query.where(Deadline.task_id == task_id)
     for row in session.scalars(query):

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from wbs import audit, logs, notices
-from wbs.cases import routing
+from wbs.cases import deadlines, routing
 from wbs.cases.workflow import TERMINAL_STATES, Action
 from wbs.context import Context
 from wbs.enums import CaseState, ReportKind, UnitKind
@@ -130,7 +130,10 @@ def _candidates(ctx: Context, today: date) -> list[int]:
             Deadline.remind_on <= today, Deadline.due_on >= today, Case.state.not_in(_TERMINAL))
         escalate = select(Deadline.case_id).join(Case, Case.id == Deadline.case_id).where(
             open_, Deadline.escalated_on.is_(None), Deadline.due_on < today,
-            Deadline.kind.not_in(list(ENFORCED)), Case.state.not_in(_TERMINAL))
+            Deadline.kind.not_in(list(ENFORCED)),
+            or_(Case.state.not_in(_TERMINAL),
+                and_(Case.state == CaseState.CLOSED.value,
+                     Deadline.kind.in_(deadlines.SURVIVE_CLOSING))))
         ids: set[int] = set()
         for query in (enforce, remind, escalate):
             ids.update(session.scalars(query))
@@ -143,6 +146,10 @@ def _process_case(session: Session, ctx: Context, case_id: int, today: date,
     # follows reads the deadlines as committed now, not as they were when candidates were read.
     case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()
                            .execution_options(populate_existing=True)).one_or_none()
+    if case is not None and case.state == CaseState.CLOSED.value:
+        # Only a compensation decision or its delivery can still be open (SURVIVE_CLOSING).
+        _escalate(session, ctx, case, today, report)
+        return
     if case is None or case.state in _TERMINAL:
         return
     if _enforce(session, ctx, case, today, report):

@@ -462,7 +462,7 @@ def coordinator_close(ctx: Context, staff: StaffIdentity, case_number: str,
         if not in_dispute(session, case, ctx.today()):
             raise InvalidInput("no_dispute")
         case.outcome = case.outcome or "closed_by_coordinator"
-        deadlines.meet(session, case, None, ctx.today())
+        deadlines.meet(session, case, None, ctx.today(), keep=deadlines.SURVIVE_CLOSING)
         notices.resolve_for_case(session, ctx, case)
 
     return run_staff(ctx, staff, case_number, Step(Action.COORDINATOR_CLOSE,
@@ -556,7 +556,8 @@ def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bo
     outcome = _decide(session, ctx, case, workflow.Actor.system(), action, None)
     if not isinstance(outcome, Allowed):
         return False
-    deadlines.meet(session, case, None, ctx.today())
+    deadlines.meet(session, case, None, ctx.today(), keep=deadlines.SURVIVE_CLOSING
+                   if action is Action.AUTO_CLOSE else ())
     if action is Action.AUTO_ARCHIVE:
         case.outcome = "archived_no_data"
     notices.resolve_for_case(session, ctx, case)
