@@ -380,3 +380,17 @@ def test_import_of_a_bad_file_stores_nothing(ctx: Context, team: Any) -> None:
         lapor_import.import_documents(ctx, b'[{"nomor_tracking": "X"}]', actor="t")
     with ctx.db() as s:
         assert s.scalars(select(Case)).all() == []
+
+
+def test_a_bad_pull_or_endpoint_does_not_stop_the_jobs(ctx: Context, team: Any,
+                                                       stub: LaporStub) -> None:
+    stub.incoming = {"laporan": [{"judul": "tanpa nomor tracking", "isi": "x"}]}
+    seq = last_seq(ctx)
+    counts = jobs.run_all(ctx)
+    assert counts["lapor_failed"] == 1 and counts["lapor_imported"] == 0
+    failed = [e for e in audit_since(ctx, seq) if e.action == "lapor.import"]
+    assert [e.outcome for e in failed] == ["failed"]
+    ctx.settings = replace(ctx.settings, lapor_endpoint="http://lapor.example.org/api")
+    counts = jobs.run_all(ctx)
+    assert counts["lapor_failed"] == 1 and "audit_tree_size" in counts
+    assert all(r.method == "GET" for r in stub.requests) and len(stub.requests) == 1

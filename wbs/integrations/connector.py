@@ -16,6 +16,7 @@ message, which could echo content back into the database or the logs.
 from __future__ import annotations
 
 import http.client
+import logging
 import ssl
 import urllib.error
 import urllib.request
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from wbs import audit
+from wbs import audit, logs
 from wbs.context import Context
 from wbs.enums import AuditOutcome
 from wbs.integrations import lapor_format as fmt
@@ -95,7 +96,10 @@ def _request(ctx: Context, method: str, path: str, body: bytes | None,
                                      method=method)
     try:
         with _OPENER.open(request, timeout=ctx.settings.lapor_timeout_seconds) as response:
-            return Answer(response.status, response.read(MAX_ANSWER_BYTES))
+            body = response.read(MAX_ANSWER_BYTES + 1)
+            if len(body) > MAX_ANSWER_BYTES:
+                raise DeliveryError("too_large")
+            return Answer(response.status, body)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 409:  # the key was used: LAPOR! has the document already
@@ -242,13 +246,22 @@ def pull(ctx: Context, report: RunReport | None = None) -> RunReport:
                          action="lapor.pull", outcome=AuditOutcome.FAILED,
                          details={"error": exc.error_class}, now=ctx.now())
         return report
-    report.imported += lapor_import.import_documents(ctx, answer.body, actor=ACTOR).imported
+    try:
+        report.imported += lapor_import.import_documents(ctx, answer.body, actor=ACTOR).imported
+    except fmt.FormatError:
+        report.failed += 1  # audited by the import, which stored nothing
     return report
 
 
 def run(ctx: Context) -> dict[str, int]:
-    """The `wbs jobs run` step: deliver what is due, then pull."""
-    report = deliver_due(ctx)
-    pull(ctx, report)
+    """The `wbs jobs run` step: deliver what is due, then pull. A misconfigured endpoint is
+    logged and skipped, so that the other jobs (and the audit checkpoint) still run."""
+    report = RunReport()
+    try:
+        deliver_due(ctx, report)
+        pull(ctx, report)
+    except EndpointRefused:
+        logs.event("lapor_endpoint_refused", logging.ERROR)
+        report.failed += 1
     return report.as_counts()
 
