@@ -31,6 +31,7 @@ from wbs.web import (
     branding_views,
     case_views,
     code_views,
+    compensation_views,
     config_views,
     housekeeping,
     i18n,
@@ -142,7 +143,8 @@ def all_routes() -> list[BaseRoute]:
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
-            *overview_views.routes(), *lapor_views.routes()]
+            *overview_views.routes(), *lapor_views.routes(),
+            *compensation_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

@@ -27,7 +27,7 @@ from wbs.access import Permission
 from wbs.accounts import StaffIdentity
 from wbs.cases import deadlines, sealing
 from wbs.cases.reporter import ReporterAccess, _open_case, add_message
-from wbs.cases.service import content_key, with_case
+from wbs.cases.service import content_key, stated_purpose, with_case
 from wbs.context import Context
 from wbs.enums import ReportKind
 from wbs.models import Case, CaseTask, CompensationClaim
@@ -73,6 +73,17 @@ class ClaimView:
     @property
     def total(self) -> int:
         return sum(item.amount for item in self.items)
+
+
+def items_from_form(values: Mapping[str, str], rows: int = 10) -> list[dict[str, str]]:
+    """The form's numbered rows (item_1_description, item_1_amount, …); empty rows skipped."""
+    items = []
+    for n in range(1, rows + 1):
+        description = values.get(f"item_{n}_description", "").strip()
+        amount = values.get(f"item_{n}_amount", "").strip()
+        if description or amount:
+            items.append({"description": description, "amount": amount})
+    return items
 
 
 def parse_items(raw: Sequence[Mapping[str, object]]) -> list[ClaimItem]:
@@ -262,6 +273,28 @@ def _decision(key: bytes, case: Case, blob: bytes) -> Decision:
                     str(raw["reason"]))
 
 
+def _view(session: Session, case: Case, claim: CompensationClaim, key: bytes) -> ClaimView:
+    items = [ClaimItem(str(i["description"]), int(i["amount"]))
+             for i in sealing.open_json(key, case, "compensation:items", claim.items_sealed)]
+    due = {row.kind: row.due_on for row in deadlines.open_deadlines(session, case)}
+    return ClaimView(
+        items=items, claimed_on=claim.claimed_on, file_complete_on=claim.file_complete_on,
+        decision_due_on=due.get("decision"),
+        decision=_decision(key, case, claim.decision_sealed) if claim.decision_sealed else None,
+        decided_on=claim.decided_on, delivery_due_on=due.get("decision_delivery"),
+        delivered_on=claim.delivered_on)
+
+
+def reporter_view(ctx: Context, access: ReporterAccess) -> ClaimView | None:
+    """The reporter's own claim, for the mailbox (a read: counted with the mailbox view)."""
+    with ctx.read() as session:
+        case = session.get_one(Case, access.case_id)
+        claim = session.get(CompensationClaim, case.id)
+        if claim is None:
+            return None
+        return _view(session, case, claim, access.content_key)
+
+
 def view(ctx: Context, staff: StaffIdentity, case_number: str) -> ClaimView | None:
     """The claim as the handling unit reads it (audited like any read of content)."""
 
@@ -269,16 +302,9 @@ def view(ctx: Context, staff: StaffIdentity, case_number: str) -> ClaimView | No
         claim = session.get(CompensationClaim, case.id)
         if claim is None:
             return None
-        key = content_key(session, case, staff)
-        items = [ClaimItem(str(i["description"]), int(i["amount"]))
-                 for i in sealing.open_json(key, case, "compensation:items", claim.items_sealed)]
-        due = {row.kind: row.due_on for row in deadlines.open_deadlines(session, case)}
+        stated_purpose(session, case, staff)  # a purpose before any decryption (PurposeRequired)
+        view = _view(session, case, claim, content_key(session, case, staff))
         _audit(session, ctx, staff, case, "compensation.view", {})
-        return ClaimView(
-            items=items, claimed_on=claim.claimed_on, file_complete_on=claim.file_complete_on,
-            decision_due_on=due.get("decision"),
-            decision=_decision(key, case, claim.decision_sealed) if claim.decision_sealed
-            else None, decided_on=claim.decided_on, delivery_due_on=due.get("decision_delivery"),
-            delivered_on=claim.delivered_on)
+        return view
 
     return with_case(ctx, staff, case_number, Permission.CASE_READ, act)

@@ -100,6 +100,7 @@ class MailboxView:
     disclosures: list[Any]
     closed: bool = False  # no more messages or evidence (the identity can still be added)
     status: StatusView | None = None  # shown on top of the mailbox (one place for the code)
+    kind: str = ""
 
     @property
     def answer(self) -> MessageView | None:
@@ -338,7 +339,7 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
                            attachments=attachments.list_meta(session, case, access.content_key),
                            disclosures=identity.disclosures(session, case),
                            closed=case.state in _CLOSED_STATES,
-                           status=_status_view(session, case))
+                           status=_status_view(session, case), kind=case.kind)
     ctx.reporter_reads.add(ctx.today(), "mailbox_view")
     return view
 

@@ -75,9 +75,13 @@ def login_page(request: Request, extra: dict[str, Any] | None = None,
 
 def _mailbox_page(request: Request, access: reporter.ReporterAccess,
                   extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    from wbs.cases import compensation
+
     view = reporter.mailbox(request.app.state.ctx, access)
+    claim = compensation.reporter_view(request.app.state.ctx, access)
     return render(request, "public/mailbox.html",
-                  {"view": view, "idle_minutes": _idle_minutes(request), **(extra or {})},
+                  {"view": view, "idle_minutes": _idle_minutes(request), "compensation": claim,
+                   **(extra or {})},
                   status_code=status_code)
 
 
