@@ -97,6 +97,7 @@ def test_forwarded_case_is_delivered_with_token_key_and_fields(ctx: Context, tea
     assert doc["id_eksternal"] == number and doc["anonim"] is True
     [item] = _items(ctx)
     assert (item.state, item.attempts, item.last_error) == ("delivered", 1, None)
+    assert item.payload_sealed == b""  # delivered: the sealed copy is erased
     with ctx.db() as s:
         ref = s.scalars(select(LaporReference)).one()
     assert (ref.tracking_number, ref.origin) == ("LAPOR-00001", "delivered")
@@ -394,3 +395,23 @@ def test_a_bad_pull_or_endpoint_does_not_stop_the_jobs(ctx: Context, team: Any,
     counts = jobs.run_all(ctx)
     assert counts["lapor_failed"] == 1 and "audit_tree_size" in counts
     assert all(r.method == "GET" for r in stub.requests) and len(stub.requests) == 1
+
+
+def test_status_caused_by_the_reporter_waits_for_the_batch_time(ctx: Context, team: Any,
+                                                                stub: LaporStub) -> None:
+    from tests.functional.workflow_helpers import ANSWER, reporter_access
+    from wbs.cases.workflow import Action
+
+    ctx.settings = replace(ctx.settings, lapor_every_complaint=True)
+    filed = file_report(ctx)
+    dispose(ctx, team["verifikator"], filed.number)
+    routing.start_processing(ctx, team["penghubung.kesehatan"], filed.number)
+    routing.answer(ctx, team["penghubung.kesehatan"], filed.number, ANSWER)
+    routing.reporter_act(ctx, reporter_access(ctx, filed.code), Action.REPORTER_ACCEPTS)
+    items = _items(ctx)
+    assert [i.kind for i in items] == ["case", "status", "status", "status", "status"]
+    staff_caused, reporter_caused = items[1:4], items[4]
+    assert all(i.next_attempt_at is None for i in staff_caused)
+    # 09:00 WIB: the reporter's acceptance goes out with the 12:00 WIB batch, never at once.
+    assert reporter_caused.next_attempt_at is not None
+    assert reporter_caused.next_attempt_at.replace(tzinfo=None) == datetime(2026, 3, 2, 5, 0)

@@ -187,6 +187,8 @@ def _settle(ctx: Context, item_id: int, seen_attempts: int, answer: Answer | Non
         if answer is not None:
             item.state, item.delivered_on = "delivered", ctx.today()
             item.next_attempt_at, item.last_error = None, None
+            # Data minimisation (UU 27/2022): LAPOR! has the document; the copy is not kept.
+            item.payload_sealed = b""
             tracking = fmt.tracking_from_answer(answer.body) if item.kind == "case" else None
             if tracking and outbox.tracking_number(session, case.id) is None:
                 session.add(LaporReference(case_id=case.id, tracking_number=tracking,

@@ -218,6 +218,7 @@ def export_pending(ctx: Context, actor: Actor) -> bytes:
                                               wire(session, item, doc)))
             item.state = "exported"
             item.next_attempt_at = None
+            item.payload_sealed = b""  # handed over in the file: the copy is not kept
         audit.record(session, ctx.audit_keys, actor=actor.username, role=actor.role,
                      action="lapor.outbox.export",
                      details={"items": len(documents), "as_of": ctx.today().isoformat()},
