@@ -30,7 +30,7 @@ class LaporStub:
     requests: list[Seen] = field(default_factory=list)
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key → doc
     tracking: dict[str, str] = field(default_factory=dict)  # idempotency key → tracking no.
-    # What to do with the next POSTs, in order: "500", "drop_before", "drop_after".
+    # What to do with the next POSTs, in order: "500", "redirect", "drop_before", "drop_after".
     failures: list[str] = field(default_factory=list)
     incoming: dict[str, Any] = field(default_factory=lambda: {"laporan": []})
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +63,12 @@ def _handler(stub: LaporStub) -> type[BaseHTTPRequestHandler]:
             with stub.lock:
                 stub.requests.append(Seen("POST", self.path, dict(self.headers), body))
                 failure = stub.failures.pop(0) if stub.failures else None
+                if failure == "redirect":
+                    self.send_response(307)
+                    self.send_header("Location", "http://127.0.0.1:9/steal")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if failure == "500":
                     self._answer(500, {"error": "internal"})
                     return

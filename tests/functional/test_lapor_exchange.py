@@ -415,3 +415,47 @@ def test_status_caused_by_the_reporter_waits_for_the_batch_time(ctx: Context, te
     # 09:00 WIB: the reporter's acceptance goes out with the 12:00 WIB batch, never at once.
     assert reporter_caused.next_attempt_at is not None
     assert reporter_caused.next_attempt_at.replace(tzinfo=None) == datetime(2026, 3, 2, 5, 0)
+
+
+def test_a_redirect_is_an_error_not_a_new_destination(ctx: Context, team: Any,
+                                                      stub: LaporStub) -> None:
+    _forward(ctx, team)
+    stub.failures = ["redirect"]
+    connector.deliver_due(ctx)
+    [item] = _items(ctx)
+    assert (item.state, item.last_error) == ("pending", "http_3xx")
+    assert len(stub.requests) == 1  # the Location was not followed with the token
+
+
+def test_overlapping_runs_send_twice_but_settle_once(ctx: Context, team: Any,
+                                                     stub: LaporStub) -> None:
+    """Two runners that both picked the item (SQLite has no jobs lock) both send it: the key
+    keeps one document at LAPOR!, and only the first result is recorded."""
+    _forward(ctx, team)
+    [item] = _items(ctx)
+    first = connector._prepare(ctx, item.id)
+    second = connector._prepare(ctx, item.id)
+    assert first is not None and second is not None
+    report = connector.RunReport()
+    for path, key, body, seen in (first, second):
+        answer = connector._request(ctx, "POST", path, body, key)
+        connector._settle(ctx, item.id, seen, answer, None, report)
+    assert len(stub.posts(PATH)) == 2 and len(stub.stored) == 1
+    [item] = _items(ctx)
+    assert (item.state, item.attempts, report.delivered) == ("delivered", 1, 1)
+    with ctx.db() as s:
+        assert len(s.scalars(select(LaporReference)).all()) == 1
+
+
+def test_nothing_sensitive_in_the_logs(ctx: Context, team: Any, stub: LaporStub,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    _forward(ctx, team)
+    stub.failures = ["500", "drop_before"]
+    jobs.run_all(ctx)
+    ctx.settings = replace(ctx.settings, lapor_endpoint="http://lapor.example.org/x")
+    jobs.run_all(ctx)
+    text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    assert "lapor_endpoint_refused" in text  # the logs were captured
+    for secret in (TOKEN, TITLE, CONTENT, IDENTITY_CANARY):
+        assert secret not in text
