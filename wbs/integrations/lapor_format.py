@@ -165,7 +165,10 @@ def tracking_from_answer(body: bytes) -> str | None:
     except ValueError:
         return None
     value = loaded.get("nomor_tracking") if isinstance(loaded, dict) else None
-    return _tracking(value) if isinstance(value, str) and value.strip() else None
+    try:
+        return _tracking(value)
+    except FormatError:
+        return None  # delivered all the same; a malformed number is not kept
 
 
 def _tracking(value: object) -> str:
