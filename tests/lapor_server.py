@@ -33,6 +33,7 @@ class LaporStub:
     # What to do with the next POSTs, in order: "500", "redirect", "drop_before", "drop_after".
     failures: list[str] = field(default_factory=list)
     incoming: dict[str, Any] = field(default_factory=lambda: {"laporan": []})
+    fixed_tracking: str | None = None  # answer every POST with this number
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def posts(self, path: str) -> list[Seen]:
@@ -81,7 +82,7 @@ def _handler(stub: LaporStub) -> type[BaseHTTPRequestHandler]:
                 if failure == "drop_after":
                     self.close_connection = True
                     return
-            self._answer(201, {"nomor_tracking": stub.tracking[key]})
+            self._answer(201, {"nomor_tracking": stub.fixed_tracking or stub.tracking[key]})
 
     return Handler
 

@@ -459,3 +459,15 @@ def test_nothing_sensitive_in_the_logs(ctx: Context, team: Any, stub: LaporStub,
     assert "lapor_endpoint_refused" in text  # the logs were captured
     for secret in (TOKEN, TITLE, CONTENT, IDENTITY_CANARY):
         assert secret not in text
+
+
+def test_a_tracking_number_given_twice_is_kept_once(ctx: Context, team: Any,
+                                                    stub: LaporStub) -> None:
+    first, second = _forward(ctx, team), _forward(ctx, team)
+    stub.fixed_tracking = "LAPOR-SAME"
+    assert connector.deliver_due(ctx).delivered == 2
+    assert [i.state for i in _items(ctx)] == ["delivered", "delivered"]
+    with ctx.db() as s:
+        refs = s.scalars(select(LaporReference)).all()
+        [case_id] = [r.case_id for r in refs]
+        assert s.get_one(Case, case_id).case_number == first != second

@@ -190,7 +190,9 @@ def _settle(ctx: Context, item_id: int, seen_attempts: int, answer: Answer | Non
             # Data minimisation (UU 27/2022): LAPOR! has the document; the copy is not kept.
             item.payload_sealed = b""
             tracking = fmt.tracking_from_answer(answer.body) if item.kind == "case" else None
-            if tracking and outbox.tracking_number(session, case.id) is None:
+            taken = tracking is not None and session.scalar(select(LaporReference.case_id).where(
+                LaporReference.tracking_number == tracking)) is not None
+            if tracking and not taken and outbox.tracking_number(session, case.id) is None:
                 session.add(LaporReference(case_id=case.id, tracking_number=tracking,
                                            origin="delivered", recorded_on=ctx.today()))
             report.delivered += 1
@@ -221,16 +223,28 @@ def deliver_due(ctx: Context, report: RunReport | None = None) -> RunReport:
             return report
         for item_id in due:
             attempted.add(item_id)
-            prepared = _prepare(ctx, item_id)
-            if prepared is None:
-                continue
-            path, key, body, seen = prepared
             try:
-                answer: Answer | None = _request(ctx, "POST", path, body, key)
-                error = None
-            except DeliveryError as exc:
-                answer, error = None, exc.error_class
-            _settle(ctx, item_id, seen, answer, error, report)
+                _attempt(ctx, item_id, report)
+            except EndpointRefused:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
+                # By type and location only: an exception message can carry data.
+                report.failed += 1
+                logs.event("lapor.item_failed", logging.ERROR, item=item_id,
+                           **logs.safe_exception_fields(exc))
+
+
+def _attempt(ctx: Context, item_id: int, report: RunReport) -> None:
+    prepared = _prepare(ctx, item_id)
+    if prepared is None:
+        return
+    path, key, body, seen = prepared
+    try:
+        answer: Answer | None = _request(ctx, "POST", path, body, key)
+        error = None
+    except DeliveryError as exc:
+        answer, error = None, exc.error_class
+    _settle(ctx, item_id, seen, answer, error, report)
 
 
 def pull(ctx: Context, report: RunReport | None = None) -> RunReport:
