@@ -80,3 +80,18 @@ def test_verifier_exports_pending_items_once_and_it_is_audited(
         assert s.scalars(select(LaporOutboxItem.state)).all() == ["exported"]
     again = json.loads(client.post("/staf/lapor/ekspor", data={"csrf_token": token}).content)
     assert again["item"] == []
+
+
+def test_case_page_shows_the_lapor_tracking_number(client: TestClient, ctx: Context,
+                                                   demo: dict[str, Any], clock: Clock) -> None:
+    from wbs.integrations import lapor_import
+
+    data = json.dumps([{"nomor_tracking": "LAPOR-TRK-5", "judul": "Air PDAM keruh",
+                        "isi": "Sejak seminggu."}]).encode()
+    [number] = lapor_import.import_documents(ctx, data, actor="t").case_numbers
+    assert sign_in(client, demo["verifikator"], "verifikator", clock).status_code == 303
+    token = csrf_from(client, f"/staf/kasus/{number}")
+    client.post(f"/staf/kasus/{number}/tujuan", data={"csrf_token": token,
+                                                       "purpose": "Verifikasi"})
+    page = client.get(f"/staf/kasus/{number}")
+    assert page.status_code == 200 and "data-lapor-ref>LAPOR-TRK-5<" in page.text

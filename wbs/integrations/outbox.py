@@ -148,6 +148,14 @@ def open_document(ctx: Context, item: LaporOutboxItem, case_number: str) -> dict
     return loaded
 
 
+def reference_of(ctx: Context, case_number: str) -> str | None:
+    """The case's LAPOR! tracking number, for the case page of someone already allowed to
+    read the case (clear metadata, like the case number)."""
+    with ctx.read() as session:
+        return session.scalar(select(LaporReference.tracking_number).join(
+            Case, Case.id == LaporReference.case_id).where(Case.case_number == case_number))
+
+
 def tracking_number(session: Session, case_id: int) -> str | None:
     return session.scalar(select(LaporReference.tracking_number).where(
         LaporReference.case_id == case_id))

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.access import Permission
 from wbs.cases import identity, listing, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
+from wbs.integrations import outbox as lapor_outbox
 from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import render
@@ -107,7 +108,9 @@ async def _render_case(request: Request, number: str, *, error: str = "",
         return render(request, "staff/purpose.html", {"number": number})
     info = await _call(routing.panel, ctx, staff, number)
     _facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, number)
+    lapor_ref = await run_in_threadpool(lapor_outbox.reference_of, ctx, number)
     return render(request, "staff/case.html", {
+        "lapor_ref": lapor_ref,
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,
