@@ -471,3 +471,35 @@ def test_a_tracking_number_given_twice_is_kept_once(ctx: Context, team: Any,
         refs = s.scalars(select(LaporReference)).all()
         [case_id] = [r.case_id for r in refs]
         assert s.get_one(Case, case_id).case_number == first != second
+
+
+def test_question_and_answer_of_an_imported_case_reach_lapor(ctx: Context, team: Any,
+                                                            stub: LaporStub,
+                                                            clock: Clock) -> None:
+    from tests.functional.workflow_helpers import ANSWER, QUESTION
+
+    stub.incoming = {"laporan": [{"nomor_tracking": "LAPOR-QA-1", "judul": "Sampah",
+                                  "isi": "Tidak diangkut.", "jenis": "pengaduan"}]}
+    connector.run(ctx)
+    with ctx.db() as s:
+        number = s.scalars(select(Case.case_number)).one()
+    verifier, liaison = team["verifikator"], team["penghubung.kesehatan"]
+    routing.request_info(ctx, verifier, number, QUESTION)
+    connector.run(ctx)
+    with ctx.db.begin() as s:  # the data arrives: a reporter's act, held for the batch time
+        case = s.scalars(select(Case).where(Case.case_number == number)).one()
+        routing.reporter_supplied_info(s, ctx, case)
+    dispose(ctx, verifier, number)
+    routing.start_processing(ctx, liaison, number)
+    routing.answer(ctx, liaison, number, ANSWER)
+    connector.run(ctx)
+    # The held status is not overtaken by the later ones: LAPOR! would end on a wrong status.
+    assert len(stub.posts(PATH + "/status")) == 1
+    clock.advance(hours=4)
+    connector.run(ctx)
+    bodies = [json.loads(p.body) for p in stub.posts(PATH + "/status")]
+    assert [(b["status"], b.get("tindak_lanjut")) for b in bodies] == [
+        ("Tertunda", QUESTION), ("Belum Terverifikasi", None),
+        ("Terdisposisi Belum Ditindaklanjuti", None), ("Terdisposisi Sedang Diproses", None),
+        ("Terdisposisi Sedang Diproses", ANSWER)]
+    assert all(b["nomor_tracking"] == "LAPOR-QA-1" for b in bodies)

@@ -272,10 +272,11 @@ def request_info(ctx: Context, staff: StaffIdentity, case_number: str, question:
     permission = (Permission.CASE_VERIFY if staff.role is Role.VERIFIER
                   else Permission.CASE_INVESTIGATE)
 
-    def apply(session: Session, case: Case, _new: CaseState) -> None:
+    def apply(session: Session, case: Case, new: CaseState) -> None:
         add_message(session, case, content_key(session, case, staff), text, author_kind="staff",
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="question")
+        lapor_outbox.on_staff_text(session, ctx, case, new, text)
         deadlines.meet(session, case, ["verification"], ctx.today())
         deadlines.open_deadline(session, case, "missing_data", "missing_data", ctx.today(),
                                 calendar=deadlines.load_calendar(session),
@@ -426,6 +427,7 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="answer")
         task.state, task.answered_on = "answered", ctx.today()
+        lapor_outbox.on_staff_text(session, ctx, case, new, body)
         deadlines.meet(session, case, ["answer"], ctx.today(), task_id=task.id)
         notices.resolve_for_case(session, ctx, case, staff.unit_id)
         if outcome is not None:

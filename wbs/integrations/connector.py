@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from wbs import audit, logs
 from wbs.context import Context
@@ -138,14 +138,15 @@ class RunReport:
 
 
 def _due(session: Session, now: datetime) -> list[int]:
-    # A status item waits while the case's own document is undelivered: LAPOR! must know the
-    # case (and give it a tracking number) before it can take a status change of it.
-    waiting_case = select(LaporOutboxItem.case_id).where(
-        LaporOutboxItem.kind == "case", LaporOutboxItem.state == "pending")
+    # Items of one case go in the order they were written: LAPOR! must know the case (and give
+    # it a tracking number) before a status change of it, and a later status must not be
+    # overtaken by an earlier one still held (a reporter's act waits for the batch time).
+    earlier = aliased(LaporOutboxItem)
     return list(session.scalars(select(LaporOutboxItem.id).where(
         LaporOutboxItem.state == "pending",
         or_(LaporOutboxItem.next_attempt_at.is_(None), LaporOutboxItem.next_attempt_at <= now),
-        or_(LaporOutboxItem.kind == "case", LaporOutboxItem.case_id.not_in(waiting_case)))
+        ~exists().where(earlier.case_id == LaporOutboxItem.case_id,
+                        earlier.state == "pending", earlier.id < LaporOutboxItem.id))
         .order_by(LaporOutboxItem.id)))
 
 

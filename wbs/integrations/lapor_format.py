@@ -113,6 +113,7 @@ class StatusDocument:
     tracking_number: str | None
     state: CaseState
     on: date
+    text: str | None = field(default=None, repr=False)  # an answer or a question, if any
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,12 @@ def encode_case(doc: CaseDocument) -> bytes:
 
 
 def encode_status(doc: StatusDocument) -> bytes:
-    return json.dumps({
+    body: dict[str, Any] = {
         "skema": SCHEMA, "nomor_tracking": doc.tracking_number, "id_eksternal": doc.case_number,
-        "status": STATUS_LABELS[doc.state], "tanggal": doc.on.isoformat(),
-    }, ensure_ascii=False, sort_keys=True).encode()
+        "status": STATUS_LABELS[doc.state], "tanggal": doc.on.isoformat()}
+    if doc.text:
+        body["tindak_lanjut"] = doc.text
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
 
 
 def tracking_from_answer(body: bytes) -> str | None:

@@ -33,8 +33,9 @@ from wbs.integrations.lapor_format import Reporter, category_of
 from wbs.models import Case, LaporOutboxItem, LaporReference
 
 OPEN_STATES = ("pending", "failed")
-# Workflow actions whose own case document already says what happened.
-_NO_STATUS_AFTER = frozenset({"forward_external"})
+# Workflow actions that queue their own item (the case document, or a status with the text the
+# reporter must read on LAPOR!), so the generic status hook skips them.
+_NO_STATUS_AFTER = frozenset({"forward_external", "answer", "request_info"})
 
 
 class OutboxRefused(Exception):
@@ -141,6 +142,18 @@ def on_state_change(session: Session, ctx: Context, case: Case, old: str, new: C
         reporter)
 
 
+def on_staff_text(session: Session, ctx: Context, case: Case, new: CaseState, text: str) -> (
+        LaporOutboxItem | None):
+    """An answer or a question for the reporter of a case LAPOR! knows: the reporter follows
+    the case there (an imported case has no code here), so the text goes with the status, sealed
+    like a case document. Written by the staff member who wrote the text, in the same act."""
+    if not linked(session, case):
+        return None
+    return _add(session, ctx, case, "status", {
+        "case_number": case.case_number, "state": new.value, "on": ctx.today().isoformat(),
+        "text": text}, False)
+
+
 def open_document(ctx: Context, item: LaporOutboxItem, case_number: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(hpke.unwrap(
         keys.private_key(ctx.settings.keys_dir), item.payload_sealed,
@@ -242,7 +255,8 @@ def wire(session: Session, item: LaporOutboxItem, doc: dict[str, Any]) -> bytes:
         return fmt.encode_status(fmt.StatusDocument(
             case_number=doc["case_number"], tracking_number=tracking_number(session,
                                                                             item.case_id),
-            state=CaseState(doc["state"]), on=date.fromisoformat(doc["on"])))
+            state=CaseState(doc["state"]), on=date.fromisoformat(doc["on"]),
+            text=doc.get("text")))
     reporter = doc.get("reporter")
     return fmt.encode_case(fmt.CaseDocument(
         case_number=doc["case_number"], title=doc["title"], content=doc["content"],
