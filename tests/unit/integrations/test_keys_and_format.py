@@ -83,3 +83,19 @@ def test_incoming_kinds_and_limits() -> None:
     assert fmt.tracking_from_answer(b"not json") is None
     assert fmt.tracking_from_answer(json.dumps({"nomor_tracking": "x" * 99}).encode()) is None
     assert fmt.tracking_from_answer(b"[1]") is None
+
+
+def test_wbs_init_creates_the_connector_key(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import replace
+
+    from wbs import cli
+    from wbs.settings import Settings
+
+    settings = replace(Settings(), keys_dir=tmp_path / "keys", data_dir=tmp_path / "data",
+                       database_url=f"sqlite:///{tmp_path / 'wbs.sqlite3'}")
+    assert cli.cmd_init(settings, None) == 0  # type: ignore[arg-type]
+    assert f"created connector key {tmp_path / 'keys' / keys.KEY_FILE}" in capsys.readouterr().out
+    assert stat.S_IMODE((tmp_path / "keys" / keys.KEY_FILE).stat().st_mode) == 0o600
+    assert cli.cmd_init(settings, None) == 0  # type: ignore[arg-type]
+    assert "created connector key" not in capsys.readouterr().out
