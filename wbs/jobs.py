@@ -8,8 +8,8 @@ from wbs.audit.activity import latest_published
 from wbs.cases import held_files, identity, receipt_hold, reporter
 from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
-from wbs.ops import retention
 from wbs.integrations import connector
+from wbs.ops import retention
 
 
 def publish_checkpoint_job(ctx: Context) -> str:

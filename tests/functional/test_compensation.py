@@ -35,7 +35,7 @@ from wbs.cases import compensation, jobs, reporter, routing, service
 from wbs.cases.workflow import Action
 from wbs.context import Context
 from wbs.enums import CaseState, ReportKind, Role
-from wbs.models import CompensationClaim, Deadline, Notice
+from wbs.models import Case, CompensationClaim, Deadline, Notice
 
 ITEM_CANARY = "Sepeda motor rusak CANARY-COMP-77"
 ITEMS = [{"description": ITEM_CANARY, "amount": "1.500.000"},
@@ -230,3 +230,16 @@ def test_claim_is_sealed_and_audit_rows_carry_no_amounts(ctx: Context, team: Any
         raw = b"".join(p.read_bytes() for p in Path(url.removeprefix("sqlite:///")).parent.glob(
             "wbs.sqlite3*"))
         assert ITEM_CANARY.encode() not in raw
+
+
+def test_shredding_erases_the_claim(ctx: Context, team: Any) -> None:
+    from wbs.ops import retention
+
+    number, code = _in_process(ctx, team)
+    compensation.claim_by_reporter(ctx, reporter_access(ctx, code), ITEMS)
+    with ctx.db.begin() as s:
+        case = s.scalars(select(Case).where(Case.case_number == number)).one()
+        retention._shred(s, ctx, case, ctx.today())
+    with ctx.db() as s:
+        claim = s.scalars(select(CompensationClaim)).one()
+        assert (claim.items_sealed, claim.decision_sealed) == (b"", None)

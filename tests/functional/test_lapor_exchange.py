@@ -503,3 +503,19 @@ def test_question_and_answer_of_an_imported_case_reach_lapor(ctx: Context, team:
         ("Terdisposisi Belum Ditindaklanjuti", None), ("Terdisposisi Sedang Diproses", None),
         ("Terdisposisi Sedang Diproses", ANSWER)]
     assert all(b["nomor_tracking"] == "LAPOR-QA-1" for b in bodies)
+
+
+def test_shredding_a_case_erases_its_outbox_documents(ctx: Context, team: Any,
+                                                      stub: LaporStub) -> None:
+    """Outbox documents are sealed to the connector's key, not to K: retention's shredding
+    (issue 13) must erase them itself, and an unsent one is never sent afterwards."""
+    from wbs.ops import retention
+
+    number = _forward(ctx, team)
+    with ctx.db.begin() as s:
+        case = s.scalars(select(Case).where(Case.case_number == number)).one()
+        retention._shred(s, ctx, case, ctx.today())
+    [item] = _items(ctx)
+    assert (item.payload_sealed, item.state, item.last_error) == (b"", "failed", "shredded")
+    connector.deliver_due(ctx)
+    assert stub.requests == []

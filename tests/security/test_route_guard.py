@@ -22,7 +22,7 @@ PUBLIC = {
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),
     ("/kotak-pesan/lampiran/{attachment_id:int}", "GET"), ("/kotak-pesan/keluar", "POST"),
     ("/kotak-pesan/tanggapan", "POST"), ("/kotak-pesan/kode-baru", "POST"),
-    ("/kotak-pesan/ganti-rugi", "POST"),
+    ("/kotak-pesan/ganti-rugi", "POST"), ("/kotak-pesan/ganti-rugi", "GET"),
     # A GET on a mailbox form's address leads back to the mailbox (the language switch).
     *(("/kotak-pesan/" + name, "GET") for name in ("masuk", "pesan", "identitas", "lampiran",
                                                    "tanggapan")),

@@ -32,6 +32,8 @@ from wbs.models import (
     Case,
     CaseEvent,
     CaseKeyWrap,
+    CompensationClaim,
+    LaporOutboxItem,
     LegalHold,
     Message,
     ReporterSession,
@@ -117,6 +119,15 @@ def _shred(session: Session, ctx: Context, case: Case, due: date) -> None:
     session.execute(update(Attachment).where(Attachment.case_id == case.id)
                     .values(meta_sealed=b"", chunk_count=0))
     session.execute(update(Message).where(Message.case_id == case.id).values(body_sealed=b""))
+    session.execute(update(CompensationClaim).where(CompensationClaim.case_id == case.id)
+                    .values(items_sealed=b"", decision_sealed=None))
+    # Outbox documents are sealed to the connector's key, not to K: deleting K's wraps does not
+    # shred them, so the blobs go, and what was never sent will not be.
+    session.execute(update(LaporOutboxItem).where(
+        LaporOutboxItem.case_id == case.id, LaporOutboxItem.state == "pending")
+        .values(state="failed", last_error="shredded", next_attempt_at=None))
+    session.execute(update(LaporOutboxItem).where(LaporOutboxItem.case_id == case.id)
+                    .values(payload_sealed=b""))
     case.report_sealed = b""
     case.identity_sealed = None
     case.lookup_hash = secrets.token_bytes(32)

@@ -19,15 +19,17 @@ from wbs.web import forms
 from wbs.web.case_views import _call, _number
 from wbs.web.guard import public, requires
 from wbs.web.render import render
-from wbs.web.reporter import CLOSED, _back, _page, _require_session
+from wbs.web.reporter import CLOSED, _back, _page, _session, _session_ended, mailbox_action_page
 
 STEPS = ("klaim", "lengkap", "putusan", "kirim")
 
 
 @public
 async def mailbox_claim(request: Request) -> Response:
-    found = await run_in_threadpool(_require_session, request)
+    found = await run_in_threadpool(_session, request)
     values = await forms.read_form(request)
+    if found is None:
+        return _session_ended(request, values)
     try:
         await run_in_threadpool(compensation.claim_by_reporter, request.app.state.ctx, found[0],
                                 compensation.items_from_form(values))
@@ -93,5 +95,7 @@ async def claim_step(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [Route("/kotak-pesan/ganti-rugi", mailbox_claim, methods=["POST"]),
+            # A reload or the language switch on the refused form's page: back to the mailbox.
+            Route("/kotak-pesan/ganti-rugi", mailbox_action_page, methods=["GET"]),
             Route("/staf/kasus/{number}/ganti-rugi", claim_page, methods=["GET"]),
             Route("/staf/kasus/{number}/ganti-rugi/{step}", claim_step, methods=["POST"])]
