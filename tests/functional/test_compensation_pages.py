@@ -78,6 +78,13 @@ def test_reporter_claims_and_liaison_decides_through_the_pages(
         "csrf_token": token, "amount": "900.000", "payment_due_on": "2026-04-30",
         "reason": "Kerugian derek tidak terbukti."})
     assert done.status_code == 303
+    # The case page lists the delivery limit by name; 14 WD from Mon 2 Mar: 3-6 (4), 9-13 (9),
+    # 16-17 (11), Nyepi and Idul Fitri 18-24 off, 25-27 (14): Fri 27 Mar.
+    page = client.get(f"/staf/kasus/{number}").text
+    assert "Penyampaian keputusan kepada pelapor" in page
+    with ctx.db() as s:
+        assert s.scalars(select(Deadline.due_on).where(
+            Deadline.kind == "decision_delivery")).one() == date(2026, 3, 27)
     assert client.post(f"/staf/kasus/{number}/ganti-rugi/kirim",
                        data={"csrf_token": token}).status_code == 303
     actions = [e.action for e in audit_since(ctx, seq)]
