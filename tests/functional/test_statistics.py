@@ -20,11 +20,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.functional.stats_history import Spec, add_case, d, deadline, unit
+from tests.functional.stats_history import build_history, d
 from wbs.context import Context
 from wbs.reports import statistics
 from wbs.reports.statistics import Figures, LimitFigures, Period
-from wbs.reports.tables import CaseCategory, StatTarget
 
 MARCH = Period(d(3, 1), d(3, 31))
 TODAY = d(4, 15)
@@ -32,57 +31,7 @@ TODAY = d(4, 15)
 
 @pytest.fixture
 def history(ctx: Context) -> dict[str, int]:
-    with ctx.db.begin() as s:
-        ids = {slug: unit(s, slug) for slug in ("dinas-a", "dinas-b")}
-        ids["apip"] = unit(s, "apip", "apip")
-        ids["verifier"] = unit(s, "verifier", "verifier_team")
-        # Own categories: the PostgreSQL harness empties every table, the seeded list too.
-        rows = [CaseCategory(slug=f"test-{x}", name_id=x, name_en=x, active=True, position=0)
-                for x in ("a", "b")]
-        s.add_all(rows)
-        s.flush()
-        cat_a, cat_b = rows[0].id, rows[1].id
-        ids["cat_a"], ids["cat_b"] = cat_a, cat_b
-        v = ids["verifier"]
-        specs = [
-            Spec("C1", d(3, 2), "complaint", "web", "closed", "no_oversight", cat_a,
-                 ("dinas-a",), d(3, 5), d(3, 17)),
-            Spec("C2", d(3, 16), "complaint", "letter", "closed", "no_oversight", cat_a,
-                 ("dinas-a", "dinas-b"), d(3, 25), d(3, 30)),
-            Spec("C3", d(3, 17), "information_request", "web", "answered", "other", cat_b,
-                 ("dinas-b",), d(3, 26), None),
-            Spec("C4", d(3, 10), "aspiration", "web", "archived", None, None, (), d(3, 13),
-                 d(3, 13)),
-            Spec("C5", d(3, 25), "complaint", "web", "in_process", "no_oversight", cat_b,
-                 ("dinas-a",), None, None),
-            Spec("C6", d(3, 27), "complaint", "sms", "received", None, None, (), None, None),
-            Spec("C7", d(3, 30), "complaint", "web", "closed", None, None, (), d(4, 2), d(4, 8)),
-            Spec("C8", d(4, 1), "complaint", "web", "received", None, None, (), None, None),
-            Spec("C9", d(3, 5), "whistleblowing", "web", "in_process", "needs_oversight", None,
-                 ("apip",), d(3, 11), None),
-            Spec("C10", d(2, 27), "complaint", "web", "closed", None, None, (), d(3, 3),
-                 d(3, 3)),
-        ]
-        cases = {}
-        for n, spec in enumerate(specs, 1):
-            cases[spec.name] = add_case(s, spec, v, ids, n)
-        c = {k: v[0] for k, v in cases.items()}
-        t = {k: v[1] for k, v in cases.items()}
-        deadline(s, c["C1"], "verification", "verification", d(3, 2), d(3, 5), d(3, 4))
-        deadline(s, c["C1"], "answer", "answer_14", d(3, 4), d(3, 31), d(3, 5), t["C1"]["dinas-a"])
-        deadline(s, c["C2"], "answer", "answer_14", d(3, 17), d(4, 10), d(3, 25),
-                 t["C2"]["dinas-a"])
-        deadline(s, c["C2"], "answer", "answer_14", d(3, 17), d(4, 10), None, t["C2"]["dinas-b"])
-        deadline(s, c["C3"], "answer", "answer_5", d(3, 17), d(3, 25), d(3, 26),
-                 t["C3"]["dinas-b"])
-        # The reporter's own window is not a limit of the Pemda: never counted.
-        deadline(s, c["C4"], "missing_data", "missing_data", d(3, 10), d(3, 24), None)
-        deadline(s, c["C5"], "answer", "answer_14", d(3, 25), d(3, 27), None, t["C5"]["dinas-a"])
-        deadline(s, c["C6"], "verification", "verification", d(3, 27), d(4, 1), None)
-        deadline(s, c["C7"], "verification", "verification", d(3, 30), d(4, 2), d(4, 2))
-        deadline(s, c["C9"], "answer", "answer_60", d(3, 5), d(6, 1), None, t["C9"]["apip"])
-        s.add(StatTarget(year=2026, received=76, completed_pct=100))
-    return ids
+    return build_history(ctx)
 
 
 def fig(received: int, responded: int, response_wd: int, completed: int, completion_wd: int,
