@@ -95,3 +95,34 @@ def test_a_wrong_period_is_said_and_nothing_breaks(client: Any, ctx: Context,
     assert page.status_code == 400 and 'role="alert"' in page.text
     page = client.get("/staf/statistik?unit=tidak-ada")
     assert page.status_code == 400 and 'role="alert"' in page.text
+
+
+def test_the_administrator_keeps_categories_and_targets(client: Any, ctx: Context,
+                                                        demo: dict[str, Any],
+                                                        clock: Clock) -> None:
+    from tests.conftest import csrf_from
+    from wbs.reports.tables import StatTarget
+
+    sign_in(client, demo["admin"], "admin", clock)
+    token = csrf_from(client, "/staf/kategori")
+    url = "/staf/kategori"
+    assert client.post(url, data={"csrf_token": token, "what": "target", "year": "2026",
+                                  "received": "76", "completed_pct": "100"}).status_code == 303
+    bad = client.post(url, data={"csrf_token": token, "what": "target", "year": "2026",
+                                 "received": "76", "completed_pct": "101"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    assert client.post(url, data={"csrf_token": token, "what": "category", "slug": "pendidikan",
+                                  "name_id": "Pendidikan", "name_en": "Education"}
+                       ).status_code == 303
+    assert client.post(url, data={"csrf_token": token, "what": "category", "slug": "pendidikan",
+                                  "name_id": "Lagi", "name_en": "Again"}).status_code == 400
+    assert client.post(url, data={"csrf_token": token, "what": "retire",
+                                  "slug": "pendidikan"}).status_code == 303
+    with ctx.db() as s:
+        target = s.get(StatTarget, 2026)
+        assert target is not None and (target.received, target.completed_pct) == (76, 100)
+        row = s.scalars(select(CaseCategory).where(CaseCategory.slug == "pendidikan")).one()
+        assert (row.name_id, row.active) == ("Pendidikan", False)
+    actions = [e.action for e in _audit(ctx, "config.stat_target")]
+    assert actions == ["config.stat_target"]
+    assert len(_audit(ctx, "config.category")) == 2

@@ -7,11 +7,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wbs import audit
 from wbs.access import Permission
-from wbs.accounts import StaffIdentity
 from wbs.context import Context
-from wbs.reports import charts, statistics, stats_page
+from wbs.reports import charts, settings_admin, stats_page
 from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import language_of, render
@@ -64,29 +62,50 @@ async def statistics_csv(request: Request) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _save_target(ctx: Context, staff: StaffIdentity, year: int, received: int, pct: int) -> None:
-    with ctx.db.begin() as session:
-        statistics.set_target(session, year, received, pct)
-        audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
-                     action="config.stat_target",
-                     details={"year": year, "received": received, "completed_pct": pct},
-                     now=ctx.now())
+async def _settings_page(request: Request, error: str = "", status_code: int = 200) -> Response:
+    data = await run_in_threadpool(settings_admin.lists, _ctx(request))
+    return render(request, "staff/statistics_settings.html", {
+        "lists": data, "error": error, "ok": request.query_params.get("ok", "")},
+        status_code=status_code)
 
 
 @requires(Permission.CONFIG_MANAGE)
-async def target_save(request: Request) -> Response:
+async def settings_page(request: Request) -> Response:
+    return await _settings_page(request)
+
+
+def _int(values: dict[str, str], name: str) -> int:
+    raw = values.get(name, "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise settings_admin.SettingsInputError("target_invalid")
+    return int(raw)
+
+
+@requires(Permission.CONFIG_MANAGE)
+async def settings_save(request: Request) -> Response:
     values = await forms.read_form(request)
+    ctx, staff = _ctx(request), request.state.staff
+    what = values.get("what", "")
     try:
-        year, received, pct = (int(values.get(k, "")) for k in ("year", "received",
-                                                                 "completed_pct"))
-        await run_in_threadpool(_save_target, _ctx(request), request.state.staff, year,
-                                received, pct)
-    except ValueError:
-        return RedirectResponse("/staf/konfigurasi?galat=target_invalid", status_code=303)
-    return RedirectResponse("/staf/konfigurasi?ok=target", status_code=303)
+        if what == "target":
+            await run_in_threadpool(settings_admin.save_target, ctx, staff, _int(values, "year"),
+                                    _int(values, "received"), _int(values, "completed_pct"))
+        elif what == "category":
+            await run_in_threadpool(settings_admin.add_category, ctx, staff,
+                                    values.get("slug", ""), values.get("name_id", ""),
+                                    values.get("name_en", ""))
+        elif what in ("retire", "restore"):
+            await run_in_threadpool(settings_admin.set_category_active, ctx, staff,
+                                    values.get("slug", ""), what == "restore")
+        else:
+            return await _settings_page(request, "unknown", 400)
+    except settings_admin.SettingsInputError as exc:
+        return await _settings_page(request, exc.code, 400)
+    return RedirectResponse("/staf/kategori?ok=1", status_code=303)
 
 
 def routes() -> list[BaseRoute]:
     return [Route("/staf/statistik", statistics_page, methods=["GET"]),
             Route("/staf/statistik.csv", statistics_csv, methods=["GET"]),
-            Route("/staf/konfigurasi/target", target_save, methods=["POST"])]
+            Route("/staf/kategori", settings_page, methods=["GET"]),
+            Route("/staf/kategori", settings_save, methods=["POST"])]
