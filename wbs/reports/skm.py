@@ -12,7 +12,6 @@ Fractions are used throughout so that a boundary case is decided exactly, not by
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
