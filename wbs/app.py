@@ -42,6 +42,7 @@ from wbs.web import (
     reporter,
     staff,
     stats_views,
+    survey_views,
 )
 from wbs.web.body_limits import BodyLimitsMiddleware, BodyTiming
 from wbs.web.guard import check_routes
@@ -142,7 +143,7 @@ def all_routes() -> list[BaseRoute]:
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
-            *overview_views.routes(), *stats_views.routes()]
+            *overview_views.routes(), *stats_views.routes(), *survey_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

@@ -109,3 +109,13 @@ def routes() -> list[BaseRoute]:
             Route("/staf/statistik.csv", statistics_csv, methods=["GET"]),
             Route("/staf/kategori", settings_page, methods=["GET"]),
             Route("/staf/kategori", settings_save, methods=["POST"])]
+
+
+def unit_choices(ctx: Context) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from wbs.models import Unit
+
+    with ctx.db() as session:
+        return [(slug, name) for slug, name in session.execute(
+            select(Unit.slug, Unit.name).order_by(Unit.name))]
