@@ -118,3 +118,33 @@ def test_a_closed_round_takes_no_answers(client: Any, ctx: Context, demo: dict[s
     assert "not open today" in form.text and 'name="visit"' not in form.text
     with ctx.db() as s:
         assert s.scalar(select(SkmResponse.id)) is None
+
+
+def test_a_reporter_is_invited_once_the_case_has_its_outcome(
+        client: Any, ctx: Context, demo: dict[str, Any], clock: Clock) -> None:
+    from tests.functional.workflow_helpers import file_report, staff_team
+    from wbs.cases import routing
+
+    sign_in(client, demo["admin"], "admin", clock)
+    assert client.post("/staf/skm", data={
+        "csrf_token": csrf_from(client, "/staf/skm"), "unit": "dinas-kesehatan",
+        "service": "Pengelolaan pengaduan", "dari": "2026-01-01", "sampai": "2026-12-31",
+        "for_complaints": "yes"}).status_code == 303
+    client.post("/keluar", data={"csrf_token": csrf_from(client, "/staf")})
+    with ctx.db() as s:
+        token = s.scalars(select(SkmSurvey.token)).one()
+    open_case, done_case = file_report(ctx), file_report(ctx)
+    clock.advance(seconds=31)
+    verifier = staff_team(ctx, demo, clock, "verifikator")["verifikator"]
+    routing.archive(ctx, verifier, done_case.number, "Bukan wewenang dan tidak lengkap.")
+
+    def mailbox(code: str) -> str:
+        client.cookies.clear()
+        csrf = csrf_from(client, "/kotak-pesan")
+        page = client.post("/kotak-pesan/masuk", data={"csrf_token": csrf, "code": code})
+        if page.status_code == 303:
+            page = client.get(page.headers["location"])
+        return str(page.text)
+
+    assert f"/survei/{token}" in mailbox(done_case.code)
+    assert "/survei/" not in mailbox(open_case.code)
