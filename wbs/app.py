@@ -37,6 +37,7 @@ from wbs.web import (
     intake_views,
     overview_views,
     public,
+    public_stats_views,
     ratelimit,
     report_views,
     reporter,
@@ -143,7 +144,8 @@ def all_routes() -> list[BaseRoute]:
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
-            *overview_views.routes(), *stats_views.routes(), *survey_views.routes()]
+            *overview_views.routes(), *stats_views.routes(), *survey_views.routes(),
+            *public_stats_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

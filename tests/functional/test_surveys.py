@@ -94,8 +94,11 @@ def test_a_round_from_the_public_form_to_the_published_result(
         "programme_1": "Loket pengaduan dibuka setiap hari kerja", "when_1": "Triwulan II 2026",
         "who_1": "Kepala Tata Usaha"})
     assert planned.status_code == 303
+    assert "79.17" not in client.get("/statistik").text  # not yet published
     assert client.post(f"/staf/skm/{survey_id}/terbitkan",
                        data={"csrf_token": csrf}).status_code == 303
+    public_page = client.get("/statistik").text
+    assert "79.17" in public_page and "Loket pengaduan dibuka setiap hari kerja" in public_page
     [published] = surveys.results(ctx, published_only=True)
     assert published.survey.plan[0]["element"] == "8"
     with ctx.db() as s:

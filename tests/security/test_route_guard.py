@@ -37,6 +37,7 @@ PUBLIC = {
     ("/tentang", "GET"), ("/favicon.ico", "GET"), ("/static/merek/{name}", "GET"),
     # The satisfaction survey: anyone may answer, no account (RULES §9).
     ("/survei/{token}", "GET"), ("/survei/{token}", "POST"), ("/survei/{token}/qr.svg", "GET"),
+    ("/statistik", "GET"),
 }
 
 
