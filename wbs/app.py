@@ -32,6 +32,7 @@ from wbs.web import (
     case_views,
     code_views,
     config_views,
+    document_views,
     housekeeping,
     i18n,
     intake_views,
@@ -145,7 +146,7 @@ def all_routes() -> list[BaseRoute]:
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
             *overview_views.routes(), *stats_views.routes(), *survey_views.routes(),
-            *public_stats_views.routes()]
+            *public_stats_views.routes(), *document_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

@@ -122,5 +122,7 @@ def suppress(cells: Sequence[Sequence[int]],
         candidates = {c for line in lines if target in line for c in line if c not in hidden}
         if not candidates:  # every line through it is hidden already: hide anything left
             candidates = {(i, j) for i in range(n_rows) for j in range(n_cols)} - hidden
+        if not candidates:  # all hidden (only an empty table's zero total gets here)
+            break
         hidden.add(min(candidates, key=lambda c: (*cost(c), c)))
     return Suppressed(grid, frozenset(hidden), primary, threshold)

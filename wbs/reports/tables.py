@@ -121,3 +121,29 @@ class SkmSpentNonce(Base):
 
     nonce_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     spent_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ReportDocument(Base):
+    """A report as a document (RULES §8): its figures frozen when it was drawn up, so what was
+    sent to the Bupati and what the public downloads never change afterwards."""
+
+    __tablename__ = "report_documents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('monthly', 'semester', 'unit_semester', 'yearly')",
+                        name="kind"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    # Typed by the coordinator: corrective actions and recommendations (semester evaluation).
+    corrective_actions: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON: the sections with their figures
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wbs.reports import public_stats, skm, surveys
+from wbs.reports import documents, public_stats, skm, surveys
 from wbs.web.guard import public
 from wbs.web.render import language_of, render
 
@@ -24,8 +24,9 @@ async def statistics_page(request: Request) -> Response:
     lang = language_of(request)
     page = await run_in_threadpool(public_stats.build, ctx, year, lang)
     results = await run_in_threadpool(surveys.results, ctx, True)
+    docs = await run_in_threadpool(documents.published, ctx)
     return render(request, "public/statistics.html", {
-        "page": page, "skm_results": results, "elements": skm.ELEMENTS, "documents": []})
+        "page": page, "skm_results": results, "elements": skm.ELEMENTS, "documents": docs})
 
 
 def routes() -> list[BaseRoute]:

@@ -77,6 +77,11 @@ def test_nothing_small_nothing_hidden() -> None:
     assert result.hidden == frozenset()
 
 
+def test_an_empty_table_shows_nothing() -> None:
+    result = suppress([])
+    assert result.values == [[0]] and result.shown(0, 0) == "<5"
+
+
 def test_a_single_row_table() -> None:
     _check([[2, 40, 41]])
     _check([[2]])
