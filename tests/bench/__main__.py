@@ -111,6 +111,10 @@ def main() -> int:
           lambda: service.list_cases(ctx, staff, service.CaseFilter(state="in_process",
                                                                      page=300)))
 
+    from tests.bench.statistics import bench_statistics
+
+    bench_statistics(ctx, timed)
+
     from wbs import audit
 
     with ctx.db() as session:

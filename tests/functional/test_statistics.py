@@ -96,7 +96,7 @@ def test_every_figure_of_a_month_matches_the_hand_count(ctx: Context,
     }
     assert st.by["unit"][history["dinas-b"]].avg_response == Decimal("2.00")
     assert st.limits == {
-        ("verification", history["verifier"]): LimitFigures(on_time=1, running=2),
+        ("verification", None): LimitFigures(on_time=1, running=2),
         ("answer_14", history["dinas-a"]): LimitFigures(on_time=2, overdue=1),
         ("answer_14", history["dinas-b"]): LimitFigures(running=1),
         ("answer_5", history["dinas-b"]): LimitFigures(late=1),

@@ -17,9 +17,9 @@ Conventions, so every figure can be recomputed by hand:
   half up.
 - A unit's figures are those of the cases dispositioned to it (a case given to two units counts
   once in each, once in the totals); cases not yet dispositioned form their own row.
-- Limits kept: the Pemda's own obligations (verification, answers, decisions) on the period's
-  cases; met on time (on or before the due day), met late, overdue (open past the due day on
-  the as-of day) or still running. The unit of a case-level limit is the receiving unit.
+- Limits kept: the Pemda's own obligations (verification, answers, decisions) that started in
+  the period; met on time (on or before the due day), met late, overdue (open past the due day on
+  the as-of day) or still running, per unit owing them (verification belongs to no unit).
 """
 
 from __future__ import annotations
@@ -140,10 +140,14 @@ def _in_period(period: Period, unit_id: int | None) -> ColumnElement[bool]:
     return cond
 
 
-def _overdue(as_of: date) -> ColumnElement[bool]:
-    return exists().where(
-        Deadline.case_id == Case.id, Deadline.kind.in_(OBLIGATIONS), Deadline.due_on < as_of,
+def _overdue(period: Period, as_of: date) -> ColumnElement[bool]:
+    """Whether a case had an obligation open past its day on the as-of day. An uncorrelated
+    IN: the database computes the (few) overdue cases once and hashes them, instead of probing
+    the deadlines once per case, which took 40 s on a million cases."""
+    late = select(Deadline.case_id).where(
+        Deadline.kind.in_(OBLIGATIONS), Deadline.due_on >= period.start, Deadline.due_on < as_of,
         or_(Deadline.met_on.is_(None), Deadline.met_on > as_of))
+    return Case.id.in_(late)
 
 
 def _aggregates(as_of: date) -> list[ColumnElement[int]]:
@@ -174,7 +178,7 @@ def compute(session: Session, period: Period, today: date,
     stats = Statistics(period=period, as_of=as_of, unit_id=unit_id,
                        by={d: {} for d in DIMENSIONS})
     scope = _in_period(period, unit_id)
-    overdue = _overdue(as_of)
+    overdue = _overdue(period, as_of)
     # One pass over the period's cases, grouped by every case-level dimension at once; the
     # groups are few (kinds × channels × states × …) and are summed up per dimension here.
     keys = (Case.kind, Case.category_id, Case.classification, Case.channel, Case.state)
@@ -217,20 +221,24 @@ def limit_name(kind: str, rule_key: str) -> str:
 
 def _limits(session: Session, stats: Statistics, scope: ColumnElement[bool],
             as_of: date) -> None:
+    """The obligations that started in the period, by limit and the unit that owed them (a
+    case-level limit, i.e. verification, belongs to no unit: `None`). Read from the deadlines
+    and tasks alone, without the cases, so it stays one scan of the deadlines."""
+    del scope  # the period is the deadlines' own; only a unit filter narrows further
+    period = stats.period
     met = and_(Deadline.met_on.is_not(None), Deadline.met_on <= as_of)
     status = case(
         (and_(met, Deadline.met_on <= Deadline.due_on), "on_time"),
         (met, "late"),
         (Deadline.due_on < as_of, "overdue"),
         else_="running")
-    unit = func.coalesce(CaseTask.unit_id, Case.receiving_unit_id)
-    query = (select(Deadline.kind, Deadline.rule_key, unit, status, func.count())
-             .join(Case, Case.id == Deadline.case_id)
+    query = (select(Deadline.kind, Deadline.rule_key, CaseTask.unit_id, status, func.count())
              .outerjoin(CaseTask, CaseTask.id == Deadline.task_id)
-             .where(scope, Deadline.kind.in_(OBLIGATIONS), Deadline.start_on <= as_of)
-             .group_by(Deadline.kind, Deadline.rule_key, unit, status))
+             .where(Deadline.kind.in_(OBLIGATIONS), Deadline.start_on >= period.start,
+                    Deadline.start_on <= min(period.end, as_of))
+             .group_by(Deadline.kind, Deadline.rule_key, CaseTask.unit_id, status))
     if stats.unit_id is not None:
-        query = query.where(unit == stats.unit_id)
+        query = query.where(CaseTask.unit_id == stats.unit_id)
     for kind, rule_key, unit_id, state, n in session.execute(query):
         row = stats.limits.setdefault((limit_name(kind, rule_key), unit_id), LimitFigures())
         setattr(row, state, getattr(row, state) + int(n))
