@@ -62,7 +62,7 @@ def test_a_round_from_the_public_form_to_the_published_result(
         assert sent.status_code == 200 and 'role="status"' in sent.text
     again = client.post(f"/survei/{token}", data={"csrf_token": csrf, "visit": visit,
                                                   **_answers(ANSWERS[0])})
-    assert again.status_code == 400 and "already sent" in again.text
+    assert again.status_code == 400 and "sudah dikirim" in again.text  # already sent
     forged = client.post(f"/survei/{token}", data={
         "csrf_token": csrf, "visit": "abcdefghijklmnop." + "0" * 64, **_answers(ANSWERS[0])})
     assert forged.status_code == 400
@@ -118,7 +118,7 @@ def test_a_closed_round_takes_no_answers(client: Any, ctx: Context, demo: dict[s
     token = _create(client, demo, clock)
     clock.advance(days=40)  # 11 April: after the period
     form = client.get(f"/survei/{token}")
-    assert "not open today" in form.text and 'name="visit"' not in form.text
+    assert 'role="alert"' in form.text and 'name="visit"' not in form.text
     with ctx.db() as s:
         assert s.scalar(select(SkmResponse.id)) is None
 
