@@ -101,26 +101,51 @@ def upgrade() -> None:
     with op.batch_alter_table('skm_responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_skm_responses_survey_id'), ['survey_id'], unique=False)
 
-    with op.batch_alter_table('case_tasks', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('followup_kind', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('improvement_promised', sa.Boolean(), server_default=sa.false(), nullable=False))
+    if op.get_bind().dialect.name == "sqlite":
+        _add_columns_sqlite()
+    else:
+        with op.batch_alter_table('case_tasks', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('followup_kind', sa.String(length=16), nullable=True))
+            batch_op.add_column(sa.Column('improvement_promised', sa.Boolean(), server_default=sa.false(), nullable=False))
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('category_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('determination', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('first_response_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('response_wd', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('completed_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('completion_wd', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_cases_category_id_case_categories'), 'case_categories', ['category_id'], ['id'])
-        batch_op.create_check_constraint(
-            'determination', "determination IS NULL OR determination IN ('dispute', 'violation')")
-    with op.batch_alter_table('case_tasks', schema=None) as batch_op:
-        batch_op.create_check_constraint(
-            'followup', "followup_kind IS NULL OR followup_kind IN "
-            "('staff', 'system', 'procedure', 'oversight', 'facilities')")
+        with op.batch_alter_table('cases', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('category_id', sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column('determination', sa.String(length=16), nullable=True))
+            batch_op.add_column(sa.Column('first_response_on', sa.Date(), nullable=True))
+            batch_op.add_column(sa.Column('response_wd', sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column('completed_on', sa.Date(), nullable=True))
+            batch_op.add_column(sa.Column('completion_wd', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_cases_category_id_case_categories'), 'case_categories', ['category_id'], ['id'])
+            batch_op.create_check_constraint(
+                'determination', "determination IS NULL OR determination IN ('dispute', 'violation')")
+        with op.batch_alter_table('case_tasks', schema=None) as batch_op:
+            batch_op.create_check_constraint(
+                'followup', "followup_kind IS NULL OR followup_kind IN "
+                "('staff', 'system', 'procedure', 'oversight', 'facilities')")
     _seed_categories()
     _backfill()
+
+
+DETERMINATION_CHECK = "determination IS NULL OR determination IN ('dispute', 'violation')"
+FOLLOWUP_CHECK = ("followup_kind IS NULL OR followup_kind IN "
+                  "('staff', 'system', 'procedure', 'oversight', 'facilities')")
+
+
+def _add_columns_sqlite() -> None:
+    """Plain ADD COLUMN, constraints inline: a batch migration would copy `cases` and
+    `case_tasks` and drop the originals, which SQLite refuses while other rows reference them
+    (foreign keys are enforced)."""
+    op.execute("ALTER TABLE case_tasks ADD COLUMN followup_kind VARCHAR(16) "
+               f"CONSTRAINT ck_case_tasks_followup CHECK ({FOLLOWUP_CHECK})")
+    op.add_column('case_tasks', sa.Column('improvement_promised', sa.Boolean(),
+                                          server_default=sa.false(), nullable=False))
+    op.execute("ALTER TABLE cases ADD COLUMN category_id INTEGER CONSTRAINT "
+               "fk_cases_category_id_case_categories REFERENCES case_categories (id)")
+    op.execute("ALTER TABLE cases ADD COLUMN determination VARCHAR(16) "
+               f"CONSTRAINT ck_cases_determination CHECK ({DETERMINATION_CHECK})")
+    for name, kind in (('first_response_on', sa.Date()), ('response_wd', sa.Integer()),
+                       ('completed_on', sa.Date()), ('completion_wd', sa.Integer())):
+        op.add_column('cases', sa.Column(name, kind, nullable=True))
 
 
 # The regulations' own examples (RULES §2): what whistleblowing reports, what a complaint
@@ -185,9 +210,9 @@ def _day(value: object) -> date | None:
 
 def downgrade() -> None:
     with op.batch_alter_table('case_tasks', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_case_tasks_followup', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_case_tasks_followup'), type_='check')
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_cases_determination', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_cases_determination'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_cases_category_id_case_categories'), type_='foreignkey')
         batch_op.drop_column('completion_wd')
         batch_op.drop_column('completed_on')
