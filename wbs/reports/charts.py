@@ -29,7 +29,9 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, int]],
     desc = "; ".join(f"{label}: {text}" for (label, _v), text in zip(bars, texts, strict=True))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        # Scales to its container (no fixed size; static/*.css caps it): a phone screen must not
+        # scroll sideways.
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">{escape(desc)}</desc>',

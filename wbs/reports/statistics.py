@@ -30,7 +30,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wbs.models import Case, CaseTask, Deadline
@@ -201,18 +201,15 @@ def compute(session: Session, period: Period, today: date,
 
 def _by_unit(session: Session, stats: Statistics, scope: ColumnElement[bool],
              overdue: ColumnElement[bool], as_of: date) -> None:
+    """One pass: each case joined to the units it was given to (once per unit); a case given
+    to none keeps a NULL unit, which is the "not yet dispositioned" row."""
     pairs = select(CaseTask.case_id, CaseTask.unit_id).distinct().subquery()
     query = (select(pairs.c.unit_id, overdue, *_aggregates(as_of))
-             .join(pairs, pairs.c.case_id == Case.id).where(scope)
+             .outerjoin(pairs, pairs.c.case_id == Case.id).where(scope)
              .group_by(pairs.c.unit_id, overdue))
     rows = stats.by["unit"]
     for unit, late, *agg in session.execute(query):
         rows.setdefault(unit, Figures()).add(_figures(agg, bool(late)))
-    if stats.unit_id is None:
-        none = (select(literal(None), overdue, *_aggregates(as_of))
-                .where(scope, ~exists().where(CaseTask.case_id == Case.id)).group_by(overdue))
-        for _unit, late, *agg in session.execute(none):
-            rows.setdefault(None, Figures()).add(_figures(agg, bool(late)))
 
 
 def limit_name(kind: str, rule_key: str) -> str:
