@@ -33,16 +33,20 @@ from wbs.web import (
     code_views,
     compensation_views,
     config_views,
+    document_views,
     housekeeping,
     i18n,
     intake_views,
     lapor_views,
     overview_views,
     public,
+    public_stats_views,
     ratelimit,
     report_views,
     reporter,
     staff,
+    stats_views,
+    survey_views,
 )
 from wbs.web.body_limits import BodyLimitsMiddleware, BodyTiming
 from wbs.web.guard import check_routes
@@ -144,7 +148,8 @@ def all_routes() -> list[BaseRoute]:
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
             *overview_views.routes(), *lapor_views.routes(),
-            *compensation_views.routes()]
+            *compensation_views.routes(), *stats_views.routes(), *survey_views.routes(),
+            *public_stats_views.routes(), *document_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

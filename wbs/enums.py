@@ -78,3 +78,21 @@ class AuditOutcome(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
     FAILED = "failed"
+
+
+class Determination(StrEnum):
+    """What the verifier finds a complaint to be (RULES §2; Perbup Sanggau 31/2020 Lamp.
+    VII.B.1.b–c)."""
+
+    DISPUTE = "dispute"  # sengketa
+    VIOLATION = "violation"  # indikasi pelanggaran
+
+
+class FollowUpKind(StrEnum):
+    """How a unit followed a complaint up, counted by the evaluation (RULES §8)."""
+
+    STAFF = "staff"  # internal: the staff (pembinaan pegawai)
+    SYSTEM = "system"  # internal: the system or application
+    PROCEDURE = "procedure"  # internal: the procedure (SOP)
+    OVERSIGHT = "oversight"  # external: referred to oversight
+    FACILITIES = "facilities"  # external: facilities and infrastructure

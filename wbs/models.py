@@ -28,7 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from wbs.enums import AuditOutcome, CaseState, Channel, Classification, ReportKind, Role, UnitKind
+from wbs.enums import (
+    AuditOutcome,
+    CaseState,
+    Channel,
+    Classification,
+    Determination,
+    FollowUpKind,
+    ReportKind,
+    Role,
+    UnitKind,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -165,6 +175,9 @@ class Case(Base):
         Index("ix_cases_received_id", "received_on", "id"),
         Index("ix_cases_state_received", "state", "received_on", "id"),
         Index("ix_cases_kind_received", "kind", "received_on", "id"),
+
+        CheckConstraint("determination IS NULL OR " + _in("determination", Determination),
+                        name="determination"),
     )
 
     id: Mapped[intpk]
@@ -198,6 +211,15 @@ class Case(Base):
     # The day the retention job destroyed the content (every key wrap and sealed blob); the
     # metadata above stays for statistics (wbs/ops/retention.py).
     shredded_on: Mapped[date | None] = mapped_column(Date)
+    # What the statistics are cut by and measured with (RULES §8), in clear like the kind:
+    # the category the verifier chose, sengketa or indikasi pelanggaran, the day of the first
+    # response and of the outcome, and the working days each took by the calendar of that day.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("case_categories.id"))
+    determination: Mapped[str | None] = mapped_column(String(16))
+    first_response_on: Mapped[date | None] = mapped_column(Date)
+    response_wd: Mapped[int | None] = mapped_column(Integer)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    completion_wd: Mapped[int | None] = mapped_column(Integer)
 
 
 class CaseKeyWrap(Base):
@@ -387,6 +409,8 @@ class CaseTask(Base):
     __table_args__ = (
         CheckConstraint("state IN ('open', 'in_process', 'answered', 'returned')", name="state"),
         CheckConstraint("resolution_days IS NULL OR resolution_days IN (5, 14, 60)", name="res"),
+        CheckConstraint("followup_kind IS NULL OR " + _in("followup_kind", FollowUpKind),
+                        name="followup"),
     )
 
     id: Mapped[intpk]
@@ -397,6 +421,11 @@ class CaseTask(Base):
     assigned_on: Mapped[date] = mapped_column(Date)
     answered_on: Mapped[date | None] = mapped_column(Date)
     suggested_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # Set with the answer, for the evaluation (RULES §8): the kind of follow-up and whether the
+    # unit promised to improve its service. No free text: leadership reads these.
+    followup_kind: Mapped[str | None] = mapped_column(String(16))
+    improvement_promised: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
 
 
 class Deadline(Base):
@@ -689,3 +718,7 @@ class CompensationClaim(Base):
     decision_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     payment_due_on: Mapped[date | None] = mapped_column(Date)
     delivered_on: Mapped[date | None] = mapped_column(Date)
+
+# The statistics' own tables live beside their code; importing them here keeps every table in
+# `Base.metadata` wherever the models are imported (migrations, the schema test).
+from wbs.reports import tables as _report_tables  # noqa: E402,F401

@@ -107,6 +107,10 @@ def services(results: dict[str, Any]) -> None:
     timed("reporter.access_by_code (HKDF + unwrap K and I)", 200,
           lambda: reporter.access_by_code(ctx, codes[0]))
 
+    from tests.bench.statistics import bench_statistics
+
+    bench_statistics(ctx, timed)
+
     from wbs import audit
 
     with ctx.db() as session:

@@ -27,7 +27,7 @@ from wbs.enums import Channel, ReportKind
 pytestmark = pytest.mark.e2e
 
 GET_PAGES = ("/", "/lapor", "/status", "/kotak-pesan", "/transparansi", "/tentang",
-             "/verifikasi")
+             "/verifikasi", "/statistik")
 
 
 @dataclass(frozen=True)

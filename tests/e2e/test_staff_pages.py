@@ -61,10 +61,11 @@ def _pages(role: str, world: staff_world.World) -> list[str]:
     if role == "custodian":
         return [*common, "/staf/identitas"]
     if role == "leadership":
-        return [*common, "/staf/ikhtisar", "/staf/sengketa", "/staf/aktivitas"]
+        return [*common, "/staf/ikhtisar", "/staf/sengketa", "/staf/aktivitas", "/staf/statistik",
+                "/staf/laporan", "/staf/skm"]
     if role == "auditor":
         return [*common, "/staf/audit", "/staf/audit/verifikasi"]
-    return [*common, "/staf/kalender", "/staf/pengaturan"]
+    return [*common, "/staf/kalender", "/staf/pengaturan", "/staf/kategori", "/staf/skm"]
 
 
 def check_page(tab: Tab, path: str) -> list[str]:

@@ -42,6 +42,7 @@ from wbs.cases.workflow import TERMINAL_STATES
 from wbs.context import Context
 from wbs.crypto import codes, keyring
 from wbs.models import Case, CaseEvent, CaseKeyWrap, Message, ReporterSession
+from wbs.reports import marks
 
 MAX_MESSAGE = 20_000
 COOKIE_KEY_LABEL = "reporter-session-cookie"
@@ -351,6 +352,8 @@ def add_message(session: Session, case: Case, key: bytes, body: str, *, author_k
                       author_user_id=author_user_id, kind=kind, body_sealed=b"",
                       created_on=today)
     session.add(message)
+    if author_kind == "staff":
+        marks.mark_response(session, case, today)
     session.flush()
     message.body_sealed = sealing.seal_text(key, case, f"message:{message.id}", body)
     return message

@@ -26,6 +26,7 @@ from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role,
 from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
 from wbs.refusals import Refusal
+from wbs.reports import counting, marks
 
 OPEN_TASK = ("open", "in_process")
 DISPOSABLE_KINDS = (UnitKind.AGENCY.value, UnitKind.BUMD.value)
@@ -107,6 +108,7 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
                    reporter: bool = False) -> None:
     old = case.state
     case.state = new_state.value
+    marks.mark_state(session, case, new_state.value, ctx.today())
     if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
                               note_key=action.value))
@@ -221,18 +223,22 @@ def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes, *
 
 def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
                        classification: str, resolution_days: int,
-                       unit_slugs: Sequence[str]) -> CaseState:
+                       unit_slugs: Sequence[str], category: str = "",
+                       determination: str = "") -> CaseState:
     try:
         cls = Classification(classification)
     except ValueError as exc:
         raise InvalidInput("classification_required") from exc
     if resolution_days not in (5, 14, 60):
         raise InvalidInput("resolution_required")
+    counted = counting.parse_determination(determination)
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
         targets = _units(session, unit_slugs, case)
         key = content_key(session, case, staff)
         case.classification, case.resolution_days = cls.value, resolution_days
+        counting.set_category(session, case, category)
+        case.determination = counted
         deadlines.meet(session, case, ["verification"], ctx.today())
         for unit in targets:
             _assign(session, ctx, case, unit, key, resolution_days)
@@ -241,7 +247,8 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
     return run_staff(ctx, staff, case_number, Step(
         Action.VERIFY_AND_DISPOSE, Permission.CASE_DISPOSE, apply,
         details={"classification": cls.value, "resolution_days": resolution_days,
-                 "units": ",".join(sorted(unit_slugs))}))
+                 "units": ",".join(sorted(unit_slugs)), "category": category[:64] or None,
+                 "determination": counted}))
 
 
 def add_disposition(ctx: Context, staff: StaffIdentity, case_number: str, *,
@@ -412,12 +419,14 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
 
 
 def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
-           outcome: str | None = None) -> CaseState:
+           outcome: str | None = None, followup: str = "",
+           improvement: bool = False) -> CaseState:
     body = text.strip()
     if len(body) < 5 or len(body) > 50_000:
         raise InvalidInput("answer_required")
     if outcome is not None and outcome not in APIP_OUTCOMES:
         raise InvalidInput("outcome_required")
+    followup_kind = counting.parse_followup(followup)
 
     def apply(session: Session, case: Case, new: CaseState) -> None:
         if case.at_apip and outcome is None:
@@ -428,6 +437,7 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
                     today=ctx.today(), kind="answer")
         task.state, task.answered_on = "answered", ctx.today()
         lapor_outbox.on_staff_text(session, ctx, case, new, body)
+        task.followup_kind, task.improvement_promised = followup_kind, improvement
         deadlines.meet(session, case, ["answer"], ctx.today(), task_id=task.id)
         notices.resolve_for_case(session, ctx, case, staff.unit_id)
         if outcome is not None:
@@ -438,8 +448,9 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
                                     rules=deadlines.load_rules(session))
 
     permission = Permission.CASE_ANSWER
-    return run_staff(ctx, staff, case_number, Step(Action.ANSWER, permission, apply,
-                                                   details={"outcome": outcome}))
+    return run_staff(ctx, staff, case_number, Step(
+        Action.ANSWER, permission, apply,
+        details={"outcome": outcome, "followup": followup_kind, "improvement": improvement}))
 
 
 def in_dispute(session: Session, case: Case, today: date) -> bool:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
-from fpdf import FPDF
 from fpdf.enums import WrapMode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from wbs.cases.reporter import read_messages
 from wbs.cases.service import content_key, stated_purpose, with_case
 from wbs.context import Context
 from wbs.models import Case, CaseEvent, CaseKeyWrap
+from wbs.reports.pdf_font import FAMILY, unicode_pdf
 
 FORMATS = ("json", "pdf")
 
@@ -158,27 +158,21 @@ def build(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> d
     }
 
 
-def _latin1(text: str) -> str:
-    # The built-in PDF fonts cover Latin-1; the JSON dossier carries the exact text.
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def render_pdf(doc: dict[str, Any]) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Dossier {doc['case_number']}")
-    pdf.set_creator("wbs")
+    # A Unicode font: names and text print as the reporter typed them, whatever the script.
+    pdf = unicode_pdf(f"Dossier {doc['case_number']}")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, _latin1(f"Berkas rujukan / Referral dossier {doc['case_number']}"),
+    pdf.set_font(FAMILY, "B", 14)
+    pdf.multi_cell(0, 8, f"Berkas rujukan / Referral dossier {doc['case_number']}",
                    new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(FAMILY, size=10)
 
     def line(label: str, value: object) -> None:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 6, _latin1(label), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=10)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, size=10)
         # Character wrapping: hashes and pasted URLs are single long "words".
-        pdf.multi_cell(0, 6, _latin1(str(value if value not in (None, "") else "-")),
+        pdf.multi_cell(0, 6, str(value if value not in (None, "") else "-"),
                        new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
 
     line("Jenis / Kind", label(doc["kind"]))

@@ -17,6 +17,7 @@ from wbs.access import Permission
 from wbs.cases import identity, listing, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.integrations import outbox as lapor_outbox
+from wbs.reports import counting
 from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import render
@@ -114,7 +115,13 @@ async def _render_case(request: Request, number: str, *, error: str = "",
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,
-        "similar_window": duplicates.WINDOW_DAYS}, status_code=status_code)
+        "similar_window": duplicates.WINDOW_DAYS,
+        "categories": await run_in_threadpool(_categories, ctx)}, status_code=status_code)
+
+
+def _categories(ctx: Any) -> list[counting.CategoryChoice]:
+    with ctx.db() as session:
+        return counting.active_categories(session)
 
 
 def _kept(values: dict[str, str]) -> dict[str, str]:
@@ -135,7 +142,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
         "verify_and_dispose": lambda ctx, staff, n: routing.verify_and_dispose(
             ctx, staff, n, classification=values.get("classification", ""),
             resolution_days=int(values.get("resolution_days", "0") or 0),
-            unit_slugs=[v for k, v in values.items() if k.startswith("unit_")]),
+            unit_slugs=[v for k, v in values.items() if k.startswith("unit_")],
+            category=values.get("category", ""), determination=values.get("determination", "")),
         "add_disposition": lambda ctx, staff, n: routing.add_disposition(
             ctx, staff, n, unit_slugs=[v for k, v in values.items() if k.startswith("unit_")]),
         "request_info": lambda ctx, staff, n: routing.request_info(ctx, staff, n, text),
@@ -148,7 +156,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
         "return_disposition": lambda ctx, staff, n: routing.return_disposition(
             ctx, staff, n, values.get("suggested_unit", ""), reason),
         "answer": lambda ctx, staff, n: routing.answer(
-            ctx, staff, n, text, values.get("outcome") or None),
+            ctx, staff, n, text, values.get("outcome") or None,
+            followup=values.get("followup", ""), improvement=values.get("improvement") == "yes"),
         "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
             ctx, staff, n, reason),
     }
@@ -168,7 +177,8 @@ async def case_action(request: Request) -> Response:
     back = "/staf/sengketa" if leadership else f"/staf/kasus/{number}"
     try:
         await _call(call, request.app.state.ctx, request.state.staff, number)
-    except (routing.InvalidInput, routing.TransitionRefused) as exc:
+    except (routing.InvalidInput, routing.TransitionRefused,
+            counting.CountingInputError) as exc:
         # Shown again at once, not redirected: a redirect would drop every choice and reason.
         if leadership:
             from wbs.web.staff import render_disputes

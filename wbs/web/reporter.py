@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from wbs.cases import intake, reporter
 from wbs.cases.receipts import verify_receipt
+from wbs.reports import surveys
 from wbs.web import code_views, forms
 from wbs.web.guard import public
 from wbs.web.render import render
@@ -77,12 +78,15 @@ def _mailbox_page(request: Request, access: reporter.ReporterAccess,
                   extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     from wbs.cases import compensation
 
-    view = reporter.mailbox(request.app.state.ctx, access)
-    claim = compensation.reporter_view(request.app.state.ctx, access)
+    ctx = request.app.state.ctx
+    view = reporter.mailbox(ctx, access)
+    claim = compensation.reporter_view(ctx, access)
+    # After the outcome, the reporter is invited to rate the complaint service (RULES §9) on
+    # the same public form as anyone: the link is the round's, never the case's.
+    invite = surveys.open_for_complaints(ctx, ctx.today()) if view.closed else None
     return render(request, "public/mailbox.html",
                   {"view": view, "idle_minutes": _idle_minutes(request), "compensation": claim,
-                   **(extra or {})},
-                  status_code=status_code)
+                   "survey_invite": invite, **(extra or {})}, status_code=status_code)
 
 
 async def _page(request: Request, found: MailboxSession, extra: dict[str, Any] | None = None,
