@@ -156,6 +156,10 @@ class CaseScope:
 class Decision:
     allowed: bool
     reason: str
+    # The actor may not see the case at all: answer exactly as for a case number that does not
+    # exist (finding 8.10), so that no refusal tells which numbers exist, name the actor's unit
+    # or are whistleblowing.
+    hidden: bool = False
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -181,8 +185,40 @@ _MUTATING = frozenset({
 _CASE_SCOPED = frozenset(p for p in Permission if p.value.startswith("case:"))
 
 
+def hidden_from(actor: Actor, case: CaseScope) -> str | None:
+    """Why the actor may not see the case at all (not even that it exists), or None.
+
+    Handlers see the cases their unit holds; leadership the cases outside APIP (its disputes
+    list); custodians every case (their queue names the cases whose identity is requested) and
+    auditors too (the audit log names every case). Administrators see none. Nobody sees a case
+    naming their own unit or one they declared a conflict on.
+    """
+    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id:
+        return "reported_unit"
+    if actor.user_id in case.conflicted_users:
+        return "conflict_of_interest"
+    if role_has(actor.role, Permission.CASE_READ):
+        if actor.role is Role.VERIFIER and (
+                case.kind is ReportKind.WHISTLEBLOWING or case.at_apip):
+            return "apip_only"
+        if actor.unit_id not in case.holding_units:
+            return "not_assigned_to_unit"
+        return None
+    if role_has(actor.role, Permission.CASE_CLOSE_DISPUTE):
+        return "apip_case" if case.at_apip else None
+    if role_has(actor.role, Permission.CASE_IDENTITY_DECIDE) or role_has(
+            actor.role, Permission.AUDIT_READ):
+        return None
+    return "no_case_view"
+
+
 def authorize(actor: Actor, permission: Permission, case: CaseScope | None = None) -> Decision:
-    """Allow, or deny with a reason. Deny by default; every rule below can only narrow."""
+    """Allow, or deny with a reason. Deny by default; every rule below can only narrow.
+
+    A role without the permission is refused whatever the case (the same answer for every case
+    number); a case the actor may not see is refused as `hidden` before any rule that could
+    tell something about it.
+    """
     if not role_has(actor.role, permission):
         return Decision(False, "role_lacks_permission")
     if case is None:
@@ -191,12 +227,9 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
                 Permission.CASE_INTAKE_WHISTLEBLOWING):
             return Decision(False, "case_required")
         return ALLOW
-    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id:
-        return Decision(False, "reported_unit")
-    if actor.user_id in case.conflicted_users:
-        return Decision(False, "conflict_of_interest")
-    if actor.role is Role.VERIFIER and (case.kind is ReportKind.WHISTLEBLOWING or case.at_apip):
-        return Decision(False, "apip_only")
+    hidden = hidden_from(actor, case)
+    if hidden is not None:
+        return Decision(False, hidden, hidden=True)
     if permission in _UNIT_BOUND and actor.unit_id not in case.holding_units:
         return Decision(False, "not_assigned_to_unit")
     if permission in _MUTATING and case.state in TERMINAL:

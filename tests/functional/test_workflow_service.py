@@ -160,6 +160,7 @@ admin        *        D/role    D/role    D/role    D/role    D/role    D/role  
 # handed to APIP, "fwd" is set directly: see Driver). The liaison's unit never holds it.
 # "investigator start" on a handed-over complaint: the rules allow it (verified → in_process)
 # and the case page offers it, so it must work like an intake.
+# Leadership never sees a case at APIP, in any state: "apipc" comes before "done" (finding 8.10).
 APIP = """
                       rcv       info      ver       proc      ans       clo       arc       fwd
 verifier     dispose  D/apip    D/apip    D/apip    D/apip    D/apip    D/apip    D/apip    D/apip
@@ -179,7 +180,7 @@ investigator start    T/state   T/state   →proc     T/state   T/state   D/done
 investigator return   T/role    T/role    T/role    T/role    T/role    D/done    D/done    D/done
 investigator answer   T/state   T/state   T/state   →ans      T/state   D/done    D/done    D/done
 investigator *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
-leadership   close    D/apipc   D/apipc   D/apipc   D/apipc   D/apipc   D/done    D/done    D/done
+leadership   close    D/apipc   D/apipc   D/apipc   D/apipc   D/apipc   D/apipc   D/apipc   D/apipc
 leadership   *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
 custodian    *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role
 auditor      *        D/role    D/role    D/role    D/role    D/role    D/role    D/role    D/role

@@ -37,9 +37,11 @@ TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
         P.CASE_VERIFY: AWAITING, P.CASE_DISPOSE: DISPOSABLE,
         P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("verifikator", "whistleblowing"): {},
-    ("penghubung.kesehatan", "complaint"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
-    ("penghubung.kesehatan", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
-    ("investigator", "complaint"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
+    # Cases an actor may not see take no conflict declaration either: the answer would tell
+    # that the case exists (issue 8, finding 10).
+    ("penghubung.kesehatan", "complaint"): {},
+    ("penghubung.kesehatan", "whistleblowing"): {},
+    ("investigator", "complaint"): {},
     ("investigator", "whistleblowing"): {
         P.CASE_READ: ALL_STATES, P.CASE_ATTACHMENT_READ: ALL_STATES, P.CASE_MESSAGE: OPEN,
         P.CASE_ANSWER: OPEN, P.CASE_INVESTIGATE: OPEN, P.CASE_EXPORT: ALL_STATES,
@@ -49,11 +51,11 @@ TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
     ("inspektur", "whistleblowing"): {P.CASE_IDENTITY_DECIDE: ALL_STATES,
                                       P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("pimpinan", "complaint"): {P.CASE_CLOSE_DISPUTE: OPEN, P.CASE_CONFLICT_DECLARE: ALL_STATES},
-    ("pimpinan", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
+    ("pimpinan", "whistleblowing"): {},
     ("auditor", "complaint"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("auditor", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
-    ("admin", "complaint"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
-    ("admin", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
+    ("admin", "complaint"): {},
+    ("admin", "whistleblowing"): {},
     # A member of the reported unit, and a verifier who declared a conflict: nothing at all.
     ("penghubung.pendidikan", "complaint"): {},
     ("penghubung.pendidikan", "whistleblowing"): {},

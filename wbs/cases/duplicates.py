@@ -20,8 +20,10 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from wbs.access import Permission
 from wbs.accounts import StaffIdentity
 from wbs.cases.listing import visible as _visible  # the one rule of who may list a case
+from wbs.cases.service import record_denial
 from wbs.context import Context
 from wbs.enums import Role
 from wbs.models import Case, Unit
@@ -97,8 +99,15 @@ def similar_to(ctx: Context, staff: StaffIdentity, number: str) -> tuple[Facts |
     with ctx.read() as session:
         own = session.scalars(select(Case.case_number).where(
             visible, Case.case_number == number)).first()
-        if own is None:
-            return None, []
+        known = own is not None or session.scalars(select(Case.id).where(
+            Case.case_number == number)).first() is not None
+    if own is None:
+        # Not in this reader's list, or no such case: the same answer, and a trace either way
+        # (finding 8.10).
+        record_denial(ctx, staff, Permission.CASE_LIST, number if known else None,
+                      "not_listed" if known else "unknown_case")
+        return None, []
+    with ctx.read() as session:
         facts = _facts(session, [number])[0]
         numbers = list(session.scalars(
             select(Case.case_number).where(visible, _like(facts))

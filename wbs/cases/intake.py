@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from wbs import audit, notices, row_ids
 from wbs.access import Actor, Permission, authorize
-from wbs.cases import attachments, deadlines, sealing
+from wbs.cases import attachments, deadlines, numbers, sealing
 from wbs.cases.receipts import make_receipt
 from wbs.cases.sanitize import CleanFile
 from wbs.context import Context
@@ -198,7 +198,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         # are all written at commit, one INSERT per table.
         calendar, rules = deadlines.load_calendar(session), deadlines.load_rules(session)
         salt = codes.new_case_salt()
-        case = Case(case_number=f"pending-{aead.new_key().hex()[:16]}",
+        case = Case(case_number=numbers.new_case_number(session, today.year),
                     lookup_hash=codes.lookup_hash(ctx.keys.pepper, code), reporter_salt=salt,
                     kind=report.kind.value, channel=channel.value,
                     state=CaseState.RECEIVED.value, received_on=today,
@@ -209,7 +209,6 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)
-        case.case_number = f"WBS-{today.year}-{case.id:06d}"
         content_key, identity_key = aead.new_key(), aead.new_key()
         document = _report_document(report)
         case.report_sealed = sealing.seal_json(content_key, case, "report", document)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wbs import audit
-from wbs.access import Actor, CaseScope, Permission, authorize
+from wbs.access import Actor, CaseScope, Permission, authorize, role_has
 from wbs.accounts import StaffIdentity
 from wbs.cases import attachments, sealing
 from wbs.cases.listing import visible as _visible  # the one rule of who may list a case
@@ -55,6 +55,12 @@ class CaseNotFound(Refusal):
     refusal: probing attachment numbers of a readable case leaves a trace."""
 
     code = "not_found"
+
+
+class CaseHidden(AccessDenied):
+    """The actor may not see this case, or it does not exist: the caller answers as for a
+    number that does not exist (finding 8.10). Still an `AccessDenied` to code that only asks
+    whether it was refused."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +139,14 @@ def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: 
     """Run `act` on the locked case inside one transaction if `authorize` allows; else record
     and raise.
 
-    An unknown case number is treated like a refusal (recorded, 404 to the caller), so probing
-    for case numbers leaves a trace too.
+    A role without the permission is refused (`AccessDenied`) before the case is looked up, so
+    the answer is the same for every number. An unknown case number and a case the actor may
+    not see are refused alike (`CaseHidden`, a 404 to the caller) and both recorded, so probing
+    for case numbers tells nothing and leaves a trace.
     """
     denied: str | None = None
+    hidden = False
+    known = False
     with refusals_recorded(ctx, staff, permission, case_number), ctx.db.begin() as session:
         # The row lock is taken before anything is read or decided (issue 8, finding 6): two
         # acts on one case run one after the other, and the second one's authorization, state
@@ -145,17 +155,19 @@ def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: 
         case = session.scalars(select(Case).where(Case.case_number == case_number)
                                .with_for_update()
                                .execution_options(populate_existing=True)).first()
-        if case is None:
-            denied = "unknown_case"
+        known = case is not None
+        if not role_has(staff.role, permission):
+            denied = "role_lacks_permission"
+        elif case is None:
+            denied, hidden = "unknown_case", True
         else:
             decision = authorize(actor_of(staff), permission, scope_of(session, case, ctx.now()))
             if decision.allowed:
                 return act(session, case)
-            denied = decision.reason
-    record_denial(ctx, staff, permission, case_number if denied != "unknown_case" else None,
-                  denied)
-    if denied == "unknown_case":
-        raise CaseNotFound
+            denied, hidden = decision.reason, decision.hidden
+    record_denial(ctx, staff, permission, case_number if known else None, denied)
+    if hidden:
+        raise CaseHidden(denied)
     raise AccessDenied(denied)
 
 

@@ -34,7 +34,7 @@ def _number(request: Request) -> str:
 async def _call(func: Callable[..., Any], *args: Any) -> Any:
     try:
         return await run_in_threadpool(func, *args)
-    except service.CaseNotFound as exc:
+    except (service.CaseNotFound, service.CaseHidden) as exc:
         raise HTTPException(404) from exc
     except service.AccessDenied as exc:
         raise HTTPException(403) from exc
@@ -183,6 +183,9 @@ async def case_action(request: Request) -> Response:
         if leadership:
             from wbs.web.staff import render_disputes
 
+            # A refused form about a case the actor may not see is that case's 404 (and
+            # trace), as on the case page, not a form error naming the number (finding 8.10).
+            await _call(routing.panel, request.app.state.ctx, request.state.staff, number)
             return await render_disputes(request, error=exc.code, error_case=number,
                                          kept=_kept(values), status_code=400)
         return await _render_case(request, number, error=exc.code, kept=_kept(values),
