@@ -124,7 +124,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     return replace(
         Settings(), env="development", database_url=db_url, data_dir=tmp_path / "data",
         keys_dir=keys_dir, mail_dir=tmp_path / "data" / "mail", argon2=TEST_PARAMS,
-        base_url="https://wbs.test",
+        base_url="https://wbs.test", allowed_hosts=("testserver", "wbs.test"),
     )
 
 

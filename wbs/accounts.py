@@ -208,7 +208,7 @@ def _bump(session: Session, key: bytes, now: datetime) -> None:
 def throttle_check(session: Session, ctx: Context, username: str, client: str) -> float:
     """Raise Throttled if this client must wait; else return a delay to apply before answering."""
     now = ctx.now()
-    name = username.strip().lower()
+    name = _printable(username).strip().lower()
     if _failures(session, _throttle_hash(ctx, "client:" + client), now) >= CLIENT_LIMIT:
         raise Throttled
     if _failures(session, _throttle_hash(ctx, f"pair:{name}\x00{client}"), now) >= PAIR_LIMIT:
@@ -221,13 +221,17 @@ def throttle_check(session: Session, ctx: Context, username: str, client: str) -
 def _record_failure(session: Session, ctx: Context, username: str, client: str,
                     user: User | None, step: str) -> None:
     now = ctx.now()
-    name = username.strip().lower()
+    name = _printable(username).strip().lower()
     for label in ("client:" + client, f"pair:{name}\x00{client}", "account:" + name):
         _bump(session, _throttle_hash(ctx, label), now)
     # The typed name of an unknown account is not logged: people type passwords into it.
     audit.record(session, ctx.audit_keys, actor=user.username if user else "-",
                  role=user.role if user else "unknown", action="auth.sign_in",
                  outcome=AuditOutcome.DENIED, details={"step": step}, now=now)
+
+
+def _printable(text: str) -> str:
+    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -246,7 +250,9 @@ def throttle_precheck(ctx: Context, username: str, client: str) -> float:
 def sign_in(ctx: Context, username: str, password: str, totp_code: str,
             client: str) -> SignInResult:
     """TOTP → password, after `throttle_precheck`. Raises SignInFailed."""
-    name = username.strip().lower()[:64]
+    # No stored name holds a NUL or a surrogate, and PostgreSQL cannot even compare one: the
+    # same failure as an unknown name (callers other than the sign-in form included).
+    name = _printable(username).strip().lower()[:64]
     code = totp_code.strip().replace(" ", "")
     with ctx.db.begin() as session:
         user = session.scalars(select(User).where(User.username == name)).first()

@@ -11,11 +11,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wbs import instance, logs
 from wbs.audit.proofs import ProofCache
@@ -47,6 +48,7 @@ from wbs.web import (
     staff,
     stats_views,
     survey_views,
+    text_input,
 )
 from wbs.web.body_limits import BodyLimitsMiddleware, BodyTiming
 from wbs.web.guard import check_routes
@@ -68,12 +70,18 @@ class WbsApp(Starlette):
 
     hsts: bool = False
     onion: str = ""
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
 
     body_timing: BodyTiming = BodyTiming()
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = BodyLimitsMiddleware(super().build_middleware_stack(), self.body_timing)
-        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(inner, hsts=self.hsts,
+        # Only the configured hosts are served (a forged Host header was copied into redirects
+        # such as /static → /static/), and no URL with a control character reaches a handler.
+        guarded = TrustedHostMiddleware(text_input.UrlGuardMiddleware(inner, _error_asgi),
+                                        allowed_hosts=list(self.allowed_hosts),
+                                        www_redirect=False)
+        return logs.AccessLogMiddleware(SecurityHeadersMiddleware(guarded, hsts=self.hsts,
                                                                     onion=self.onion))
 
 
@@ -98,6 +106,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                       status_code=status)
     response.headers.update(headers)
     return response
+
+
+async def _error_asgi(scope: Scope, receive: Receive, send: Send, status: int) -> None:
+    """The error page of `status`, for a middleware that answers before the router."""
+    response = await _http_error(Request(scope, receive), HTTPException(status))
+    await response(scope, receive, send)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -171,6 +185,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
                  middleware=[Middleware(ratelimit.RateLimitMiddleware)])
     app.hsts = settings.base_url.startswith("https://")
     app.onion = settings.onion_address
+    app.allowed_hosts = settings.hosts
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)
     app.state.jinja = make_environment()

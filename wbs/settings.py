@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from wbs.crypto.passwords import PRODUCTION_PARAMS, Argon2Params
 
@@ -155,6 +156,9 @@ class Settings:
     max_file_bytes: int = 25 * 1000 * 1000
     max_report_bytes: int = 100 * 1000 * 1000
     trusted_proxies: str = "127.0.0.1"
+    # Host names the portal answers to (WBS_ALLOWED_HOSTS, comma-separated, "*.example.go.id"
+    # allowed); empty: the host of base_url, plus 127.0.0.1 and localhost in development.
+    allowed_hosts: tuple[str, ...] = ()
     identity_quorum: int = 1
     identity_disclosure_days: int = 14
     timezone: str = "Asia/Jakarta"  # WIB; WITA and WIT regions set Asia/Makassar or Asia/Jayapura
@@ -196,6 +200,18 @@ class Settings:
         return self.env == "development"
 
     @property
+    def hosts(self) -> tuple[str, ...]:
+        """The Host header values served; any other is refused (400) before routing."""
+        # The onion service's address is configured on its own (WBS_ONION_ADDRESS): Tor Browser
+        # sends it as the Host, so it is always served.
+        onion = (self.onion_address,) if self.onion_address else ()
+        if self.allowed_hosts:
+            return tuple(dict.fromkeys((*self.allowed_hosts, *onion)))
+        base = urlsplit(self.base_url).hostname or "127.0.0.1"
+        local = ("127.0.0.1", "localhost") if self.development else ()
+        return tuple(dict.fromkeys((base, *onion, *local)))
+
+    @property
     def secure_cookies(self) -> bool:
         # __Host- cookies demand Secure. Browsers treat http://127.0.0.1 and localhost as a
         # secure context and accept Secure cookies there, so this is on everywhere.
@@ -231,6 +247,8 @@ class Settings:
             max_file_bytes=int(get("MAX_FILE_BYTES", str(d.max_file_bytes))),
             max_report_bytes=int(get("MAX_REPORT_BYTES", str(d.max_report_bytes))),
             trusted_proxies=get("TRUSTED_PROXIES", d.trusted_proxies),
+            allowed_hosts=tuple(h.strip().lower() for h in get("ALLOWED_HOSTS", "").split(",")
+                                if h.strip()),
             identity_quorum=int(get("IDENTITY_QUORUM", str(d.identity_quorum))),
             identity_disclosure_days=int(get("IDENTITY_DISCLOSURE_DAYS", "14")),
             timezone=get("TIMEZONE", d.timezone),

@@ -96,7 +96,7 @@ def test_workers_set_tcp_nodelay_on_accepted_sockets(settings: Settings, demo: A
         checked = 0
         try:
             for client in clients:
-                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 assert client.recv(4096).startswith(b"HTTP/1.1 200")  # kept alive
                 inode = _socket_inode(server.port, client.getsockname()[1])
                 pid, fd = _server_socket(_descendants(server.process.pid), inode)

@@ -25,6 +25,7 @@ from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
 from wbs.context import Context
 from wbs.enums import CaseState, Channel
+from wbs.web import text_input
 from wbs.web.guard import public
 from wbs.web.openapi import OPENAPI
 from wbs.web.upload_form import read_upload_form, refuse_when_disk_low
@@ -48,8 +49,11 @@ async def read_json(request: Request) -> dict[str, Any]:
         if len(body) > MAX_JSON_BYTES:
             raise HTTPException(413, "body too large")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = text_input.clean_json(json.loads(body))
+    except text_input.BadText as exc:
+        raise HTTPException(400, "text with a NUL, a lone surrogate or nested too deep") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: nesting deep enough to exhaust the parser's stack is not JSON we read.
         raise HTTPException(400, "body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise HTTPException(400, "body must be a JSON object")

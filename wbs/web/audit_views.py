@@ -34,6 +34,7 @@ from wbs.context import Context
 from wbs.enums import AuditOutcome
 from wbs.models import AuditCheckpoint, AuditEntry
 from wbs.ops import recovery
+from wbs.web import text_input
 from wbs.web.guard import public, requires
 from wbs.web.render import render
 from wbs.web.staff import ROLE_LABELS
@@ -47,6 +48,9 @@ _PAGE = re.compile(r"[0-9]{1,7}")  # str.isdigit() would pass "²", which int() 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); a
 # leading quote makes it text. Tab and carriage return are on OWASP's list as well.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The days a filter may name: wide enough for any log, narrow enough for date arithmetic.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 CSV_HEADER = ("seq", "occurred_at", "actor", "role", "action", "case_number", "outcome",
               "reason", "details")
 
@@ -68,9 +72,12 @@ def _day(raw: str, name: str, errors: dict[str, str]) -> date | None:
         return None
     if _DAY.fullmatch(raw):
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
-            pass
+            day = None
+        # A day far from any log (year 1 or 9999) overflowed the period's arithmetic: a 500.
+        if day is not None and FIRST_DAY <= day <= LAST_DAY:
+            return day
     errors[name] = "invalid_date"
     return None
 
@@ -192,7 +199,7 @@ async def log_api(request: Request) -> Response:
 # --- CSV export ---------------------------------------------------------------------------
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = text_input.neutralise("" if value is None else str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

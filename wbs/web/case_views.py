@@ -134,6 +134,13 @@ async def case_page(request: Request) -> Response:
     return await _render_case(request, _number(request))
 
 
+def _whole(raw: str) -> int:
+    """A small whole number from a form, or 0 (which the service refuses with its message):
+    `int()` of anything else was a 500."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+
+
 def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | None:
     """Bind the form of one workflow action to its service function."""
     text = values.get("text", "")
@@ -141,7 +148,7 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
     calls: dict[str, Callable[..., Any]] = {
         "verify_and_dispose": lambda ctx, staff, n: routing.verify_and_dispose(
             ctx, staff, n, classification=values.get("classification", ""),
-            resolution_days=int(values.get("resolution_days", "0") or 0),
+            resolution_days=_whole(values.get("resolution_days", "")),
             unit_slugs=[v for k, v in values.items() if k.startswith("unit_")],
             category=values.get("category", ""), determination=values.get("determination", "")),
         "add_disposition": lambda ctx, staff, n: routing.add_disposition(

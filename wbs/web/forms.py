@@ -18,13 +18,15 @@ from urllib.parse import parse_qsl
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from wbs.web import security
+from wbs.web import security, text_input
 
 MAX_FORM_BYTES = 256 * 1024
 MAX_FORM_FIELDS = 200
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, *, lenient: bool = False) -> dict[str, str]:
+    """The form's fields, after the CSRF check, through the text layer (`text_input`): a NUL
+    or a lone surrogate is a 400, or with `lenient` (sign-in only) a replacement character."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         # Our forms are all url-encoded; anything else carries no token we can check.
@@ -37,7 +39,12 @@ async def read_form(request: Request) -> dict[str, str]:
         raise HTTPException(403)
     values = parse_form(await read_capped_body(request, MAX_FORM_BYTES))
     check_csrf(request, values.get(security.CSRF_FIELD))
-    return values
+    if lenient:
+        return {text_input.scrub(k): text_input.scrub(v) for k, v in values.items()}
+    try:
+        return text_input.clean_fields(values)
+    except text_input.BadText:
+        raise HTTPException(400) from None
 
 
 async def read_capped_body(request: Request, cap: int) -> bytes:

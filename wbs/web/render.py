@@ -6,13 +6,22 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from wbs.access import Permission, role_has
-from wbs.web import formatting, i18n, labels, security
+from wbs.web import formatting, i18n, labels, security, text_input
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return Markup(text_input.neutralise(str(value)))  # noqa: S704 - was already markup
+    if isinstance(value, str):
+        return text_input.neutralise(value)
+    return value
 
 
 def make_environment() -> Environment:
@@ -22,6 +31,9 @@ def make_environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every value shown goes through here: text stored with an invisible control (a bidi
+        # override in an old reason, say) shows it as U+FFFD instead of obeying it.
+        finalize=_shown,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True

@@ -93,6 +93,8 @@ def csrf_token_for(key: bytes, cookie_value: str) -> str:
 
 def csrf_valid(key: bytes, request: Request, submitted: str | None) -> bool:
     cookie = csrf_cookie_value(request)
-    if not cookie or not submitted or len(submitted) > 100:
+    # compare_digest refuses a str with non-ASCII characters (a TypeError, so a 500): a token
+    # is ASCII by construction, so anything else is simply wrong.
+    if not cookie or not submitted or len(submitted) > 100 or not submitted.isascii():
         return False
     return hmac.compare_digest(_mac(key, cookie), submitted)

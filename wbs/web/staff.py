@@ -48,7 +48,8 @@ async def sign_in_form(request: Request) -> Response:
 @public
 async def sign_in(request: Request) -> Response:
     started = time.monotonic()
-    values = await forms.read_form(request)
+    # Lenient: a NUL or a surrogate in the name is a failed sign-in, throttled and audited.
+    values = await forms.read_form(request, lenient=True)
     ctx = request.app.state.ctx
     username = forms.field(values, "username", 64)
     try:

@@ -28,7 +28,7 @@ from wbs.files import CleanFile, UnsafeFile
 from wbs.files.sandbox import Sandbox, SandboxBusy
 from wbs.ops import health
 from wbs.settings import Settings
-from wbs.web import security
+from wbs.web import security, text_input
 from wbs.web.body_limits import register_lease
 from wbs.web.i18n import N_, gettext
 from wbs.web.upload_budget import BudgetExhausted, ByteBudget, Lease
@@ -199,6 +199,10 @@ async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
     fields = {name: values[0] for name, values in raw.items() if values}
     if not gate_checked and not gate(fields):
         raise HTTPException(403)
+    try:
+        fields = text_input.clean_fields(fields)  # after the gate: a forged post learns nothing
+    except text_input.BadText:
+        raise HTTPException(400) from None
     return _RawForm(fields, received)
 
 
