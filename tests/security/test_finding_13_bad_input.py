@@ -327,3 +327,39 @@ def test_finding_13_every_api_field_takes_bad_text_without_a_500(
                 failures.append((path, leaf, answer.status_code))
     assert failures == []
 
+
+
+MULTIPART_FIELDS = ["title", "what", "where", "when", "how", "who_name", "identity_name",
+                    "kind", "reported_unit", "channel"]
+
+
+@pytest.mark.parametrize("kind", ["nul", "surrogate", "bidi"])
+def test_finding_13_multipart_forms_take_bad_text_without_a_500(
+        loose: TestClient, app: Any, ctx: Context, demo: Any, clock: Clock, kind: str) -> None:
+    """The report form and the staff intake form: multipart, read by their own parser."""
+    raw = {"nul": b"\x00", "surrogate": b"\xed\xa0\x80", "bidi": "\u202e".encode()}[kind]
+    staff = TestClient(app, base_url="https://testserver", follow_redirects=False,
+                       raise_server_exceptions=False)
+    sign_in(staff, demo["verifikator"], "verifikator", clock)
+    base = {"kind": "complaint", "title": "Jalan rusak", "what": "Jalan di depan pasar rusak.",
+            "identity_mode": "anonymous", "channel": "letter"}
+    failures = []
+    for browser, path in ((loose, "/lapor"), (staff, "/staf/penerimaan")):
+        token = csrf_from(browser, path)
+        for name in MULTIPART_FIELDS:
+            fields = [("csrf_token", token.encode())] + [
+                (k, v.encode()) for k, v in base.items() if k != name]
+            fields.append((name, b"a" + raw + b"b"))
+            boundary = "grens7d1a"
+            body = b"".join(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
+                + v + b"\r\n" for k, v in fields) + f"--{boundary}--\r\n".encode()
+            answer = browser.post(path, content=body, headers={
+                "content-type": f"multipart/form-data; boundary={boundary}"})
+            expected = {"nul": (400,), "surrogate": (400,), "bidi": (200, 400)}[kind]
+            if answer.status_code not in expected:
+                failures.append((path, name, answer.status_code))
+    assert failures == []
+    with ctx.db() as s:
+        reasons = [e.details for e in s.scalars(select(AuditEntry))]
+    assert not any("\u202e" in d for d in reasons)
