@@ -45,7 +45,8 @@ async def _drive(app: Any, path: str, chunks: Iterator[bytes],
             answer.update(dict(message.get("headers", [])))
 
     scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": headers, "scheme": "https", "http_version": "1.1",
+             "query_string": b"", "headers": [(b"host", b"testserver"), *headers],
+             "scheme": "https", "http_version": "1.1",
              "server": ("testserver", 443), "client": ("127.0.0.1", 5000), "root_path": "",
              "asgi": {"version": "3.0"}}
     await app(scope, receive, send)
