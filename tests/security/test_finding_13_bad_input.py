@@ -363,3 +363,23 @@ def test_finding_13_multipart_forms_take_bad_text_without_a_500(
     with ctx.db() as s:
         reasons = [e.details for e in s.scalars(select(AuditEntry))]
     assert not any("\u202e" in d for d in reasons)
+
+
+def test_finding_13_ids_past_the_integer_range_are_a_404(
+        loose: TestClient, ctx: Context, demo: Any, clock: Clock) -> None:
+    """Row ids are 32-bit on PostgreSQL: a larger number in a URL made the query fail."""
+    number = intake.submit(ctx, intake.ReportInput(kind=ReportKind.COMPLAINT, title="t",
+                                                   what="w"), [], Channel.WEB).case_number
+    sign_in(loose, demo["verifikator"], "verifikator", clock)
+    token = csrf_from(loose, f"/staf/kasus/{number}")
+    loose.post(f"/staf/kasus/{number}/tujuan", data={"csrf_token": token, "purpose": "Cek"})
+    for big in ("2147483648", "99999999999999999999", "9" * 400):
+        assert loose.get(f"/staf/kasus/{number}/lampiran/{big}").status_code == 404, big
+        assert loose.get(f"/kotak-pesan/lampiran/{big}").status_code in (303, 403, 404), big
+    loose.cookies.clear()
+    sign_in(loose, demo["inspektur"], "inspektur", clock)
+    token = csrf_from(loose, "/staf/identitas")
+    for big in ("2147483648", "9" * 400):
+        answer = loose.post(f"/staf/identitas/{big}", data={
+            "csrf_token": token, "decision": "approve", "reason": "Alasan yang cukup panjang"})
+        assert 400 <= answer.status_code < 500, (big, answer.status_code)

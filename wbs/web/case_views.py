@@ -342,7 +342,7 @@ def routes() -> list[BaseRoute]:
         Route("/staf/kasus/{number}", case_page, methods=["GET"]),
         Route("/staf/kasus/{number}/tujuan", case_purpose, methods=["POST"]),
         Route("/staf/kasus/{number}/pesan", case_message, methods=["POST"]),
-        Route("/staf/kasus/{number}/lampiran/{attachment_id:int}", case_download,
+        Route("/staf/kasus/{number}/lampiran/{attachment_id:rowid}", case_download,
               methods=["GET"]),
         Route("/staf/kasus/{number}/konflik", case_conflict, methods=["POST"]),
         Route("/staf/kasus/{number}/aksi/{action}", case_action, methods=["POST"]),
@@ -350,5 +350,5 @@ def routes() -> list[BaseRoute]:
         Route("/staf/kasus/{number}/identitas", identity_view, methods=["GET"]),
         Route("/staf/kasus/{number}/identitas/minta", identity_request, methods=["POST"]),
         Route("/staf/identitas", identity_queue, methods=["GET"]),
-        Route("/staf/identitas/{request_id:int}", identity_decide, methods=["POST"]),
+        Route("/staf/identitas/{request_id:rowid}", identity_decide, methods=["POST"]),
     ]

@@ -17,8 +17,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 def _shown(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return Markup(text_input.neutralise(str(value)))  # noqa: S704 - was already markup
+    if hasattr(value, "__html__"):
+        # Markup, or an object that renders itself (a refused file's message): its own HTML.
+        return Markup(text_input.neutralise(str(value.__html__())))  # noqa: S704 - already HTML
     if isinstance(value, str):
         return text_input.neutralise(value)
     return value

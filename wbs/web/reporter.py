@@ -344,7 +344,7 @@ def routes() -> list[BaseRoute]:
         Route("/kotak-pesan/pesan", mailbox_message, methods=["POST"]),
         Route("/kotak-pesan/identitas", mailbox_identity, methods=["POST"]),
         Route("/kotak-pesan/lampiran", mailbox_attachment, methods=["POST"]),
-        Route("/kotak-pesan/lampiran/{attachment_id:int}", mailbox_download, methods=["GET"]),
+        Route("/kotak-pesan/lampiran/{attachment_id:rowid}", mailbox_download, methods=["GET"]),
         Route("/kotak-pesan/tanggapan", mailbox_response, methods=["POST"]),
         Route("/kotak-pesan/keluar", mailbox_close, methods=["POST"]),
         *(Route(f"/kotak-pesan/{name}", mailbox_action_page, methods=["GET"])

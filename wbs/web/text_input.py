@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from starlette.convertors import Convertor, register_url_convertor
+
 MAX_JSON_DEPTH = 16
 KEPT = frozenset("\t\n\r\u200c\u200d")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -110,3 +112,25 @@ class UrlGuardMiddleware:
             await self.respond(scope, receive, send, 400)
             return
         await self.app(scope, receive, send)
+
+
+ROW_ID_LIMIT = 2**31 - 1  # PostgreSQL `integer`, the type of every row id a URL carries
+
+
+class RowIdConvertor(Convertor[int]):
+    """`{name:rowid}`: digits as an int, and a number past the column's range as 0, which no
+    row has, so the answer is the ordinary 404 (a larger number made PostgreSQL fail: a 500)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        number = int(value) if len(value) <= 10 else 0
+        return number if number <= ROW_ID_LIMIT else 0
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+# Registered on import: `wbs.web.forms` (and so every module with a form) imports this module,
+# and routes are built only in `create_app`, after every import.
+register_url_convertor("rowid", RowIdConvertor())
