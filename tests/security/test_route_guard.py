@@ -20,7 +20,7 @@ PUBLIC = {
     ("/lapor/tanda-terima/selesai", "POST"), ("/status", "GET"), ("/status", "POST"),
     ("/kotak-pesan", "GET"), ("/kotak-pesan/masuk", "POST"), ("/kotak-pesan/pesan", "POST"),
     ("/kotak-pesan/identitas", "POST"), ("/kotak-pesan/lampiran", "POST"),
-    ("/kotak-pesan/lampiran/{attachment_id:int}", "GET"), ("/kotak-pesan/keluar", "POST"),
+    ("/kotak-pesan/lampiran/{attachment_id:rowid}", "GET"), ("/kotak-pesan/keluar", "POST"),
     ("/kotak-pesan/tanggapan", "POST"), ("/kotak-pesan/kode-baru", "POST"),
     ("/kotak-pesan/ganti-rugi", "POST"), ("/kotak-pesan/ganti-rugi", "GET"),
     # A GET on a mailbox form's address leads back to the mailbox (the language switch).
@@ -68,7 +68,7 @@ def test_every_route_is_public_by_list_or_guarded() -> None:
 def test_staff_routes_refuse_anonymous_visitors(client: Any) -> None:
     for path, method in _pairs("guarded"):
         concrete = path.replace("{number}", "WBS-2026-000001").replace(
-            "{attachment_id:int}", "1").replace("{request_id:int}", "1").replace(
+            "{attachment_id:rowid}", "1").replace("{request_id:rowid}", "1").replace(
             "{survey_id:int}", "1").replace("{report_id:int}", "1")
         r = client.request(method, concrete)
         assert r.status_code in (303, 401, 403), (path, method, r.status_code)
