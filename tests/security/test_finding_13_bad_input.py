@@ -155,6 +155,10 @@ def test_finding_13_allowed_hosts_come_from_the_settings() -> None:
     pinned = Settings.from_env({"WBS_BASE_URL": "https://wbs.contoh.go.id",
                                 "WBS_ALLOWED_HOSTS": "wbs.contoh.go.id, lapor.contoh.go.id"})
     assert pinned.hosts == ("wbs.contoh.go.id", "lapor.contoh.go.id")
+    onion = "a" * 56 + ".onion"  # Tor Browser sends the onion address as the Host
+    hidden = Settings.from_env({"WBS_BASE_URL": "https://wbs.contoh.go.id",
+                                "WBS_ONION_ADDRESS": onion})
+    assert hidden.hosts == ("wbs.contoh.go.id", onion)
 
 
 # --- invisible controls -----------------------------------------------------------------------
