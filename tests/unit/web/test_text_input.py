@@ -46,3 +46,9 @@ def test_url_controls() -> None:
     assert not t.url_is_clean("/staf/kasus/a\x00", b"")
     assert not t.url_is_clean("/", b"q=%00")
     assert not t.url_is_clean("/", b"q=%1b%5b")
+
+
+def test_the_ascii_shortcut_agrees_with_the_unicode_table() -> None:
+    every_ascii = "".join(chr(c) for c in range(1, 128))
+    assert t.clean(every_ascii) == t._invisible().sub("", every_ascii)
+    assert t.neutralise(every_ascii) == t._invisible().sub("\ufffd", every_ascii)
