@@ -50,6 +50,8 @@ ROUTES = [
     ("GET", "/staf/kasus/{n}/identitas"),
     ("POST", "/staf/kasus/{n}/identitas/minta"),
     ("GET", "/staf/kasus?mirip={n}"),
+    ("GET", "/staf/kasus/{n}/ganti-rugi"),
+    *[("POST", f"/staf/kasus/{{n}}/ganti-rugi/{step}") for step in ("klaim", "lengkap", "putusan")],
 ]
 HEADERS = ("content-type", "location", "content-length", "retry-after", "cache-control",
            "content-disposition")
