@@ -454,6 +454,21 @@ class DeadlineRuleRow(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(16))
+    # The event the limit counts from (sla.StartEvent); NULL: the rule's default (issue 10).
+    start: Mapped[str | None] = mapped_column(String(16))
+
+
+class RuleProfileRow(Base):
+    """The regional rule profile chosen at `wbs init --profile`, with the administrator's
+    local changes to its non-deadline settings (one JSON document, one row). Deadline
+    changes stay in `deadline_rules`, one row per rule."""
+
+    __tablename__ = "rule_profile"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class Notice(Base):

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 
 from wbs import audit
-from wbs.cases.sla import DEFAULT_RULES, DayUnit
+from wbs.cases.sla import DEFAULT_RULES, DEFAULT_START, START_CHOICES, DayUnit
 from wbs.context import Context
 from wbs.models import CalendarOverrideRow, DeadlineRuleRow
 
@@ -67,25 +67,35 @@ def overrides(ctx: Context) -> list[CalendarOverrideRow]:
         return list(session.scalars(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)))
 
 
-def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: str) -> None:
+def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: str,
+             start: str | None = None) -> None:
+    """Store a Pemda's own value of one rule: amount, unit and (where the regulations differ)
+    the event it counts from. `start` None keeps the rule's current start event."""
     if key not in DEFAULT_RULES:
         raise InvalidSetting("unknown_rule")
     if unit not in {u.value for u in DayUnit}:
         raise InvalidSetting("unknown_unit")
     if not 1 <= amount <= 365:
         raise InvalidSetting("amount_out_of_range")
+    if start is not None and start not in {e.value for e in START_CHOICES[key]}:
+        raise InvalidSetting("unknown_start")
     with ctx.db.begin() as session:
         row = session.get(DeadlineRuleRow, key)
+        if start is None:
+            start = row.start if row is not None else None
         default = DEFAULT_RULES[key]
-        if amount == default.amount and unit == default.unit.value:
+        if start == DEFAULT_START[key].value:
+            start = None
+        if amount == default.amount and unit == default.unit.value and start is None:
             if row is not None:
                 session.delete(row)  # back to the regulation's default
         elif row is None:
-            session.add(DeadlineRuleRow(key=key, amount=amount, unit=unit))
+            session.add(DeadlineRuleRow(key=key, amount=amount, unit=unit, start=start))
         else:
-            row.amount, row.unit = amount, unit
+            row.amount, row.unit, row.start = amount, unit, start
         audit.record(session, ctx.audit_keys, actor=actor, role=role, action="config.rule",
-                     details={"rule": key, "amount": amount, "unit": unit}, now=ctx.now())
+                     details={"rule": key, "amount": amount, "unit": unit,
+                              "start": start or DEFAULT_START[key].value}, now=ctx.now())
 
 
 def rules(ctx: Context) -> list[RuleView]:

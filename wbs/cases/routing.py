@@ -170,9 +170,11 @@ def _assign(session: Session, ctx: Context, case: Case, unit: Unit, key: bytes,
     session.add(task)
     session.flush()
     sealing.wrap_to_unit(session, case, "content", unit, key)
-    due = deadlines.open_deadline(session, case, "answer", deadlines.answer_rule(resolution_days),
-                                  ctx.today(), calendar=deadlines.load_calendar(session),
-                                  rules=deadlines.load_rules(session), task_id=task.id)
+    rules, rule_key = deadlines.load_rules(session), deadlines.answer_rule(resolution_days)
+    due = deadlines.open_deadline(session, case, "answer", rule_key,
+                                  deadlines.start_day(case, rules[rule_key], ctx.today()),
+                                  calendar=deadlines.load_calendar(session), rules=rules,
+                                  task_id=task.id)
     notices.notify_unit(session, ctx, case, unit.id, "new_task", due.due_on)
     return task
 
@@ -509,20 +511,26 @@ def _apply_reporter(session: Session, ctx: Context, case: Case, access: Reporter
     if action is Action.REPORTER_REQUESTS_APIP:
         _hand_over_to_apip(session, ctx, case, access.content_key, reporter=True)
     elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
-        # Only the units still holding the case answer again: never one that returned it or
-        # lost it when the case went to APIP.
-        for task in session.scalars(select(CaseTask).where(
-                CaseTask.case_id == case.id, CaseTask.state == "answered",
-                _unit_holds_key(case))):
-            task.state, task.answered_on = "in_process", None
-            due = deadlines.open_deadline(
-                session, case, "answer", deadlines.answer_rule(task.resolution_days),
-                ctx.today(), calendar=deadlines.load_calendar(session),
-                rules=deadlines.load_rules(session), task_id=task.id)
-            notices.notify_unit(session, ctx, case, task.unit_id, "objection", due.due_on,
-                                reporter=True)
+        reopen_answered_tasks(session, ctx, case, "objection")
     _record_change(session, ctx, case, new, action, "reporter", "reporter", None, None,
                    reporter=True)
+
+
+def reopen_answered_tasks(session: Session, ctx: Context, case: Case, notice: str) -> None:
+    """The units that answered explain again, within a new answer limit from today.
+
+    Only the units still holding the case answer again: never one that returned it or lost
+    it when the case went to APIP."""
+    for task in session.scalars(select(CaseTask).where(
+            CaseTask.case_id == case.id, CaseTask.state == "answered",
+            _unit_holds_key(case))):
+        task.state, task.answered_on = "in_process", None
+        due = deadlines.open_deadline(
+            session, case, "answer", deadlines.answer_rule(task.resolution_days),
+            ctx.today(), calendar=deadlines.load_calendar(session),
+            rules=deadlines.load_rules(session), task_id=task.id)
+        notices.notify_unit(session, ctx, case, task.unit_id, notice, due.due_on,
+                            reporter=True)
 
 
 def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
@@ -538,6 +546,22 @@ def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
     holder = _apip_unit(session).id if case.at_apip else case.receiving_unit_id
     notices.notify_unit(session, ctx, case, holder, "info_supplied", None, reporter=True)
     _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_SUPPLIES_INFO,
+                   "reporter", "reporter", None, None, reporter=True)
+    return True
+
+
+def reporter_responded(session: Session, ctx: Context, case: Case) -> bool:
+    """A reporter's message on an answered case is a response (RULES §5): the objection
+    window stops, and the units that answered must explain again."""
+    if case.state != CaseState.ANSWERED.value:
+        return False
+    outcome = _decide(session, ctx, case, workflow.Actor.reporter(),
+                      Action.REPORTER_RESPONDS, None)
+    if not isinstance(outcome, Allowed):
+        return False
+    deadlines.meet(session, case, ["objection"], ctx.today())
+    reopen_answered_tasks(session, ctx, case, "response")
+    _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_RESPONDS,
                    "reporter", "reporter", None, None, reporter=True)
     return True
 

@@ -31,6 +31,36 @@ class DayUnit(StrEnum):
     CALENDAR_DAYS = "calendar_days"
 
 
+class StartEvent(StrEnum):
+    """The event a limit counts from: part of the rule, because the regulations differ
+    (issue 10). Sanggau counts the answer from receipt by the liaison (the disposition);
+    Belitung Timur from receipt in the system (Ps 24(1))."""
+
+    RECEIPT = "receipt"  # the report was received in the system
+    DISPOSITION = "disposition"  # the unit received the disposition
+    REQUEST = "request"  # the reporter was asked for data
+    ANSWER = "answer"  # the (last) answer was given
+    COMPLETE_FILE = "complete_file"  # the complaint's file was declared complete
+    DECISION = "decision"  # the decision was taken
+    DUE = "due"  # a reminder counts back from the limit it reminds of
+
+
+# The event each rule counts from by default, and which other events a Pemda may choose.
+DEFAULT_START: Mapping[str, StartEvent] = MappingProxyType({
+    "verification": StartEvent.RECEIPT,
+    "answer_5": StartEvent.DISPOSITION, "answer_14": StartEvent.DISPOSITION,
+    "answer_60": StartEvent.DISPOSITION,
+    "reminder_5": StartEvent.DUE, "reminder_14": StartEvent.DUE, "reminder_60": StartEvent.DUE,
+    "missing_data": StartEvent.REQUEST, "objection": StartEvent.ANSWER,
+    "decision": StartEvent.COMPLETE_FILE, "decision_delivery": StartEvent.DECISION,
+})
+START_CHOICES: Mapping[str, frozenset[StartEvent]] = MappingProxyType({
+    key: frozenset({StartEvent.RECEIPT, StartEvent.DISPOSITION})
+    if key.startswith("answer_") else frozenset({start})
+    for key, start in DEFAULT_START.items()
+})
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """One limit of RULES §5.
@@ -45,12 +75,21 @@ class DeadlineRule:
     key: str
     amount: int
     unit: DayUnit
+    # None: the rule's default event (DEFAULT_START); `start_event` resolves it.
+    start: StartEvent | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
             raise ValueError("a deadline rule needs a key")
         if self.amount < 0:
             raise ValueError(f"deadline rule {self.key!r}: amount must not be negative")
+        choices = START_CHOICES.get(self.key)
+        if self.start is not None and choices is not None and self.start not in choices:
+            raise ValueError(f"deadline rule {self.key!r} cannot start at {self.start.value}")
+
+    @property
+    def start_event(self) -> StartEvent:
+        return self.start or DEFAULT_START.get(self.key, StartEvent.RECEIPT)
 
 
 def _wd(key: str, amount: int) -> DeadlineRule:

@@ -59,6 +59,10 @@ class Action(StrEnum):
     COORDINATOR_CLOSE = "coordinator_close"
     REQUEST_REEXAMINATION = "request_reexamination"
     REPORTER_REQUESTS_APIP = "reporter_requests_apip"
+    # Any message of the reporter after an answer, for as long as the case is not closed: a
+    # response, which stops the automatic closing and goes back to the handler to explain
+    # again with data (Perbup Belitung Timur 79/2022 Ps 24(2), 27(1)).
+    REPORTER_RESPONDS = "reporter_responds"
 
 
 class RefusalCode(StrEnum):
@@ -216,6 +220,7 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
         },
         Action.REQUEST_REEXAMINATION: {"reporter": frozenset({_S.ANSWERED})},
         Action.REPORTER_REQUESTS_APIP: {"reporter": frozenset({_S.ANSWERED})},
+        Action.REPORTER_RESPONDS: {"reporter": frozenset({_S.ANSWERED})},
     }
 )
 
@@ -245,6 +250,7 @@ _TARGET: Mapping[Action, CaseState] = MappingProxyType(
         Action.COORDINATOR_CLOSE: _S.CLOSED,
         Action.REQUEST_REEXAMINATION: _S.IN_PROCESS,
         Action.REPORTER_REQUESTS_APIP: _S.VERIFIED,
+        Action.REPORTER_RESPONDS: _S.IN_PROCESS,
     }
 )
 

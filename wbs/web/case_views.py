@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import identity, listing, routing, sealing, service
+from wbs.cases import deadlines, identity, listing, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.web import forms
 from wbs.web.guard import requires
@@ -107,11 +107,12 @@ async def _render_case(request: Request, number: str, *, error: str = "",
         return render(request, "staff/purpose.html", {"number": number})
     info = await _call(routing.panel, ctx, staff, number)
     _facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, number)
+    limits = await run_in_threadpool(deadlines.rules_in_force, ctx)
     return render(request, "staff/case.html", {
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,
-        "similar_window": duplicates.WINDOW_DAYS}, status_code=status_code)
+        "similar_window": duplicates.WINDOW_DAYS, "limits": limits}, status_code=status_code)
 
 
 def _kept(values: dict[str, str]) -> dict[str, str]:

@@ -106,6 +106,8 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
     ("local", S.ANSWERED, A.REQUEST_REEXAMINATION, "reporter", S.IN_PROCESS, WITHIN),
     ("local", S.ANSWERED, A.REPORTER_REQUESTS_APIP, "reporter", S.VERIFIED, WITHIN),
     ("local", S.ANSWERED, A.AUTO_CLOSE, "system", S.CLOSED, PAST),
+    # A reply after the answer, as long as the case is open (issue 10).
+    ("local", S.ANSWERED, A.REPORTER_RESPONDS, "reporter", S.IN_PROCESS, BOTH),
     ("local", S.ANSWERED, A.COORDINATOR_CLOSE, "leadership", S.CLOSED, BOTH),
     # --- APIP route: investigators only
     ("apip", S.RECEIVED, A.REQUEST_INFO, "investigator", S.NEEDS_INFO, BOTH),
@@ -123,6 +125,7 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
     ("apip", S.ANSWERED, A.REPORTER_OBJECTS, "reporter", S.IN_PROCESS, WITHIN),
     ("apip", S.ANSWERED, A.REQUEST_REEXAMINATION, "reporter", S.IN_PROCESS, WITHIN),
     ("apip", S.ANSWERED, A.AUTO_CLOSE, "system", S.CLOSED, PAST),
+    ("apip", S.ANSWERED, A.REPORTER_RESPONDS, "reporter", S.IN_PROCESS, BOTH),
 ]
 
 
