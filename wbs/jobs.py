@@ -46,6 +46,7 @@ def run_all(ctx: Context) -> dict[str, int]:
             return {"skipped": 1}
         counts = run_workflow_jobs(ctx, lock=False).as_counts()
         counts["disclosures_expired"] = identity.expire_disclosures(ctx)
+        counts["identity_requests_expired"] = identity.expire_requests(ctx)
         counts["emails_sent"] = mail.send_pending(ctx)
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
         counts["cases_shredded"] = retention.shred_expired(ctx)

@@ -122,7 +122,7 @@ def test_the_mailbox_and_staff_pages_show_the_limits_in_force(
         ctx: Context, demo: Any, clock: Clock, client: TestClient) -> None:
     # Jayapura: missing data within 30 calendar days; objection window changed too.
     calendar_admin.set_rule(ctx, "admin", "administrator", "missing_data", 30, "calendar_days")
-    calendar_admin.set_rule(ctx, "admin", "administrator", "objection", 7, "calendar_days")
+    calendar_admin.set_rule(ctx, "admin", "administrator", "objection", 15, "calendar_days")
     calendar_admin.set_rule(ctx, "admin", "administrator", "answer_5", 5, "calendar_days")
     sub = submit(ctx)
     routing.request_info(ctx, staff(ctx, demo, clock, "verifikator"), sub.case_number,
@@ -143,7 +143,7 @@ def test_the_mailbox_and_staff_pages_show_the_limits_in_force(
     open_mailbox(client, other.code)
     page = client.get("/kotak-pesan", headers={"Accept-Language": "id"}).text
     assert "10 hari kerja" not in page
-    assert "7 hari" in page
+    assert "15 hari" in page
 
 
 # --- 3. when a limit starts ----------------------------------------------------------------------

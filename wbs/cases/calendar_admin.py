@@ -13,7 +13,14 @@ from datetime import date
 from sqlalchemy import select
 
 from wbs import audit
-from wbs.cases.sla import DEFAULT_RULES, DEFAULT_START, START_CHOICES, DayUnit
+from wbs.cases.sla import (
+    DEFAULT_RULES,
+    DEFAULT_START,
+    START_CHOICES,
+    DayUnit,
+    DeadlineRule,
+    meets_floor,
+)
 from wbs.context import Context
 from wbs.models import CalendarOverrideRow, DeadlineRuleRow
 
@@ -79,6 +86,9 @@ def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: s
         raise InvalidSetting("amount_out_of_range")
     if start is not None and start not in {e.value for e in START_CHOICES[key]}:
         raise InvalidSetting("unknown_start")
+    if not meets_floor(DeadlineRule(key, amount, DayUnit(unit))):
+        # Finding 12: the reporter's windows have the regulations' values as floors.
+        raise InvalidSetting("below_floor")
     with ctx.db.begin() as session:
         row = session.get(DeadlineRuleRow, key)
         if start is None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wbs import audit, notices
 from wbs.access import Permission
 from wbs.accounts import StaffIdentity
-from wbs.cases import deadlines, sealing, workflow
+from wbs.cases import deadlines, identity_requests, sealing, workflow
 from wbs.cases.reporter import ReporterAccess, add_message
 from wbs.cases.service import content_key, with_case
 from wbs.cases.workflow import Action, Allowed
@@ -106,6 +106,9 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
                    reporter: bool = False) -> None:
     old = case.state
     case.state = new_state.value
+    if new_state in workflow.TERMINAL_STATES:
+        # An outcome ends every pending identity request with it (finding 12).
+        identity_requests.end_with_case(session, ctx, case)
     if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
                               note_key=action.value))

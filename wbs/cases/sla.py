@@ -127,6 +127,33 @@ DEFAULT_RULES: Mapping[str, DeadlineRule] = MappingProxyType(
 )
 
 
+# Floors of the limits that protect the reporter (finding 12): the time to supply missing
+# data and the time to object or reply after an answer. A window shorter than the
+# regulations' would let a case be archived or closed before the reporter can act, so no
+# configuration goes below it (Perbup Sanggau 31/2020 Lamp. VII.B.1; Belitung Timur Ps 27(1)).
+FLOORS: Mapping[str, DeadlineRule] = MappingProxyType({
+    "missing_data": DeadlineRule("missing_data", 10, DayUnit.WORKING_DAYS),
+    "objection": DeadlineRule("objection", 10, DayUnit.WORKING_DAYS),
+})
+
+
+def meets_floor(rule: DeadlineRule) -> bool:
+    """Whether `rule` is at least as long as its floor (True for a rule without one).
+
+    A limit in calendar days meets a floor in working days only if it is long enough in the
+    worst week-by-week case: a week holds at most five working days, so N working days need
+    at least ceil(7N/5) calendar days (10 working days: 14 days; Jayapura's 30 days pass).
+    """
+    floor = FLOORS.get(rule.key)
+    if floor is None:
+        return True
+    if rule.unit is floor.unit:
+        return rule.amount >= floor.amount
+    if floor.unit is DayUnit.WORKING_DAYS:
+        return rule.amount >= -(-7 * floor.amount // 5)
+    return rule.amount >= floor.amount  # a working day is never shorter than a calendar day
+
+
 def rules_with_overrides(
     overrides: Iterable[DeadlineRule], base: Mapping[str, DeadlineRule] = DEFAULT_RULES
 ) -> Mapping[str, DeadlineRule]:
@@ -134,13 +161,15 @@ def rules_with_overrides(
 
     An override may change a rule's amount and unit but not invent a key: an unknown key
     is almost certainly a typo, and a typo would otherwise silently leave the default in
-    force.
+    force. An override below its floor (written before the floors existed, or straight
+    into the database) is replaced by the floor: the floor is enforced where rules are
+    applied, not only where they are set.
     """
     merged = dict(base)
     for rule in overrides:
         if rule.key not in base:
             raise ValueError(f"unknown deadline rule {rule.key!r}")
-        merged[rule.key] = rule
+        merged[rule.key] = rule if meets_floor(rule) else FLOORS[rule.key]
     return MappingProxyType(merged)
 
 

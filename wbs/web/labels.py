@@ -65,6 +65,7 @@ AUDIT_ACTIONS: Mapping[str, str] = {
     "identity.decide": N_("Identity request decided"),
     "identity.disclose": N_("Identity disclosed"),
     "identity.disclosure_expired": N_("Identity disclosure expired"),
+    "identity.request_expired": N_("Identity request expired undecided"),
     "identity.request": N_("Identity disclosure requested"),
     "identity.view": N_("Identity viewed"),
     "key.unit.grant": N_("Access to a unit's key granted"),
