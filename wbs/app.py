@@ -41,6 +41,7 @@ from wbs.web import (
     report_views,
     reporter,
     staff,
+    standards_views,
 )
 from wbs.web.body_limits import BodyLimitsMiddleware, BodyTiming
 from wbs.web.guard import check_routes
@@ -141,7 +142,7 @@ def all_routes() -> list[BaseRoute]:
             *staff.routes(),
             *case_views.routes(), *intake_views.routes(), *audit_views.routes(),
             *config_views.routes(), *branding_views.routes(),
-            *overview_views.routes()]
+            *overview_views.routes(), *standards_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

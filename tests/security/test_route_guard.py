@@ -34,7 +34,8 @@ PUBLIC = {
     ("/api/v1/receipts/verify", "POST"),
     ("/transparansi", "GET"), ("/api/v1/transparansi/checkpoint", "GET"),
     ("/api/v1/transparansi/consistency", "GET"),
-    ("/tentang", "GET"), ("/favicon.ico", "GET"), ("/static/merek/{name}", "GET"),
+    ("/tentang", "GET"), ("/standar-layanan", "GET"), ("/favicon.ico", "GET"),
+    ("/static/merek/{name}", "GET"),
 }
 
 

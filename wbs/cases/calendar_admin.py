@@ -15,7 +15,6 @@ from sqlalchemy import select
 from wbs import audit
 from wbs.cases.sla import (
     DEFAULT_RULES,
-    DEFAULT_START,
     START_CHOICES,
     DayUnit,
     DeadlineRule,
@@ -23,6 +22,7 @@ from wbs.cases.sla import (
 )
 from wbs.context import Context
 from wbs.models import CalendarOverrideRow, DeadlineRuleRow
+from wbs.profiles import store
 
 
 class InvalidSetting(ValueError):
@@ -39,6 +39,8 @@ class RuleView:
     default_amount: int
     default_unit: str
     overridden: bool
+    start: str = ""
+    default_start: str = ""
 
 
 def set_override(ctx: Context, actor: str, role: str, day: date, working: bool,
@@ -93,10 +95,12 @@ def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: s
         row = session.get(DeadlineRuleRow, key)
         if start is None:
             start = row.start if row is not None else None
-        default = DEFAULT_RULES[key]
-        if start == DEFAULT_START[key].value:
+        # The profile's value is the default a change is counted against.
+        default = store.profile_rules(session)[key]
+        if start == default.start_event.value:
             start = None
-        if amount == default.amount and unit == default.unit.value and start is None:
+        if amount == default.amount and unit == default.unit.value and (
+                start is None or start == default.start_event.value):
             if row is not None:
                 session.delete(row)  # back to the regulation's default
         elif row is None:
@@ -105,16 +109,19 @@ def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: s
             row.amount, row.unit, row.start = amount, unit, start
         audit.record(session, ctx.audit_keys, actor=actor, role=role, action="config.rule",
                      details={"rule": key, "amount": amount, "unit": unit,
-                              "start": start or DEFAULT_START[key].value}, now=ctx.now())
+                              "start": start or default.start_event.value}, now=ctx.now())
 
 
 def rules(ctx: Context) -> list[RuleView]:
+    """Each rule in force beside the profile's own value (the regulation's, by profile)."""
     with ctx.db() as session:
         stored = {r.key: r for r in session.scalars(select(DeadlineRuleRow))}
+        base = store.profile_rules(session)
+        force = store.in_force(session).rules
     views = []
-    for key, default in DEFAULT_RULES.items():
-        row = stored.get(key)
-        views.append(RuleView(key, row.amount if row else default.amount,
-                              row.unit if row else default.unit.value, default.amount,
-                              default.unit.value, row is not None))
+    for key in DEFAULT_RULES:
+        default, rule = base[key], force[key]
+        views.append(RuleView(key, rule.amount, rule.unit.value, default.amount,
+                              default.unit.value, key in stored, rule.start_event.value,
+                              default.start_event.value))
     return views

@@ -15,16 +15,14 @@ from sqlalchemy.orm import Session
 from wbs import row_ids
 from wbs.cases.sla import (
     CalendarOverride,
-    DayUnit,
     DeadlineRule,
     StartEvent,
     WorkingCalendar,
     due_date,
     reminder_date,
-    rules_with_overrides,
 )
 from wbs.context import Context
-from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow, Notice
+from wbs.models import CalendarOverrideRow, Case, Deadline, Notice
 
 # The calendar built from the stored overrides, kept per process and keyed by those
 # overrides (the rules are rebuilt from their few rows and the profile: cheap): building a calendar (and its holiday years) was ~5% of a submission, while
@@ -47,10 +45,10 @@ def load_calendar(session: Session) -> WorkingCalendar:
 
 
 def load_rules(session: Session) -> Mapping[str, DeadlineRule]:
-    rows = session.scalars(select(DeadlineRuleRow)).all()
-    return rules_with_overrides(
-        DeadlineRule(r.key, r.amount, DayUnit(r.unit), StartEvent(r.start) if r.start else None)
-        for r in rows)
+    """The rules in force: the regional profile's limits with the stored overrides."""
+    from wbs.profiles import store  # the profiles build on the pure rules of sla
+
+    return store.in_force(session).rules
 
 
 def start_day(case: Case, rule: DeadlineRule, today: date) -> date:

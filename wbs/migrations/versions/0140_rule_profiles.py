@@ -16,7 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+_OLD = ("channel IN ('web', 'api', 'letter', 'face_to_face', 'telephone', 'sms', 'whatsapp', "
+        "'social_media', 'complaint_box', 'radio')")
+_NEW = ("channel IN ('web', 'api', 'letter', 'face_to_face', 'telephone', 'sms', 'whatsapp', "
+        "'social_media', 'complaint_box', 'radio', 'email')")
+
+
+def _channels(check: str) -> None:
+    # SQLite cannot alter a CHECK: batch mode rebuilds the table with the new one.
+    with op.batch_alter_table('cases', recreate='always') as batch:
+        batch.drop_constraint(op.f('ck_cases_channel'), type_='check')
+        batch.create_check_constraint(op.f('ck_cases_channel'), check)
+
+
 def upgrade() -> None:
+    _channels(_NEW)
     with op.batch_alter_table('deadline_rules') as batch:
         batch.add_column(sa.Column('start', sa.String(length=16), nullable=True))
     op.create_table('rule_profile',
@@ -29,6 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _channels(_OLD)
     op.drop_table('rule_profile')
     with op.batch_alter_table('deadline_rules') as batch:
         batch.drop_column('start')
