@@ -120,3 +120,29 @@ def test_the_administrator_sees_the_profile(ctx: Context, client: TestClient, de
     page = client.get("/staf/kalender", headers={"Accept-Language": "id"}).text
     assert "Perbup Belitung Timur 79/2022" in page
     assert "diterima dalam sistem" in page  # the answer limits' start event
+
+
+def test_identity_is_required_for_a_complaint_by_profile_never_for_whistleblowing(
+        ctx: Context, client: TestClient, demo: Any) -> None:
+    from tests.functional.test_intake import submit_form
+    from wbs.models import Case
+
+    anonymous = {"kind": "complaint", "title": "Jalan rusak", "what": "Jalan di pasar rusak.",
+                 "identity_mode": "anonymous"}
+    store.choose(ctx, "belitung-timur", "admin", "administrator")
+    refused = submit_form(client, anonymous)
+    assert refused.status_code == 400
+    assert "memerlukan identitas" in refused.text or "needs your identity" in refused.text
+    named_only = {**anonymous, "identity_mode": "confidential", "identity_name": "Siti"}
+    assert submit_form(client, named_only).status_code == 400  # address and contact too
+    full = {**named_only, "identity_address": "Jl. Merdeka 1, Manggar",
+            "identity_phone": "0812 1234 5678"}
+    assert submit_form(client, full).status_code == 200
+    # Whistleblowing, and other kinds, stay anonymous-friendly.
+    assert submit_form(client, {**anonymous, "kind": "whistleblowing"}).status_code == 200
+    assert submit_form(client, {**anonymous, "kind": "aspiration"}).status_code == 200
+    with ctx.db() as s:
+        assert len(s.scalars(select(Case.id)).all()) == 3
+
+    store.choose(ctx, "sanggau", "admin", "administrator")
+    assert submit_form(client, anonymous).status_code == 200

@@ -109,8 +109,13 @@ def parse_identity(raw: Mapping[str, object], errors: dict[str, str],
     return Identity(**values)
 
 
-def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> ReportInput:
-    """Validate a submitted report; raise InvalidReport with a message key per bad field."""
+def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
+                 identity_required: bool = False) -> ReportInput:
+    """Validate a submitted report; raise InvalidReport with a message key per bad field.
+
+    `identity_required` is the regional profile's rule for a complaint (Belitung Timur Ps
+    12-13, Jayapura Ps 14(2)-(4)): name, address and a phone number or e-mail address. It never
+    applies to whistleblowing, nor to the other kinds (RULES §2)."""
     errors: dict[str, str] = {}
     try:
         kind = ReportKind(_clean(raw.get("kind")))
@@ -136,6 +141,14 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> Report
     elif any(_clean(raw.get("identity_" + key)) for key in IDENTITY_LIMITS):
         # Typed, but "stay anonymous" chosen: never drop an identity silently; ask which it is.
         errors["identity_mode"] = "identity_typed"
+    if identity_required and kind is ReportKind.COMPLAINT:
+        if identity is None:
+            errors["identity_mode"] = "identity_required"
+        else:
+            if not identity.address:
+                errors["identity_address"] = "required"
+            if not identity.phone and not identity.email:
+                errors["identity_phone"] = "phone_or_email"
     if errors:
         raise InvalidReport(errors)
     return ReportInput(kind=kind, reported_unit=reported, identity=identity, **values)

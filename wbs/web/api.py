@@ -25,6 +25,7 @@ from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
 from wbs.context import Context
 from wbs.enums import CaseState, Channel
+from wbs.profiles import store
 from wbs.web.guard import public
 from wbs.web.openapi import OPENAPI
 from wbs.web.upload_form import read_upload_form, refuse_when_disk_low
@@ -130,7 +131,8 @@ async def create_report(request: Request) -> Response:
             return _replay(found, digest)
     slugs = await run_in_threadpool(_reportable_slugs, ctx)
     try:
-        report = intake.parse_report(_flatten(data), slugs)
+        report = intake.parse_report(_flatten(data), slugs,
+                                     identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         return _error(422, "invalid", fields=exc.errors)
     if key is None:

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.access import Actor, Permission
 from wbs.cases import intake
 from wbs.enums import Channel, ReportKind
+from wbs.profiles import store
 from wbs.web.guard import requires
 from wbs.web.render import render
 from wbs.web.upload_form import csrf_gate, read_upload_form
@@ -57,7 +58,8 @@ async def intake_submit(request: Request) -> Response:
     if channel not in OFFLINE:
         errors["channel"] = "required"
     try:
-        report = intake.parse_report(form.fields, slugs)
+        report = intake.parse_report(form.fields, slugs,
+                                     identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         errors.update(exc.errors)
     if errors:
