@@ -132,6 +132,10 @@ class CaseScope:
     holding_units: frozenset[int]  # units that hold the content key now
     reported_unit_id: int | None
     conflicted_users: frozenset[int] = frozenset()
+    # Whether the reported unit is kept out (RULES §6): always for whistleblowing and at APIP;
+    # for a complaint only if the reporter fears retaliation or the verifier saw a conflict.
+    # Otherwise the unit complained about is the one that must answer and fix it.
+    shield_reported_unit: bool = True
     identity_readers: frozenset[int] = frozenset()  # users with a live identity disclosure
     # Custodians vouched for: active members holding the key wrap of a unit that holds this
     # case's identity key. A wrap comes only from the unit's first member or a key holder's
@@ -167,6 +171,12 @@ _MUTATING = frozenset({
 _CASE_SCOPED = frozenset(p for p in Permission if p.value.startswith("case:"))
 
 
+def reported_unit_excluded(case: CaseScope) -> bool:
+    """Whether the unit named in the report must stay out of it (RULES §6)."""
+    return (case.kind is ReportKind.WHISTLEBLOWING or case.at_apip
+            or case.shield_reported_unit)
+
+
 def authorize(actor: Actor, permission: Permission, case: CaseScope | None = None) -> Decision:
     """Allow, or deny with a reason. Deny by default; every rule below can only narrow."""
     if not role_has(actor.role, permission):
@@ -177,7 +187,8 @@ def authorize(actor: Actor, permission: Permission, case: CaseScope | None = Non
                 Permission.CASE_INTAKE_WHISTLEBLOWING):
             return Decision(False, "case_required")
         return ALLOW
-    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id:
+    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id and (
+            reported_unit_excluded(case)):
         return Decision(False, "reported_unit")
     if actor.user_id in case.conflicted_users:
         return Decision(False, "conflict_of_interest")

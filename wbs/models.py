@@ -198,6 +198,11 @@ class Case(Base):
     # The day the retention job destroyed the content (every key wrap and sealed blob); the
     # metadata above stays for statistics (wbs/ops/retention.py).
     shredded_on: Mapped[date | None] = mapped_column(Date)
+    # A complaint goes to the unit responsible for the service, even the one complained about
+    # (RULES §6), unless the reporter asked otherwise for fear of retaliation or the verifier
+    # saw a conflict: then that unit never receives or sees it (issue 10).
+    shield_reported_unit: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
 
 
 class CaseKeyWrap(Base):

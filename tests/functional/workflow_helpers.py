@@ -63,10 +63,11 @@ class Filed:
 
 
 def file_report(ctx: Context, kind: ReportKind = ReportKind.COMPLAINT,
-                reported_unit: str = "") -> Filed:
+                reported_unit: str = "", shield: bool = False) -> Filed:
     report = intake.ReportInput(kind=kind, title="Pungutan liar di sekolah",
                                 what="Kepala sekolah memungut biaya ujian Rp 500.000.",
-                                where="SDN 1", reported_unit=reported_unit)
+                                where="SDN 1", reported_unit=reported_unit,
+                                shield_reported_unit=shield)
     sub = intake.submit(ctx, report, [], Channel.WEB)
     return Filed(sub.case_number, sub.code)
 

@@ -61,6 +61,8 @@ class ReportInput:
     how: str = field(default="", repr=False)
     reported_unit: str = ""
     identity: Identity | None = field(default=None, repr=False)
+    # The reporter asks that the unit named not handle it, for fear of retaliation (RULES §6).
+    shield_reported_unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,9 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
                 errors["identity_phone"] = "phone_or_email"
     if errors:
         raise InvalidReport(errors)
-    return ReportInput(kind=kind, reported_unit=reported, identity=identity, **values)
+    shield = _clean(raw.get("shield_reported_unit")) in ("1", "on", "true")
+    return ReportInput(kind=kind, reported_unit=reported, identity=identity,
+                       shield_reported_unit=shield, **values)
 
 
 def reportable_units(session: Session) -> list[Unit]:
@@ -177,6 +181,7 @@ def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
 def _report_document(report: ReportInput) -> dict[str, Any]:
     doc = asdict(report)
     doc.pop("identity")
+    doc.pop("shield_reported_unit")  # kept on the case row, where access reads it
     doc["kind"] = report.kind.value
     return doc
 
@@ -215,7 +220,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                     receiving_unit_id=receiving.id,
                     reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
                     identity_provided=report.identity is not None, report_sealed=b"",
-                    report_digest=b"", code_needs_replacing=entered_by is not None)
+                    report_digest=b"", code_needs_replacing=entered_by is not None,
+                    shield_reported_unit=report.shield_reported_unit)
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)

@@ -160,8 +160,10 @@ def _units(session: Session, slugs: Sequence[str], case: Case) -> list[Unit]:
     for unit in chosen:
         if unit.kind not in DISPOSABLE_KINDS:
             raise InvalidInput("unit_not_disposable")
-        if unit.id == case.reported_unit_id:
-            # The reported unit never receives the case (conflict of interest).
+        if unit.id == case.reported_unit_id and case.shield_reported_unit:
+            # A complaint goes to the unit responsible for the service, even the one named
+            # (RULES §6), unless the reporter fears retaliation or the verifier saw a conflict.
+            # (Whistleblowing and cases at APIP are never dispositioned by the verifier.)
             raise InvalidInput("reported_unit")
     return chosen
 

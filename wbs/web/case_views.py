@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import deadlines, identity, listing, routing, sealing, service
+from wbs.cases import deadlines, identity, listing, reported_unit, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.web import forms
 from wbs.web.guard import requires
@@ -148,6 +148,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
         "answer": lambda ctx, staff, n: routing.answer(
             ctx, staff, n, text, values.get("outcome") or None),
         "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
+            ctx, staff, n, reason),
+        "shield_reported_unit": lambda ctx, staff, n: reported_unit.shield(
             ctx, staff, n, reason),
     }
     return calls.get(action)

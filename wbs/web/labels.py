@@ -62,6 +62,7 @@ AUDIT_ACTIONS: Mapping[str, str] = {
     "deadline.escalate": N_("Deadline missed: escalated"),
     "deadline.remind": N_("Deadline reminder sent"),
     "deadline.staff_decide": N_("Time for missing data passed: staff decide"),
+    "case.shield_reported_unit": N_("Reported unit kept out of the complaint (conflict)"),
     "config.profile": N_("Regional rule profile chosen"),
     "config.profile_change": N_("Regional rule profile changed"),
     "identity.add": N_("Identity added by the reporter"),

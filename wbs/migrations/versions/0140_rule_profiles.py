@@ -31,6 +31,9 @@ def _channels(check: str) -> None:
 
 def upgrade() -> None:
     _channels(_NEW)
+    with op.batch_alter_table('cases') as batch:
+        batch.add_column(sa.Column('shield_reported_unit', sa.Boolean(), nullable=False,
+                                   server_default=sa.text('false')))
     with op.batch_alter_table('deadline_rules') as batch:
         batch.add_column(sa.Column('start', sa.String(length=16), nullable=True))
     op.create_table('rule_profile',
@@ -43,6 +46,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('shield_reported_unit')
     _channels(_OLD)
     op.drop_table('rule_profile')
     with op.batch_alter_table('deadline_rules') as batch:
