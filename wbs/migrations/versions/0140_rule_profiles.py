@@ -24,7 +24,7 @@ _NEW = ("channel IN ('web', 'api', 'letter', 'face_to_face', 'telephone', 'sms',
 
 def _channels(check: str) -> None:
     # SQLite cannot alter a CHECK: batch mode rebuilds the table with the new one.
-    with op.batch_alter_table('cases', recreate='always') as batch:
+    with op.batch_alter_table('cases') as batch:
         batch.drop_constraint(op.f('ck_cases_channel'), type_='check')
         batch.create_check_constraint(op.f('ck_cases_channel'), check)
 
