@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -188,15 +189,18 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
 
 def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
            channel: Channel, *, entered_by: str | None = None,
-           hold: Callable[[Session, Submission], None] | None = None) -> Submission:
+           hold: Callable[[Session, Submission], None] | None = None,
+           received_on: date | None = None, attested: bool = False) -> Submission:
     """Seal and store a report; one transaction with its audit row.
 
     `hold` runs in the same transaction with the submission (the receipt kept for the
     reporter's browser, `receipt_hold`): if it fails, for a nonce already used, nothing is
-    stored.
+    stored. `received_on` and `attested` are for staff intake of an offline report.
     """
     code = codes.generate_code()
-    today = ctx.today()
+    # An offline report counts from the day it was received, not the day it was typed in
+    # (issue 10): its receipt says so, and the verification limit runs from it.
+    today = received_on if received_on is not None and entered_by is not None else ctx.today()
     with ctx.db.begin() as session:
         whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
         receiving_kind = UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM
@@ -225,7 +229,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)
-        case.case_number = f"WBS-{today.year}-{case.id:06d}"
+        case.case_number = f"WBS-{ctx.today().year}-{case.id:06d}"
         content_key, identity_key = aead.new_key(), aead.new_key()
         case.report_sealed = sealing.seal_json(content_key, case, "report",
                                                _report_document(report))
@@ -257,6 +261,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                          action="case.submit", case_number=case.case_number, details=details,
                          reporter=True, now=ctx.now())
         else:
+            details.update(received_on=today.isoformat(), attested=attested)
             audit.record(session, ctx.audit_keys, actor=entered_by, role="staff",
                          action="case.intake", case_number=case.case_number, details=details,
                          now=ctx.now())
@@ -277,7 +282,8 @@ def kinds_for(actor: Actor) -> list[ReportKind]:
 
 
 def staff_submit(ctx: Context, actor: Actor, report: ReportInput,
-                 files: Sequence[tuple[str, CleanFile]], channel: Channel) -> Submission:
+                 files: Sequence[tuple[str, CleanFile]], channel: Channel, *,
+                 received_on: date | None = None, attested: bool = False) -> Submission:
     """Offline intake (RULES §4, §7): the report as the reporter gave it, entered by staff.
 
     Whoever types a report in reads it, and no verifier may read a whistleblowing report
@@ -294,4 +300,32 @@ def staff_submit(ctx: Context, actor: Actor, report: ReportInput,
                              details={"why": decision.reason, "kind": report.kind.value,
                                       "channel": channel.value}, now=ctx.now())
             raise IntakeRefused(decision.reason)
-    return submit(ctx, report, files, channel, entered_by=actor.username)
+    return submit(ctx, report, files, channel, entered_by=actor.username,
+                  received_on=received_on, attested=attested)
+
+
+# How far back an offline report's day of receipt may be entered: a letter found late is still
+# entered with its day, a typo years back is not.
+OFFLINE_MAX_AGE_DAYS = 90
+
+
+def parse_offline(raw: Mapping[str, object], channel: str, today: date,
+                  errors: dict[str, str]) -> tuple[date, bool]:
+    """The day an offline report was received (default today) and whether the face-to-face
+    record was signed or attested (RULES §4, §7: a record the reporter can recognise)."""
+    text = _clean(raw.get("received_on"))
+    received = today
+    if text:
+        try:
+            received = date.fromisoformat(text)
+        except ValueError:
+            errors["received_on"] = "invalid_date"
+        else:
+            if received > today:
+                errors["received_on"] = "date_in_future"
+            elif (today - received).days > OFFLINE_MAX_AGE_DAYS:
+                errors["received_on"] = "date_too_old"
+    attested = _clean(raw.get("attested")) in ("1", "on", "true")
+    if channel == Channel.FACE_TO_FACE.value and not attested:
+        errors["attested"] = "attestation_required"
+    return received, attested
