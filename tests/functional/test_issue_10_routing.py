@@ -118,3 +118,19 @@ def test_whistleblowing_and_apip_cases_never_reach_the_named_unit(
     with pytest.raises(service.AccessDenied) as gone:
         view(ctx, liaison, complaint.number)
     assert gone.value.reason == "reported_unit"
+
+
+def test_the_60_day_limit_needs_oversight_content(ctx: Context,
+                                                  staff: dict[str, StaffIdentity]) -> None:
+    # RULES §5: 60 working days only for oversight content and a field check.
+    filed = file_report(ctx)
+    for classification in ("no_oversight", "other"):
+        with pytest.raises(routing.InvalidInput) as refused:
+            routing.verify_and_dispose(ctx, staff["verifikator"], filed.number,
+                                       classification=classification, resolution_days=60,
+                                       unit_slugs=["dinas-kesehatan"])
+        assert refused.value.code == "resolution_classification"
+    assert state_of(ctx, filed.number) == CaseState.RECEIVED.value
+    assert routing.verify_and_dispose(
+        ctx, staff["verifikator"], filed.number, classification="needs_oversight",
+        resolution_days=60, unit_slugs=["dinas-kesehatan"]) is CaseState.VERIFIED

@@ -57,8 +57,10 @@ def verifier(ctx: Context, demo: Any, clock: Clock, number: str) -> StaffIdentit
 
 
 def dispose(ctx: Context, demo: Any, clock: Clock, number: str, days: int) -> None:
+    # 60 working days only for oversight content with a field check (RULES §5).
     routing.verify_and_dispose(ctx, verifier(ctx, demo, clock, number), number,
-                               classification="no_oversight", resolution_days=days,
+                               classification="needs_oversight" if days == 60
+                               else "no_oversight", resolution_days=days,
                                unit_slugs=[UNIT])
 
 

@@ -142,7 +142,10 @@ def view(ctx: Context, staff: StaffIdentity, number: str) -> service.CaseView:
 
 def dispose(ctx: Context, verifier: StaffIdentity, number: str, *units: str,
             resolution_days: int = 14) -> CaseState:
-    return routing.verify_and_dispose(ctx, verifier, number, classification="no_oversight",
+    # 60 working days only for oversight content with a field check (RULES §5).
+    return routing.verify_and_dispose(ctx, verifier, number,
+                                      classification="needs_oversight"
+                                      if resolution_days == 60 else "no_oversight",
                                       resolution_days=resolution_days,
                                       unit_slugs=list(units or (DISPOSED_UNIT,)))
 

@@ -231,6 +231,11 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
         raise InvalidInput("classification_required") from exc
     if resolution_days not in (5, 14, 60):
         raise InvalidInput("resolution_required")
+    if resolution_days == 60 and cls is not Classification.NEEDS_OVERSIGHT:
+        # RULES §5: 60 working days only for oversight content with a field check; a case
+        # classified otherwise must not get twelve weeks (issue 10: the classification is
+        # tied to the 5/14/60 choice).
+        raise InvalidInput("resolution_classification")
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
         targets = _units(session, unit_slugs, case)
