@@ -134,3 +134,28 @@ def test_the_60_day_limit_needs_oversight_content(ctx: Context,
     assert routing.verify_and_dispose(
         ctx, staff["verifikator"], filed.number, classification="needs_oversight",
         resolution_days=60, unit_slugs=["dinas-kesehatan"]) is CaseState.VERIFIED
+
+
+def test_the_verifier_answers_an_aspiration_itself(ctx: Context,
+                                                   staff: dict[str, StaffIdentity]) -> None:
+    from tests.functional.workflow_helpers import reporter_access
+    from wbs.cases import reporter
+
+    verifier = staff["verifikator"]
+    aspiration = file_report(ctx, ReportKind.ASPIRATION)
+    complaint = file_report(ctx)
+    assert "answer_aspiration" in routing.panel(ctx, verifier, aspiration.number).actions
+    assert "answer_aspiration" not in routing.panel(ctx, verifier, complaint.number).actions
+    with pytest.raises(routing.TransitionRefused) as refused:
+        routing.answer_aspiration(ctx, verifier, complaint.number, ANSWER)
+    assert refused.value.code == "not_an_aspiration"
+
+    assert routing.answer_aspiration(ctx, verifier, aspiration.number,
+                                     "Terima kasih, usulan Anda kami teruskan ke Bappeda.") \
+        is CaseState.ANSWERED
+    # A reply goes back to the verifier team, which answers again.
+    reporter.post_message(ctx, reporter_access(ctx, aspiration.code), "Kapan dibahas?")
+    assert state_of(ctx, aspiration.number) == CaseState.IN_PROCESS.value
+    assert routing.answer_aspiration(ctx, verifier, aspiration.number,
+                                     "Dibahas dalam Musrenbang bulan depan.") \
+        is CaseState.ANSWERED

@@ -443,6 +443,27 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
                                                    details={"outcome": outcome}))
 
 
+def answer_aspiration(ctx: Context, staff: StaffIdentity, case_number: str,
+                      text: str) -> CaseState:
+    """The verifier answers an aspirasi itself (RULES §1), with no disposition."""
+    body = text.strip()
+    if len(body) < 5 or len(body) > 50_000:
+        raise InvalidInput("answer_required")
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        add_message(session, case, content_key(session, case, staff), body, author_kind="staff",
+                    author_role=staff.role.value, author_user_id=staff.user_id,
+                    today=ctx.today(), kind="answer")
+        deadlines.meet(session, case, ["verification"], ctx.today())
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+        deadlines.open_deadline(session, case, "objection", "objection", ctx.today(),
+                                calendar=deadlines.load_calendar(session),
+                                rules=deadlines.load_rules(session))
+
+    return run_staff(ctx, staff, case_number, Step(Action.ANSWER_ASPIRATION,
+                                                   Permission.CASE_DISPOSE, apply))
+
+
 def in_dispute(session: Session, case: Case, today: date) -> bool:
     """RULES §6: a dispute that drags on. Either an obligation on the case is overdue (an open
     deadline past its due day), or the reporter contested an answer (objected or asked for a
@@ -530,10 +551,15 @@ def reopen_answered_tasks(session: Session, ctx: Context, case: Case, notice: st
     """The units that answered explain again, within a new answer limit from today.
 
     Only the units still holding the case answer again: never one that returned it or lost
-    it when the case went to APIP."""
-    for task in session.scalars(select(CaseTask).where(
-            CaseTask.case_id == case.id, CaseTask.state == "answered",
-            _unit_holds_key(case))):
+    it when the case went to APIP. An aspirasi the verifier answered itself has no task: the
+    verifier team answers again, within the verification limit."""
+    tasks = list(session.scalars(select(CaseTask).where(
+        CaseTask.case_id == case.id, CaseTask.state == "answered", _unit_holds_key(case))))
+    if not tasks and not case.at_apip:
+        _verification_deadline(session, ctx, case)
+        notices.notify_unit(session, ctx, case, case.receiving_unit_id, notice, None,
+                            reporter=True)
+    for task in tasks:
         task.state, task.answered_on = "in_process", None
         due = deadlines.open_deadline(
             session, case, "answer", deadlines.answer_rule(task.resolution_days),
@@ -596,6 +622,7 @@ def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bo
 ACTION_PERMISSION: dict[Action, dict[Role, Permission]] = {
     Action.VERIFY_AND_DISPOSE: {Role.VERIFIER: Permission.CASE_DISPOSE},
     Action.ADD_DISPOSITION: {Role.VERIFIER: Permission.CASE_DISPOSE},
+    Action.ANSWER_ASPIRATION: {Role.VERIFIER: Permission.CASE_DISPOSE},
     Action.REQUEST_INFO: {Role.VERIFIER: Permission.CASE_VERIFY,
                           Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
     Action.ARCHIVE: {Role.VERIFIER: Permission.CASE_VERIFY,

@@ -149,6 +149,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
             ctx, staff, n, text, values.get("outcome") or None),
         "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
             ctx, staff, n, reason),
+        "answer_aspiration": lambda ctx, staff, n: routing.answer_aspiration(
+            ctx, staff, n, text),
         "shield_reported_unit": lambda ctx, staff, n: reported_unit.shield(
             ctx, staff, n, reason),
     }

@@ -30,6 +30,7 @@ TRANSITIONS: Mapping[str, str] = {
     "reporter_accepts": N_("the reporter accepted the answer"),
     "reporter_objects": N_("the reporter objected to the answer"),
     "reporter_responds": N_("the reporter replied to the answer"),
+    "answer_aspiration": N_("aspiration answered by the verifier"),
     "auto_archive": N_("archived automatically (missing data not supplied)"),
     "auto_close": N_("closed automatically (no objection in time)"),
     "coordinator_close": N_("declared closed by the coordinating team"),
