@@ -25,10 +25,11 @@ from wbs.context import Context
 from wbs.models import CalendarOverrideRow, Case, Deadline, Notice
 
 # The calendar built from the stored overrides, kept per process and keyed by those
-# overrides (the rules are rebuilt from their few rows and the profile: cheap): building a calendar (and its holiday years) was ~5% of a submission, while
+# overrides: building a calendar (and its holiday years) was ~5% of a submission, while
 # reading the few override rows is cheap. Keyed by content, a change made by any process (an
 # administrator on another worker) is seen by the next read here; no invalidation can be
-# missed. One entry each: the overrides change rarely.
+# missed. One entry: the overrides change rarely. The rules are rebuilt on each read from
+# their few rows and the regional profile (wbs/profiles/store.py), which is cheap.
 _calendars: dict[tuple[tuple[date, bool, str], ...], WorkingCalendar] = {}
 
 

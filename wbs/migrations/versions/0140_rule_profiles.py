@@ -1,7 +1,7 @@
 """regional rule profiles: a limit's start event; the chosen profile and its local changes
 
 Revision ID: 0140
-Revises: 0121
+Revises: 0170
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0140'
-down_revision = '0121'
+down_revision = '0170'
 branch_labels = None
 depends_on = None
 
