@@ -145,6 +145,10 @@ class CaseScope:
     holding_units: frozenset[int]  # units that hold the content key now
     reported_unit_id: int | None
     conflicted_users: frozenset[int] = frozenset()
+    # Whether the reported unit is kept out (RULES §6): always for whistleblowing and at APIP;
+    # for a complaint only if the reporter fears retaliation or the verifier saw a conflict.
+    # Otherwise the unit complained about is the one that must answer and fix it.
+    shield_reported_unit: bool = True
     identity_readers: frozenset[int] = frozenset()  # users with a live identity disclosure
     # Custodians vouched for: active members holding the key wrap of a unit that holds this
     # case's identity key. A wrap comes only from the unit's first member or a key holder's
@@ -185,6 +189,12 @@ _MUTATING = frozenset({
 _CASE_SCOPED = frozenset(p for p in Permission if p.value.startswith("case:"))
 
 
+def reported_unit_excluded(case: CaseScope) -> bool:
+    """Whether the unit named in the report must stay out of it (RULES §6)."""
+    return (case.kind is ReportKind.WHISTLEBLOWING or case.at_apip
+            or case.shield_reported_unit)
+
+
 def hidden_from(actor: Actor, case: CaseScope) -> str | None:
     """Why the actor may not see the case at all (not even that it exists), or None.
 
@@ -193,7 +203,8 @@ def hidden_from(actor: Actor, case: CaseScope) -> str | None:
     auditors too (the audit log names every case). Administrators see none. Nobody sees a case
     naming their own unit or one they declared a conflict on.
     """
-    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id:
+    if actor.unit_id is not None and actor.unit_id == case.reported_unit_id and (
+            reported_unit_excluded(case)):
         return "reported_unit"
     if actor.user_id in case.conflicted_users:
         return "conflict_of_interest"

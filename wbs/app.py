@@ -46,6 +46,7 @@ from wbs.web import (
     report_views,
     reporter,
     staff,
+    standards_views,
     stats_views,
     survey_views,
     text_input,
@@ -163,7 +164,8 @@ def all_routes() -> list[BaseRoute]:
             *config_views.routes(), *branding_views.routes(),
             *overview_views.routes(), *lapor_views.routes(),
             *compensation_views.routes(), *stats_views.routes(), *survey_views.routes(),
-            *public_stats_views.routes(), *document_views.routes()]
+            *public_stats_views.routes(), *document_views.routes(),
+            *standards_views.routes()]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,

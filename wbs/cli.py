@@ -35,6 +35,17 @@ def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
     print("database schema is at the latest migration")
+    profile = getattr(_args, "profile", None)
+    if profile:
+        from wbs.profiles import shipped, store
+
+        if profile not in shipped.PROFILES:
+            return _fail(f"unknown profile {profile!r}; one of {', '.join(shipped.PROFILES)}")
+        store.choose(_context(settings), profile)
+        chosen = shipped.PROFILES[profile]
+        print(f"regional rule profile: {chosen.name} ({chosen.title})")
+        if chosen.timezone != settings.timezone:
+            print(f"note: this profile's region keeps {chosen.timezone}; set WBS_TIMEZONE")
     return 0
 
 
@@ -411,7 +422,9 @@ def jobs_loop(settings: Settings, every: int) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wbs", description="whistleblowing and complaint portal")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("init", help="create instance keys and the database schema")
+    init = sub.add_parser("init", help="create instance keys and the database schema")
+    init.add_argument("--profile", choices=["sanggau", "belitung-timur", "jayapura", "kapuas"],
+                      help="the regional rule profile (the regulation the Pemda follows)")
     s = sub.add_parser(
         "serve", help="serve the portal",
         description="Serve the portal with uvicorn. Request bodies are also bounded inside the "

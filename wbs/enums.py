@@ -59,6 +59,8 @@ class Channel(StrEnum):
     SOCIAL_MEDIA = "social_media"
     COMPLAINT_BOX = "complaint_box"
     RADIO = "radio"
+    # Named by Perbup Sanggau 31/2020 Lamp. VII.A and 33/2019 Ps 4(1)(e) (issue 10).
+    EMAIL = "email"
 
 
 class Classification(StrEnum):

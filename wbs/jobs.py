@@ -50,6 +50,7 @@ def run_all(ctx: Context) -> dict[str, int]:
         # SP4N-LAPOR!: deliver the outbox (with backoff) and pull new reports; its audit rows
         # come before the checkpoint below.
         counts.update(connector.run(ctx))
+        counts["identity_requests_expired"] = identity.expire_requests(ctx)
         counts["emails_sent"] = mail.send_pending(ctx)
         counts["reporter_sessions_purged"] = reporter.purge_sessions(ctx)
         counts["cases_shredded"] = retention.shred_expired(ctx)

@@ -220,6 +220,11 @@ class Case(Base):
     response_wd: Mapped[int | None] = mapped_column(Integer)
     completed_on: Mapped[date | None] = mapped_column(Date)
     completion_wd: Mapped[int | None] = mapped_column(Integer)
+    # A complaint goes to the unit responsible for the service, even the one complained about
+    # (RULES §6), unless the reporter asked otherwise for fear of retaliation or the verifier
+    # saw a conflict: then that unit never receives or sees it (issue 10).
+    shield_reported_unit: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
 
 
 class CaseKeyWrap(Base):
@@ -483,6 +488,21 @@ class DeadlineRuleRow(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(16))
+    # The event the limit counts from (sla.StartEvent); NULL: the rule's default (issue 10).
+    start: Mapped[str | None] = mapped_column(String(16))
+
+
+class RuleProfileRow(Base):
+    """The regional rule profile chosen at `wbs init --profile`, with the administrator's
+    local changes to its non-deadline settings (one JSON document, one row). Deadline
+    changes stay in `deadline_rules`, one row per rule."""
+
+    __tablename__ = "rule_profile"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class Notice(Base):

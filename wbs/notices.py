@@ -24,7 +24,7 @@ from wbs.context import Context
 from wbs.models import Case, Conflict, Notice, User
 
 KINDS = ("new_task", "returned", "reminder", "overdue", "escalation", "info_supplied",
-         "objection", "identity_request")
+         "objection", "identity_request", "reporter_message", "response")
 
 
 def next_batch(now: datetime, zone: str, times: tuple[time, ...]) -> datetime:

@@ -161,6 +161,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     identity_quorum: int = 1
     identity_disclosure_days: int = 14
+    # A request to see a reporter's identity not decided within this many days expires
+    # (finding 12): a forgotten request must not be approvable months later.
+    identity_request_days: int = 30
     timezone: str = "Asia/Jakarta"  # WIB; WITA and WIT regions set Asia/Makassar or Asia/Jayapura
     # Uploads (SECURITY.md, "Availability"): bytes of files one process may hold at once, how
     # long a request may wait for room before a 503, and the sandbox that cleans files.
@@ -251,6 +254,7 @@ class Settings:
                                 if h.strip()),
             identity_quorum=int(get("IDENTITY_QUORUM", str(d.identity_quorum))),
             identity_disclosure_days=int(get("IDENTITY_DISCLOSURE_DAYS", "14")),
+            identity_request_days=max(1, int(get("IDENTITY_REQUEST_DAYS", "30"))),
             timezone=get("TIMEZONE", d.timezone),
             upload_budget_bytes=int(get("UPLOAD_BUDGET_BYTES", str(d.upload_budget_bytes))),
             upload_wait_seconds=float(get("UPLOAD_WAIT_SECONDS", str(d.upload_wait_seconds))),

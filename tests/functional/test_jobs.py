@@ -57,8 +57,10 @@ def verifier(ctx: Context, demo: Any, clock: Clock, number: str) -> StaffIdentit
 
 
 def dispose(ctx: Context, demo: Any, clock: Clock, number: str, days: int) -> None:
+    # 60 working days only for oversight content with a field check (RULES §5).
     routing.verify_and_dispose(ctx, verifier(ctx, demo, clock, number), number,
-                               classification="no_oversight", resolution_days=days,
+                               classification="needs_oversight" if days == 60
+                               else "no_oversight", resolution_days=days,
                                unit_slugs=[UNIT])
 
 
@@ -231,13 +233,15 @@ def test_reminders_3_8_35_working_days_before_the_5_14_60_day_limits_once(
         clock.advance(days=1)
         assert run(ctx).reminded == 0  # and the next day
         assert deadline(ctx, number, "answer").reminded_on == row.remind_on
-        assert notices(ctx, number, "reminder") == {(LIAISON, "reminder")}
+        # RULES §5 (sanggau, the default profile): the handling unit and the verifier team.
+        assert notices(ctx, number, "reminder") == {(LIAISON, "reminder"),
+                                                    ("verifikator", "reminder")}
         [entry] = audit_rows(ctx, "deadline.remind", number)
         assert (entry.actor, entry.role) == ("system", "system")
         with ctx.db() as s:
-            [due_on] = s.scalars(select(Notice.due_on).where(Notice.kind == "reminder")
-                                 .join(Case).where(Case.case_number == number)).all()
-        assert due_on == row.due_on
+            due_ons = set(s.scalars(select(Notice.due_on).where(Notice.kind == "reminder")
+                                    .join(Case).where(Case.case_number == number)).all())
+        assert due_ons == {row.due_on}
 
 
 # --- escalation ------------------------------------------------------------------------------

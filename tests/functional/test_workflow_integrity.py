@@ -297,40 +297,50 @@ def test_coordinator_closes_a_case_the_reporter_contested(
 # =============================================================================================
 
 def _answered_on_monday(ctx: Context, staff: dict[str, StaffIdentity]) -> tuple[str, str, date]:
+    _lengthen(ctx, "objection")
     liaison = staff["penghubung.kesehatan"]
     filed = file_report(ctx)
     dispose(ctx, staff["verifikator"], filed.number, "dinas-kesehatan", resolution_days=5)
     routing.start_processing(ctx, liaison, filed.number)
     routing.answer(ctx, liaison, filed.number, ANSWER)
     [window] = _open_deadlines(ctx, filed.number, "objection")
-    assert window.due_on == CALENDAR.add_working_days(MONDAY, 10)
+    assert window.due_on == CALENDAR.add_working_days(MONDAY, 20)
     return filed.number, filed.code, window.due_on
 
 
+def _lengthen(ctx: Context, rule: str) -> None:
+    """The administrator's rules page: a Pemda's own 20 working days."""
+    calendar_admin.set_rule(ctx, "admin", "administrator", rule, 20, "working_days")
+
+
 def _shorten(ctx: Context, rule: str) -> None:
-    """The administrator's rules page: 10 working days become 1."""
-    calendar_admin.set_rule(ctx, "admin", "administrator", rule, 1, "working_days")
+    """The administrator's rules page: back to 10 working days, the floor (finding 12)."""
+    calendar_admin.set_rule(ctx, "admin", "administrator", rule, 10, "working_days")
+
+
+# Past the short window, within the long one.
+PAST_SHORT = CALENDAR.add_working_days(MONDAY, 12)
 
 
 def test_a_shortened_objection_rule_does_not_close_a_running_window(
         ctx: Context, staff: dict[str, StaffIdentity], clock: Clock) -> None:
     number, code, window_end = _answered_on_monday(ctx, staff)
     _shorten(ctx, "objection")
-    _go_to(ctx, clock, MONDAY + timedelta(days=2))  # day 2 of the window, past one working day
+    _go_to(ctx, clock, PAST_SHORT)
     assert _object(ctx, code) is S.IN_PROCESS
     assert state_of(ctx, number) == S.IN_PROCESS.value
 
-    # The new rule applies to the windows opened after it: the next answer gets one day.
+    # The new rule applies to the windows opened after it: the next answer gets ten days.
     routing.answer(ctx, staff["penghubung.kesehatan"], number, ANSWER)
     [window] = _open_deadlines(ctx, number, "objection")
-    assert window.due_on == CALENDAR.add_working_days(ctx.today(), 1) < window_end
+    assert window.due_on == CALENDAR.add_working_days(ctx.today(), 10) != window_end
 
 
 def test_a_shortened_objection_rule_does_not_close_a_case_early(
         ctx: Context, staff: dict[str, StaffIdentity], clock: Clock) -> None:
     number, _code, window_end = _answered_on_monday(ctx, staff)
     _shorten(ctx, "objection")
-    _go_to(ctx, clock, MONDAY + timedelta(days=2))
+    _go_to(ctx, clock, PAST_SHORT)
     with ctx.db.begin() as s:
         case = s.scalars(select(Case).where(Case.case_number == number)).one()
         assert routing.system_act(s, ctx, case, Action.AUTO_CLOSE) is False
@@ -345,11 +355,12 @@ def test_a_shortened_objection_rule_does_not_close_a_case_early(
 
 def test_a_shortened_missing_data_rule_does_not_archive_early(
         ctx: Context, staff: dict[str, StaffIdentity], clock: Clock) -> None:
+    _lengthen(ctx, "missing_data")
     filed = file_report(ctx)
     routing.request_info(ctx, staff["verifikator"], filed.number, QUESTION)
     [window] = _open_deadlines(ctx, filed.number, "missing_data")
     _shorten(ctx, "missing_data")
-    _go_to(ctx, clock, MONDAY + timedelta(days=2))
+    _go_to(ctx, clock, PAST_SHORT)
     with ctx.db.begin() as s:
         case = s.scalars(select(Case).where(Case.case_number == filed.number)).one()
         assert routing.system_act(s, ctx, case, Action.AUTO_ARCHIVE) is False

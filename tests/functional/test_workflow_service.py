@@ -654,13 +654,14 @@ def test_needs_info_round_trip(ctx: Context, staff: dict[str, StaffIdentity],
 
 
 # =============================================================================================
-# 6. The reported unit is never a disposition target
+# 6. A shielded reported unit is never a disposition target (issue 10: a complaint otherwise
+#    goes to the unit responsible, tests/functional/test_issue_10_routing.py)
 # =============================================================================================
 
-def test_reported_unit_is_never_a_disposition_target(
+def test_shielded_reported_unit_is_never_a_disposition_target(
         ctx: Context, staff: dict[str, StaffIdentity]) -> None:
     verifier = staff["verifier"]
-    filed = file_report(ctx, reported_unit="dinas-pendidikan")
+    filed = file_report(ctx, reported_unit="dinas-pendidikan", shield=True)
     before = last_seq(ctx)
     for units in (["dinas-pendidikan"], ["dinas-kesehatan", "dinas-pendidikan"]):
         with pytest.raises(routing.InvalidInput) as invalid:

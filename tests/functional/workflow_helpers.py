@@ -63,10 +63,11 @@ class Filed:
 
 
 def file_report(ctx: Context, kind: ReportKind = ReportKind.COMPLAINT,
-                reported_unit: str = "") -> Filed:
+                reported_unit: str = "", shield: bool = False) -> Filed:
     report = intake.ReportInput(kind=kind, title="Pungutan liar di sekolah",
                                 what="Kepala sekolah memungut biaya ujian Rp 500.000.",
-                                where="SDN 1", reported_unit=reported_unit)
+                                where="SDN 1", reported_unit=reported_unit,
+                                shield_reported_unit=shield)
     sub = intake.submit(ctx, report, [], Channel.WEB)
     return Filed(sub.case_number, sub.code)
 
@@ -141,7 +142,10 @@ def view(ctx: Context, staff: StaffIdentity, number: str) -> service.CaseView:
 
 def dispose(ctx: Context, verifier: StaffIdentity, number: str, *units: str,
             resolution_days: int = 14) -> CaseState:
-    return routing.verify_and_dispose(ctx, verifier, number, classification="no_oversight",
+    # 60 working days only for oversight content with a field check (RULES §5).
+    return routing.verify_and_dispose(ctx, verifier, number,
+                                      classification="needs_oversight"
+                                      if resolution_days == 60 else "no_oversight",
                                       resolution_days=resolution_days,
                                       unit_slugs=list(units or (DISPOSED_UNIT,)))
 

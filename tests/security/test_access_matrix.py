@@ -56,12 +56,19 @@ TABLE: dict[tuple[str, str], dict[Permission, list[CaseState]]] = {
     ("auditor", "whistleblowing"): {P.CASE_CONFLICT_DECLARE: ALL_STATES},
     ("admin", "complaint"): {},
     ("admin", "whistleblowing"): {},
-    # A member of the reported unit, and a verifier who declared a conflict: nothing at all.
+    # A member of the reported unit: for a complaint, like any other unit that does not hold
+    # it until it receives a disposition (RULES §6, issue 10); nothing at all on whistleblowing,
+    # or on a complaint whose reporter feared retaliation ("shielded"). A verifier who declared
+    # a conflict: nothing at all.
     ("penghubung.pendidikan", "complaint"): {},
+    ("penghubung.pendidikan", "shielded"): {},
     ("penghubung.pendidikan", "whistleblowing"): {},
     ("verifikator.konflik", "complaint"): {},
     ("verifikator.konflik", "whistleblowing"): {},
 }
+# A shielded complaint is a complaint for everyone but the reported unit.
+TABLE.update({(name, "shielded"): allowed for (name, kind), allowed in list(TABLE.items())
+              if kind == "complaint" and name != "penghubung.pendidikan"})
 
 # Permissions that are not about one case: role → allowed.
 GLOBAL_TABLE: dict[str, set[Permission]] = {
@@ -101,10 +108,12 @@ def world(ctx: Any, demo: Any) -> dict[str, Any]:
                              role=Role.VERIFIER, password="another-verifier",
                              unit=units.by_slug(s, "tim-pengelola"))
     cases: dict[tuple[str, CaseState], str] = {}
-    for kind in ("complaint", "whistleblowing"):
+    for kind in ("complaint", "shielded", "whistleblowing"):
         for state in CaseState:
-            report = intake.ReportInput(kind=ReportKind(kind), title="t", what="w",
-                                        reported_unit="dinas-pendidikan")
+            report = intake.ReportInput(kind=ReportKind(kind if kind != "shielded"
+                                                        else "complaint"),
+                                        title="t", what="w", reported_unit="dinas-pendidikan",
+                                        shield_reported_unit=kind == "shielded")
             number = intake.submit(ctx, report, [], Channel.WEB).case_number
             with ctx.db.begin() as s:
                 s.execute(update(Case).where(Case.case_number == number)

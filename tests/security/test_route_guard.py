@@ -35,7 +35,8 @@ PUBLIC = {
     ("/api/v1/receipts/verify", "POST"),
     ("/transparansi", "GET"), ("/api/v1/transparansi/checkpoint", "GET"),
     ("/api/v1/transparansi/consistency", "GET"),
-    ("/tentang", "GET"), ("/favicon.ico", "GET"), ("/static/merek/{name}", "GET"),
+    ("/tentang", "GET"), ("/standar-layanan", "GET"), ("/favicon.ico", "GET"),
+    ("/static/merek/{name}", "GET"),
     # The satisfaction survey: anyone may answer, no account (RULES §9).
     ("/survei/{token}", "GET"), ("/survei/{token}", "POST"), ("/survei/{token}/qr.svg", "GET"),
     ("/statistik", "GET"), ("/statistik/laporan/{report_id:int}", "GET"),

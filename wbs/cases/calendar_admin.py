@@ -13,9 +13,16 @@ from datetime import date
 from sqlalchemy import select
 
 from wbs import audit
-from wbs.cases.sla import DEFAULT_RULES, DayUnit
+from wbs.cases.sla import (
+    DEFAULT_RULES,
+    START_CHOICES,
+    DayUnit,
+    DeadlineRule,
+    meets_floor,
+)
 from wbs.context import Context
 from wbs.models import CalendarOverrideRow, DeadlineRuleRow
+from wbs.profiles import store
 
 
 class InvalidSetting(ValueError):
@@ -32,6 +39,8 @@ class RuleView:
     default_amount: int
     default_unit: str
     overridden: bool
+    start: str = ""
+    default_start: str = ""
 
 
 def set_override(ctx: Context, actor: str, role: str, day: date, working: bool,
@@ -67,34 +76,52 @@ def overrides(ctx: Context) -> list[CalendarOverrideRow]:
         return list(session.scalars(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)))
 
 
-def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: str) -> None:
+def set_rule(ctx: Context, actor: str, role: str, key: str, amount: int, unit: str,
+             start: str | None = None) -> None:
+    """Store a Pemda's own value of one rule: amount, unit and (where the regulations differ)
+    the event it counts from. `start` None keeps the rule's current start event."""
     if key not in DEFAULT_RULES:
         raise InvalidSetting("unknown_rule")
     if unit not in {u.value for u in DayUnit}:
         raise InvalidSetting("unknown_unit")
     if not 1 <= amount <= 365:
         raise InvalidSetting("amount_out_of_range")
+    if start is not None and start not in {e.value for e in START_CHOICES[key]}:
+        raise InvalidSetting("unknown_start")
+    if not meets_floor(DeadlineRule(key, amount, DayUnit(unit))):
+        # Finding 12: the reporter's windows have the regulations' values as floors.
+        raise InvalidSetting("below_floor")
     with ctx.db.begin() as session:
         row = session.get(DeadlineRuleRow, key)
-        default = DEFAULT_RULES[key]
-        if amount == default.amount and unit == default.unit.value:
+        if start is None:
+            start = row.start if row is not None else None
+        # The profile's value is the default a change is counted against.
+        default = store.profile_rules(session)[key]
+        if start == default.start_event.value:
+            start = None
+        if amount == default.amount and unit == default.unit.value and (
+                start is None or start == default.start_event.value):
             if row is not None:
                 session.delete(row)  # back to the regulation's default
         elif row is None:
-            session.add(DeadlineRuleRow(key=key, amount=amount, unit=unit))
+            session.add(DeadlineRuleRow(key=key, amount=amount, unit=unit, start=start))
         else:
-            row.amount, row.unit = amount, unit
+            row.amount, row.unit, row.start = amount, unit, start
         audit.record(session, ctx.audit_keys, actor=actor, role=role, action="config.rule",
-                     details={"rule": key, "amount": amount, "unit": unit}, now=ctx.now())
+                     details={"rule": key, "amount": amount, "unit": unit,
+                              "start": start or default.start_event.value}, now=ctx.now())
 
 
 def rules(ctx: Context) -> list[RuleView]:
+    """Each rule in force beside the profile's own value (the regulation's, by profile)."""
     with ctx.db() as session:
         stored = {r.key: r for r in session.scalars(select(DeadlineRuleRow))}
+        base = store.profile_rules(session)
+        force = store.in_force(session).rules
     views = []
-    for key, default in DEFAULT_RULES.items():
-        row = stored.get(key)
-        views.append(RuleView(key, row.amount if row else default.amount,
-                              row.unit if row else default.unit.value, default.amount,
-                              default.unit.value, row is not None))
+    for key in DEFAULT_RULES:
+        default, rule = base[key], force[key]
+        views.append(RuleView(key, rule.amount, rule.unit.value, default.amount,
+                              default.unit.value, key in stored, rule.start_event.value,
+                              default.start_event.value))
     return views

@@ -15,22 +15,22 @@ from sqlalchemy.orm import Session
 from wbs import row_ids
 from wbs.cases.sla import (
     CalendarOverride,
-    DayUnit,
     DeadlineRule,
+    StartEvent,
     WorkingCalendar,
     due_date,
     reminder_date,
-    rules_with_overrides,
 )
-from wbs.models import CalendarOverrideRow, Case, Deadline, DeadlineRuleRow, Notice
+from wbs.context import Context
+from wbs.models import CalendarOverrideRow, Case, Deadline, Notice
 
-# The calendar and the rules built from the stored overrides, kept per process and keyed by
-# those overrides: building a calendar (and its holiday years) was ~5% of a submission, while
+# The calendar built from the stored overrides, kept per process and keyed by those
+# overrides: building a calendar (and its holiday years) was ~5% of a submission, while
 # reading the few override rows is cheap. Keyed by content, a change made by any process (an
 # administrator on another worker) is seen by the next read here; no invalidation can be
-# missed. One entry each: the overrides change rarely.
+# missed. One entry: the overrides change rarely. The rules are rebuilt on each read from
+# their few rows and the regional profile (wbs/profiles/store.py), which is cheap.
 _calendars: dict[tuple[tuple[date, bool, str], ...], WorkingCalendar] = {}
-_rules: dict[tuple[tuple[str, int, str], ...], Mapping[str, DeadlineRule]] = {}
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
@@ -46,15 +46,23 @@ def load_calendar(session: Session) -> WorkingCalendar:
 
 
 def load_rules(session: Session) -> Mapping[str, DeadlineRule]:
-    key = tuple(sorted((k, amount, unit) for k, amount, unit in session.execute(select(
-        DeadlineRuleRow.key, DeadlineRuleRow.amount, DeadlineRuleRow.unit))))
-    rules = _rules.get(key)
-    if rules is None:
-        rules = rules_with_overrides(DeadlineRule(k, amount, DayUnit(unit))
-                                     for k, amount, unit in key)
-        _rules.clear()
-        _rules[key] = rules
-    return rules
+    """The rules in force: the regional profile's limits with the stored overrides."""
+    from wbs.profiles import store  # the profiles build on the pure rules of sla
+
+    return store.in_force(session).rules
+
+
+def start_day(case: Case, rule: DeadlineRule, today: date) -> date:
+    """The day a limit counts from when its obligation opens today: the day the report was
+    received in the system for a rule that starts at receipt (Belitung Timur Ps 24(1)),
+    else today, the day of the event that opens it."""
+    return case.received_on if rule.start_event is StartEvent.RECEIPT else today
+
+
+def rules_in_force(ctx: Context) -> Mapping[str, DeadlineRule]:
+    """The rules as configured now, for pages that state them (never a fixed number)."""
+    with ctx.read() as session:
+        return load_rules(session)
 
 
 def answer_rule(resolution_days: int | None) -> str:

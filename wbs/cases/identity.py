@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wbs import audit, notices
 from wbs.access import Permission, authorize
 from wbs.accounts import StaffIdentity
-from wbs.cases import sealing
+from wbs.cases import identity_requests, sealing
 from wbs.cases.service import (
     AccessDenied,
     actor_of,
@@ -113,6 +113,9 @@ def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]
             .where(IdentityRequest.state == "pending").order_by(IdentityRequest.id)).all()
         result = []
         for req, case, requester in rows:
+            if not identity_requests.is_live(req, case, ctx.now(),
+                                             ctx.settings.identity_request_days):
+                continue  # past its time or its case: the job marks it expired
             # A custodian with a conflict on the case (or from the reported unit), or one nobody
             # vouched for, never sees it.
             scope = scope_of(session, case, ctx.now())
@@ -185,8 +188,8 @@ def decide(ctx: Context, staff: StaffIdentity, request_id: int, approve: bool,
 
 def _apply_decision(session: Session, ctx: Context, staff: StaffIdentity, req: IdentityRequest,
                     case: Case, approve: bool, text: str, vouched: frozenset[int]) -> str:
-    if req.state != "pending":
-        raise AlreadyDecided
+    if not identity_requests.is_live(req, case, ctx.now(), ctx.settings.identity_request_days):
+        raise AlreadyDecided  # decided, expired, or its case has ended (finding 12)
     if session.scalars(select(IdentityDecision).where(
             IdentityDecision.request_id == req.id,
             IdentityDecision.custodian_id == staff.user_id)).first():
@@ -282,3 +285,8 @@ def expire_disclosures(ctx: Context) -> int:
                          details={"request": req.id}, now=now)
             removed += 1
     return removed
+
+
+def expire_requests(ctx: Context) -> int:
+    """Job: pending requests past `identity_request_days` or on an ended case expire."""
+    return identity_requests.expire(ctx)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -62,6 +63,8 @@ class ReportInput:
     how: str = field(default="", repr=False)
     reported_unit: str = ""
     identity: Identity | None = field(default=None, repr=False)
+    # The reporter asks that the unit named not handle it, for fear of retaliation (RULES §6).
+    shield_reported_unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,13 @@ def parse_identity(raw: Mapping[str, object], errors: dict[str, str],
     return Identity(**values)
 
 
-def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> ReportInput:
-    """Validate a submitted report; raise InvalidReport with a message key per bad field."""
+def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
+                 identity_required: bool = False) -> ReportInput:
+    """Validate a submitted report; raise InvalidReport with a message key per bad field.
+
+    `identity_required` is the regional profile's rule for a complaint (Belitung Timur Ps
+    12-13, Jayapura Ps 14(2)-(4)): name, address and a phone number or e-mail address. It never
+    applies to whistleblowing, nor to the other kinds (RULES §2)."""
     errors: dict[str, str] = {}
     try:
         kind = ReportKind(_clean(raw.get("kind")))
@@ -137,9 +145,19 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str]) -> Report
     elif any(_clean(raw.get("identity_" + key)) for key in IDENTITY_LIMITS):
         # Typed, but "stay anonymous" chosen: never drop an identity silently; ask which it is.
         errors["identity_mode"] = "identity_typed"
+    if identity_required and kind is ReportKind.COMPLAINT:
+        if identity is None:
+            errors["identity_mode"] = "identity_required"
+        else:
+            if not identity.address:
+                errors["identity_address"] = "required"
+            if not identity.phone and not identity.email:
+                errors["identity_phone"] = "phone_or_email"
     if errors:
         raise InvalidReport(errors)
-    return ReportInput(kind=kind, reported_unit=reported, identity=identity, **values)
+    shield = _clean(raw.get("shield_reported_unit")) in ("1", "on", "true")
+    return ReportInput(kind=kind, reported_unit=reported, identity=identity,
+                       shield_reported_unit=shield, **values)
 
 
 def reportable_units(session: Session) -> list[Unit]:
@@ -165,6 +183,7 @@ def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
 def _report_document(report: ReportInput) -> dict[str, Any]:
     doc = asdict(report)
     doc.pop("identity")
+    doc.pop("shield_reported_unit")  # kept on the case row, where access reads it
     doc["kind"] = report.kind.value
     return doc
 
@@ -172,16 +191,19 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
 def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
            channel: Channel, *, entered_by: str | None = None,
            hold: Callable[[Session, Submission], None] | None = None,
-           on_created: Callable[[Session, Case], None] | None = None) -> Submission:
+           on_created: Callable[[Session, Case], None] | None = None,
+           received_on: date | None = None, attested: bool = False) -> Submission:
     """Seal and store a report; one transaction with its audit row.
 
     `hold` runs in the same transaction with the submission (the receipt kept for the
     reporter's browser, `receipt_hold`): if it fails, for a nonce already used, nothing is
     stored. `on_created` runs inside that transaction too (an import records LAPOR!'s tracking
-    number).
+    number). `received_on` and `attested` are for staff intake of an offline report.
     """
     code = codes.generate_code()
-    today = ctx.today()
+    # An offline report counts from the day it was received, not the day it was typed in
+    # (issue 10): its receipt says so, and the verification limit runs from it.
+    today = received_on if received_on is not None and entered_by is not None else ctx.today()
     with ctx.db.begin() as session:
         whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
         receiving_kind = UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM
@@ -205,7 +227,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                     receiving_unit_id=receiving.id,
                     reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
                     identity_provided=report.identity is not None, report_sealed=b"",
-                    report_digest=b"", code_needs_replacing=entered_by is not None)
+                    report_digest=b"", code_needs_replacing=entered_by is not None,
+                    shield_reported_unit=report.shield_reported_unit)
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)
@@ -244,6 +267,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                          action="case.submit", case_number=case.case_number, details=details,
                          reporter=True, now=ctx.now())
         else:
+            details.update(received_on=today.isoformat(), attested=attested)
             audit.record(session, ctx.audit_keys, actor=entered_by, role="staff",
                          action="case.intake", case_number=case.case_number, details=details,
                          now=ctx.now())
@@ -264,7 +288,8 @@ def kinds_for(actor: Actor) -> list[ReportKind]:
 
 
 def staff_submit(ctx: Context, actor: Actor, report: ReportInput,
-                 files: Sequence[tuple[str, CleanFile]], channel: Channel) -> Submission:
+                 files: Sequence[tuple[str, CleanFile]], channel: Channel, *,
+                 received_on: date | None = None, attested: bool = False) -> Submission:
     """Offline intake (RULES §4, §7): the report as the reporter gave it, entered by staff.
 
     Whoever types a report in reads it, and no verifier may read a whistleblowing report
@@ -281,4 +306,32 @@ def staff_submit(ctx: Context, actor: Actor, report: ReportInput,
                              details={"why": decision.reason, "kind": report.kind.value,
                                       "channel": channel.value}, now=ctx.now())
             raise IntakeRefused(decision.reason)
-    return submit(ctx, report, files, channel, entered_by=actor.username)
+    return submit(ctx, report, files, channel, entered_by=actor.username,
+                  received_on=received_on, attested=attested)
+
+
+# How far back an offline report's day of receipt may be entered: a letter found late is still
+# entered with its day, a typo years back is not.
+OFFLINE_MAX_AGE_DAYS = 90
+
+
+def parse_offline(raw: Mapping[str, object], channel: str, today: date,
+                  errors: dict[str, str]) -> tuple[date, bool]:
+    """The day an offline report was received (default today) and whether the face-to-face
+    record was signed or attested (RULES §4, §7: a record the reporter can recognise)."""
+    text = _clean(raw.get("received_on"))
+    received = today
+    if text:
+        try:
+            received = date.fromisoformat(text)
+        except ValueError:
+            errors["received_on"] = "invalid_date"
+        else:
+            if received > today:
+                errors["received_on"] = "date_in_future"
+            elif (today - received).days > OFFLINE_MAX_AGE_DAYS:
+                errors["received_on"] = "date_too_old"
+    attested = _clean(raw.get("attested")) in ("1", "on", "true")
+    if channel == Channel.FACE_TO_FACE.value and not attested:
+        errors["attested"] = "attestation_required"
+    return received, attested

@@ -34,6 +34,8 @@ from wbs.cases.workflow import TERMINAL_STATES, Action
 from wbs.context import Context
 from wbs.enums import CaseState, ReportKind, UnitKind
 from wbs.models import Case, CaseTask, Deadline, Unit
+from wbs.profiles import store
+from wbs.profiles.model import AutoArchive, AutoClose, Profile, Reminded
 
 # pg_advisory_lock key of the jobs run: the ASCII bytes of "wbs-jobs" as a (positive) bigint.
 # The lock is per schema: two instances sharing one PostgreSQL database in different schemas
@@ -134,8 +136,11 @@ def _candidates(ctx: Context, today: date) -> list[int]:
             or_(Case.state.not_in(_TERMINAL),
                 and_(Case.state == CaseState.CLOSED.value,
                      Deadline.kind.in_(deadlines.SURVIVE_CLOSING))))
+        staff_decide = select(Deadline.case_id).join(Case, Case.id == Deadline.case_id).where(
+            open_, Deadline.escalated_on.is_(None), Deadline.due_on < today,
+            Deadline.kind == "missing_data", Case.state.not_in(_TERMINAL))
         ids: set[int] = set()
-        for query in (enforce, remind, escalate):
+        for query in (enforce, remind, escalate, staff_decide):
             ids.update(session.scalars(query))
     return sorted(ids)
 
@@ -165,9 +170,20 @@ def _open_rows(session: Session, case: Case,
         .order_by(Deadline.due_on, Deadline.id)))
 
 
+def _enforced(profile: Profile) -> Mapping[str, tuple[CaseState, Action]]:
+    """The reporter-owed deadlines the regional profile lets the system enforce: Jayapura
+    leaves archiving to staff (Ps 14(4)) and closes only on satisfaction (Ps 16(8))."""
+    kinds = dict(ENFORCED)
+    if profile.auto_archive is not AutoArchive.ON:
+        del kinds["missing_data"]
+    if profile.auto_close is not AutoClose.SILENCE:
+        del kinds["objection"]
+    return kinds
+
+
 def _enforce(session: Session, ctx: Context, case: Case, today: date,
              report: JobReport) -> bool:
-    for kind, (state, action) in ENFORCED.items():
+    for kind, (state, action) in _enforced(store.in_force(session)).items():
         if case.state != state.value:
             continue
         rows = _open_rows(session, case, Deadline.kind == kind, Deadline.enforced_on.is_(None),
@@ -202,9 +218,21 @@ def _remind(session: Session, ctx: Context, case: Case, today: date, report: Job
     late: the overdue notice and the escalation take its place."""
     rows = _open_rows(session, case, Deadline.kind == "answer", Deadline.reminded_on.is_(None),
                       Deadline.remind_on <= today, Deadline.due_on >= today)
+    reminded = store.in_force(session).reminded
+    # The regulations' monitor is the Admin Instansi / Tim too (RULES §5), never for a case
+    # that a verifier must not see (RULES §1-2).
+    teams = [] if (Reminded.VERIFIER_TEAM not in reminded or case.at_apip
+                   or case.kind == ReportKind.WHISTLEBLOWING.value) else _unit_ids(
+        session, UnitKind.VERIFIER_TEAM)
     for row in rows:
         unit_id = _responsible_unit(session, case, row)
-        notified = notices.notify_unit(session, ctx, case, unit_id, "reminder", row.due_on)
+        notified = 0
+        if Reminded.HANDLING_UNIT in reminded:
+            notified += notices.notify_unit(session, ctx, case, unit_id, "reminder", row.due_on)
+        for team in teams:
+            if team != unit_id:
+                notified += notices.notify_unit(session, ctx, case, team, "reminder",
+                                                row.due_on)
         row.reminded_on = today
         _audit(session, ctx, case, "deadline.remind", row, unit_id, notified)
         report.reminded += 1
@@ -214,6 +242,15 @@ def _escalate(session: Session, ctx: Context, case: Case, today: date,
               report: JobReport) -> None:
     rows = _open_rows(session, case, Deadline.escalated_on.is_(None), Deadline.due_on < today,
                       Deadline.kind.not_in(list(ENFORCED)))
+    if store.in_force(session).auto_archive is AutoArchive.STAFF:
+        # Staff decide (Jayapura Ps 14(4)): the holder is told once that the reporter's time
+        # for data has passed; the reporter is not late for anyone, so nothing escalates.
+        for row in _open_rows(session, case, Deadline.kind == "missing_data",
+                              Deadline.escalated_on.is_(None), Deadline.due_on < today):
+            holder = _responsible_unit(session, case, row)
+            notified = notices.notify_unit(session, ctx, case, holder, "overdue", row.due_on)
+            row.escalated_on = today
+            _audit(session, ctx, case, "deadline.staff_decide", row, holder, notified)
     if not rows:
         return
     verifier_teams = _unit_ids(session, UnitKind.VERIFIER_TEAM)

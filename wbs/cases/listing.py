@@ -95,7 +95,12 @@ def visible(staff: StaffIdentity, *, held: bool = True) -> Any:
     wraps' index per case. A count (`held=False`: the caller joins the unit's wraps itself)
     has no order to keep and walks the unit's own wraps (`ix_case_key_wraps_holder`) until
     the cap, which for a unit holding few of the cases is far fewer rows than the list."""
-    condition: Any = Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)
+    # The reported unit is kept out as access.reported_unit_excluded says (RULES §6): a plain
+    # complaint goes to the unit it names, and that unit lists it once it holds it.
+    excluded = ((Case.kind == ReportKind.WHISTLEBLOWING.value) | Case.at_apip.is_(True)
+                | Case.shield_reported_unit.is_(True))
+    condition: Any = (Case.reported_unit_id.is_(None) | (Case.reported_unit_id != staff.unit_id)
+                      | ~excluded)
     if held:
         condition = condition & exists().where(CaseKeyWrap.case_id == Case.id, *_holds(staff))
     conflicted = exists().where(Conflict.case_id == Case.id, Conflict.user_id == staff.user_id)

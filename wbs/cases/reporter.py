@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ from wbs import audit
 from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.intake import Identity
 from wbs.cases.sanitize import CleanFile
+from wbs.cases.sla import DeadlineRule
 from wbs.cases.workflow import TERMINAL_STATES
 from wbs.context import Context
 from wbs.crypto import codes, keyring
@@ -102,6 +104,10 @@ class MailboxView:
     closed: bool = False  # no more messages or evidence (the identity can still be added)
     status: StatusView | None = None  # shown on top of the mailbox (one place for the code)
     kind: str = ""
+    # The rules in force and the reporter's open windows as stored, so that every limit the
+    # mailbox states is the configured one (issue 10), never a fixed "10 working days".
+    limits: Mapping[str, DeadlineRule] = field(default_factory=dict)
+    window_due: Mapping[str, date] = field(default_factory=dict)
 
     @property
     def answer(self) -> MessageView | None:
@@ -334,13 +340,16 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
 
     with ctx.read() as session:
         case = _case(session, access)
+        windows = {row.kind: row.due_on for row in deadlines.open_deadlines(session, case)
+                   if row.task_id is None and row.kind in ("missing_data", "objection")}
         view = MailboxView(case_number=case.case_number, state=case.state,
                            at_apip=case.at_apip, identity_provided=case.identity_provided,
                            messages=read_messages(session, case, access.content_key),
                            attachments=attachments.list_meta(session, case, access.content_key),
                            disclosures=identity.disclosures(session, case),
                            closed=case.state in _CLOSED_STATES,
-                           status=_status_view(session, case), kind=case.kind)
+                           status=_status_view(session, case), kind=case.kind,
+                           limits=deadlines.load_rules(session), window_due=windows)
     ctx.reporter_reads.add(ctx.today(), "mailbox_view")
     return view
 
@@ -370,11 +379,13 @@ def post_message(ctx: Context, access: ReporterAccess, body: str) -> int:
         raise EmptyMessage
     with ctx.db.begin() as session:
         case = _open_case(session, access)
-        message = add_message(session, case, access.content_key, text, author_kind="reporter",
-                              author_role=None, author_user_id=None, today=ctx.today())
-        from wbs.cases.routing import reporter_supplied_info  # routing builds on this module
+        # reporter_messages builds on routing, which builds on this module.
+        from wbs.cases import reporter_messages
 
-        reporter_supplied_info(session, ctx, case)
+        message = add_message(session, case, access.content_key, text, author_kind="reporter",
+                              author_role=None, author_user_id=None, today=ctx.today(),
+                              kind=reporter_messages.kind_of_message(case))
+        reporter_messages.after_message(session, ctx, case)
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="message.reporter", case_number=case.case_number, reporter=True,
                      now=ctx.now())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wbs import audit, notices
 from wbs.access import Permission
 from wbs.accounts import StaffIdentity
-from wbs.cases import deadlines, sealing, workflow
+from wbs.cases import deadlines, identity_requests, sealing, workflow
 from wbs.cases.reporter import ReporterAccess, add_message
 from wbs.cases.service import content_key, with_case
 from wbs.cases.workflow import Action, Allowed
@@ -109,6 +109,9 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
     old = case.state
     case.state = new_state.value
     marks.mark_state(session, case, new_state.value, ctx.today())
+    if new_state in workflow.TERMINAL_STATES:
+        # An outcome ends every pending identity request with it (finding 12).
+        identity_requests.end_with_case(session, ctx, case)
     if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
                               note_key=action.value))
@@ -163,8 +166,10 @@ def _units(session: Session, slugs: Sequence[str], case: Case) -> list[Unit]:
     for unit in chosen:
         if unit.kind not in DISPOSABLE_KINDS:
             raise InvalidInput("unit_not_disposable")
-        if unit.id == case.reported_unit_id:
-            # The reported unit never receives the case (conflict of interest).
+        if unit.id == case.reported_unit_id and case.shield_reported_unit:
+            # A complaint goes to the unit responsible for the service, even the one named
+            # (RULES §6), unless the reporter fears retaliation or the verifier saw a conflict.
+            # (Whistleblowing and cases at APIP are never dispositioned by the verifier.)
             raise InvalidInput("reported_unit")
     return chosen
 
@@ -176,9 +181,11 @@ def _assign(session: Session, ctx: Context, case: Case, unit: Unit, key: bytes,
     session.add(task)
     session.flush()
     sealing.wrap_to_unit(session, case, "content", unit, key)
-    due = deadlines.open_deadline(session, case, "answer", deadlines.answer_rule(resolution_days),
-                                  ctx.today(), calendar=deadlines.load_calendar(session),
-                                  rules=deadlines.load_rules(session), task_id=task.id)
+    rules, rule_key = deadlines.load_rules(session), deadlines.answer_rule(resolution_days)
+    due = deadlines.open_deadline(session, case, "answer", rule_key,
+                                  deadlines.start_day(case, rules[rule_key], ctx.today()),
+                                  calendar=deadlines.load_calendar(session), rules=rules,
+                                  task_id=task.id)
     notices.notify_unit(session, ctx, case, unit.id, "new_task", due.due_on)
     return task
 
@@ -231,6 +238,11 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
         raise InvalidInput("classification_required") from exc
     if resolution_days not in (5, 14, 60):
         raise InvalidInput("resolution_required")
+    if resolution_days == 60 and cls is not Classification.NEEDS_OVERSIGHT:
+        # RULES §5: 60 working days only for oversight content with a field check; a case
+        # classified otherwise must not get twelve weeks (issue 10: the classification is
+        # tied to the 5/14/60 choice).
+        raise InvalidInput("resolution_classification")
     counted = counting.parse_determination(determination)
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
@@ -453,6 +465,27 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
         details={"outcome": outcome, "followup": followup_kind, "improvement": improvement}))
 
 
+def answer_aspiration(ctx: Context, staff: StaffIdentity, case_number: str,
+                      text: str) -> CaseState:
+    """The verifier answers an aspirasi itself (RULES §1), with no disposition."""
+    body = text.strip()
+    if len(body) < 5 or len(body) > 50_000:
+        raise InvalidInput("answer_required")
+
+    def apply(session: Session, case: Case, _new: CaseState) -> None:
+        add_message(session, case, content_key(session, case, staff), body, author_kind="staff",
+                    author_role=staff.role.value, author_user_id=staff.user_id,
+                    today=ctx.today(), kind="answer")
+        deadlines.meet(session, case, ["verification"], ctx.today())
+        notices.resolve_for_case(session, ctx, case, staff.unit_id)
+        deadlines.open_deadline(session, case, "objection", "objection", ctx.today(),
+                                calendar=deadlines.load_calendar(session),
+                                rules=deadlines.load_rules(session))
+
+    return run_staff(ctx, staff, case_number, Step(Action.ANSWER_ASPIRATION,
+                                                   Permission.CASE_DISPOSE, apply))
+
+
 def in_dispute(session: Session, case: Case, today: date) -> bool:
     """RULES §6: a dispute that drags on. Either an obligation on the case is overdue (an open
     deadline past its due day), or the reporter contested an answer (objected or asked for a
@@ -531,20 +564,31 @@ def _apply_reporter(session: Session, ctx: Context, case: Case, access: Reporter
     if action is Action.REPORTER_REQUESTS_APIP:
         _hand_over_to_apip(session, ctx, case, access.content_key, reporter=True)
     elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
-        # Only the units still holding the case answer again: never one that returned it or
-        # lost it when the case went to APIP.
-        for task in session.scalars(select(CaseTask).where(
-                CaseTask.case_id == case.id, CaseTask.state == "answered",
-                _unit_holds_key(case))):
-            task.state, task.answered_on = "in_process", None
-            due = deadlines.open_deadline(
-                session, case, "answer", deadlines.answer_rule(task.resolution_days),
-                ctx.today(), calendar=deadlines.load_calendar(session),
-                rules=deadlines.load_rules(session), task_id=task.id)
-            notices.notify_unit(session, ctx, case, task.unit_id, "objection", due.due_on,
-                                reporter=True)
+        reopen_answered_tasks(session, ctx, case, "objection")
     _record_change(session, ctx, case, new, action, "reporter", "reporter", None, None,
                    reporter=True)
+
+
+def reopen_answered_tasks(session: Session, ctx: Context, case: Case, notice: str) -> None:
+    """The units that answered explain again, within a new answer limit from today.
+
+    Only the units still holding the case answer again: never one that returned it or lost
+    it when the case went to APIP. An aspirasi the verifier answered itself has no task: the
+    verifier team answers again, within the verification limit."""
+    tasks = list(session.scalars(select(CaseTask).where(
+        CaseTask.case_id == case.id, CaseTask.state == "answered", _unit_holds_key(case))))
+    if not tasks and not case.at_apip:
+        _verification_deadline(session, ctx, case)
+        notices.notify_unit(session, ctx, case, case.receiving_unit_id, notice, None,
+                            reporter=True)
+    for task in tasks:
+        task.state, task.answered_on = "in_process", None
+        due = deadlines.open_deadline(
+            session, case, "answer", deadlines.answer_rule(task.resolution_days),
+            ctx.today(), calendar=deadlines.load_calendar(session),
+            rules=deadlines.load_rules(session), task_id=task.id)
+        notices.notify_unit(session, ctx, case, task.unit_id, notice, due.due_on,
+                            reporter=True)
 
 
 def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
@@ -560,6 +604,22 @@ def reporter_supplied_info(session: Session, ctx: Context, case: Case) -> bool:
     holder = _apip_unit(session).id if case.at_apip else case.receiving_unit_id
     notices.notify_unit(session, ctx, case, holder, "info_supplied", None, reporter=True)
     _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_SUPPLIES_INFO,
+                   "reporter", "reporter", None, None, reporter=True)
+    return True
+
+
+def reporter_responded(session: Session, ctx: Context, case: Case) -> bool:
+    """A reporter's message on an answered case is a response (RULES §5): the objection
+    window stops, and the units that answered must explain again."""
+    if case.state != CaseState.ANSWERED.value:
+        return False
+    outcome = _decide(session, ctx, case, workflow.Actor.reporter(),
+                      Action.REPORTER_RESPONDS, None)
+    if not isinstance(outcome, Allowed):
+        return False
+    deadlines.meet(session, case, ["objection"], ctx.today())
+    reopen_answered_tasks(session, ctx, case, "response")
+    _record_change(session, ctx, case, outcome.new_state, Action.REPORTER_RESPONDS,
                    "reporter", "reporter", None, None, reporter=True)
     return True
 
@@ -585,6 +645,7 @@ def system_act(session: Session, ctx: Context, case: Case, action: Action) -> bo
 ACTION_PERMISSION: dict[Action, dict[Role, Permission]] = {
     Action.VERIFY_AND_DISPOSE: {Role.VERIFIER: Permission.CASE_DISPOSE},
     Action.ADD_DISPOSITION: {Role.VERIFIER: Permission.CASE_DISPOSE},
+    Action.ANSWER_ASPIRATION: {Role.VERIFIER: Permission.CASE_DISPOSE},
     Action.REQUEST_INFO: {Role.VERIFIER: Permission.CASE_VERIFY,
                           Role.INVESTIGATOR: Permission.CASE_INVESTIGATE},
     Action.ARCHIVE: {Role.VERIFIER: Permission.CASE_VERIFY,

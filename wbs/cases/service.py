@@ -98,7 +98,8 @@ def scope_of(session: Session, case: Case, now: Any = None) -> CaseScope:
                      state=CaseState(case.state), at_apip=case.at_apip,
                      holding_units=frozenset(holding), reported_unit_id=case.reported_unit_id,
                      conflicted_users=frozenset(conflicted), identity_readers=frozenset(readers),
-                     identity_custodians=identity_custodians(session, case))
+                     identity_custodians=identity_custodians(session, case),
+                     shield_reported_unit=case.shield_reported_unit)
 
 
 def identity_custodians(session: Session, case: Case) -> frozenset[int]:

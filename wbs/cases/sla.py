@@ -31,6 +31,36 @@ class DayUnit(StrEnum):
     CALENDAR_DAYS = "calendar_days"
 
 
+class StartEvent(StrEnum):
+    """The event a limit counts from: part of the rule, because the regulations differ
+    (issue 10). Sanggau counts the answer from receipt by the liaison (the disposition);
+    Belitung Timur from receipt in the system (Ps 24(1))."""
+
+    RECEIPT = "receipt"  # the report was received in the system
+    DISPOSITION = "disposition"  # the unit received the disposition
+    REQUEST = "request"  # the reporter was asked for data
+    ANSWER = "answer"  # the (last) answer was given
+    COMPLETE_FILE = "complete_file"  # the complaint's file was declared complete
+    DECISION = "decision"  # the decision was taken
+    DUE = "due"  # a reminder counts back from the limit it reminds of
+
+
+# The event each rule counts from by default, and which other events a Pemda may choose.
+DEFAULT_START: Mapping[str, StartEvent] = MappingProxyType({
+    "verification": StartEvent.RECEIPT,
+    "answer_5": StartEvent.DISPOSITION, "answer_14": StartEvent.DISPOSITION,
+    "answer_60": StartEvent.DISPOSITION,
+    "reminder_5": StartEvent.DUE, "reminder_14": StartEvent.DUE, "reminder_60": StartEvent.DUE,
+    "missing_data": StartEvent.REQUEST, "objection": StartEvent.ANSWER,
+    "decision": StartEvent.COMPLETE_FILE, "decision_delivery": StartEvent.DECISION,
+})
+START_CHOICES: Mapping[str, frozenset[StartEvent]] = MappingProxyType({
+    key: frozenset({StartEvent.RECEIPT, StartEvent.DISPOSITION})
+    if key.startswith("answer_") else frozenset({start})
+    for key, start in DEFAULT_START.items()
+})
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """One limit of RULES §5.
@@ -45,12 +75,21 @@ class DeadlineRule:
     key: str
     amount: int
     unit: DayUnit
+    # None: the rule's default event (DEFAULT_START); `start_event` resolves it.
+    start: StartEvent | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
             raise ValueError("a deadline rule needs a key")
         if self.amount < 0:
             raise ValueError(f"deadline rule {self.key!r}: amount must not be negative")
+        choices = START_CHOICES.get(self.key)
+        if self.start is not None and choices is not None and self.start not in choices:
+            raise ValueError(f"deadline rule {self.key!r} cannot start at {self.start.value}")
+
+    @property
+    def start_event(self) -> StartEvent:
+        return self.start or DEFAULT_START.get(self.key, StartEvent.RECEIPT)
 
 
 def _wd(key: str, amount: int) -> DeadlineRule:
@@ -88,6 +127,33 @@ DEFAULT_RULES: Mapping[str, DeadlineRule] = MappingProxyType(
 )
 
 
+# Floors of the limits that protect the reporter (finding 12): the time to supply missing
+# data and the time to object or reply after an answer. A window shorter than the
+# regulations' would let a case be archived or closed before the reporter can act, so no
+# configuration goes below it (Perbup Sanggau 31/2020 Lamp. VII.B.1; Belitung Timur Ps 27(1)).
+FLOORS: Mapping[str, DeadlineRule] = MappingProxyType({
+    "missing_data": DeadlineRule("missing_data", 10, DayUnit.WORKING_DAYS),
+    "objection": DeadlineRule("objection", 10, DayUnit.WORKING_DAYS),
+})
+
+
+def meets_floor(rule: DeadlineRule) -> bool:
+    """Whether `rule` is at least as long as its floor (True for a rule without one).
+
+    A limit in calendar days meets a floor in working days only if it is long enough in the
+    worst week-by-week case: a week holds at most five working days, so N working days need
+    at least ceil(7N/5) calendar days (10 working days: 14 days; Jayapura's 30 days pass).
+    """
+    floor = FLOORS.get(rule.key)
+    if floor is None:
+        return True
+    if rule.unit is floor.unit:
+        return rule.amount >= floor.amount
+    if floor.unit is DayUnit.WORKING_DAYS:
+        return rule.amount >= -(-7 * floor.amount // 5)
+    return rule.amount >= floor.amount  # a working day is never shorter than a calendar day
+
+
 def rules_with_overrides(
     overrides: Iterable[DeadlineRule], base: Mapping[str, DeadlineRule] = DEFAULT_RULES
 ) -> Mapping[str, DeadlineRule]:
@@ -95,13 +161,15 @@ def rules_with_overrides(
 
     An override may change a rule's amount and unit but not invent a key: an unknown key
     is almost certainly a typo, and a typo would otherwise silently leave the default in
-    force.
+    force. An override below its floor (written before the floors existed, or straight
+    into the database) is replaced by the floor: the floor is enforced where rules are
+    applied, not only where they are set.
     """
     merged = dict(base)
     for rule in overrides:
         if rule.key not in base:
             raise ValueError(f"unknown deadline rule {rule.key!r}")
-        merged[rule.key] = rule
+        merged[rule.key] = rule if meets_floor(rule) else FLOORS[rule.key]
     return MappingProxyType(merged)
 
 

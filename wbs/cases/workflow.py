@@ -59,6 +59,12 @@ class Action(StrEnum):
     COORDINATOR_CLOSE = "coordinator_close"
     REQUEST_REEXAMINATION = "request_reexamination"
     REPORTER_REQUESTS_APIP = "reporter_requests_apip"
+    # Any message of the reporter after an answer, for as long as the case is not closed: a
+    # response, which stops the automatic closing and goes back to the handler to explain
+    # again with data (Perbup Belitung Timur 79/2022 Ps 24(2), 27(1)).
+    REPORTER_RESPONDS = "reporter_responds"
+    # The verifier answers an aspirasi itself (RULES §1), again after a response to it.
+    ANSWER_ASPIRATION = "answer_aspiration"
 
 
 class RefusalCode(StrEnum):
@@ -75,6 +81,7 @@ class RefusalCode(StrEnum):
     NO_PENDING_UNIT = "no_pending_unit"
     DEADLINE_NOT_REACHED = "deadline_not_reached"
     OBJECTION_WINDOW_CLOSED = "objection_window_closed"
+    NOT_AN_ASPIRATION = "not_an_aspiration"
 
 
 ActorKind = Literal["staff", "reporter", "system"]
@@ -216,6 +223,8 @@ _PERMITTED: Mapping[Action, Mapping[_Who, frozenset[CaseState]]] = MappingProxyT
         },
         Action.REQUEST_REEXAMINATION: {"reporter": frozenset({_S.ANSWERED})},
         Action.REPORTER_REQUESTS_APIP: {"reporter": frozenset({_S.ANSWERED})},
+        Action.REPORTER_RESPONDS: {"reporter": frozenset({_S.ANSWERED})},
+        Action.ANSWER_ASPIRATION: {Role.VERIFIER: frozenset({_S.RECEIVED, _S.IN_PROCESS})},
     }
 )
 
@@ -245,6 +254,8 @@ _TARGET: Mapping[Action, CaseState] = MappingProxyType(
         Action.COORDINATOR_CLOSE: _S.CLOSED,
         Action.REQUEST_REEXAMINATION: _S.IN_PROCESS,
         Action.REPORTER_REQUESTS_APIP: _S.VERIFIED,
+        Action.REPORTER_RESPONDS: _S.IN_PROCESS,
+        Action.ANSWER_ASPIRATION: _S.ANSWERED,
     }
 )
 
@@ -376,6 +387,12 @@ def transition(
                 RefusalCode.OBJECTION_WINDOW_CLOSED,
                 f"The objection window ended on {window_end.isoformat()}.",
             )
+    if action is Action.ANSWER_ASPIRATION and (
+            case.kind is not ReportKind.ASPIRATION or case.pending_units > 0):
+        # Only an aspirasi, and only while no unit works on it: the verifier answers it
+        # itself instead of a disposition, not beside one.
+        return Refused(RefusalCode.NOT_AN_ASPIRATION,
+                       "Only an aspiration no unit works on is answered by the verifier.")
     if action is Action.REPORTER_REQUESTS_APIP and case.at_apip:
         return Refused(RefusalCode.ALREADY_AT_APIP, "The case is already with APIP.")
 

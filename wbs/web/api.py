@@ -25,6 +25,7 @@ from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
 from wbs.context import Context
 from wbs.enums import CaseState, Channel
+from wbs.profiles import store
 from wbs.web import text_input
 from wbs.web.guard import public
 from wbs.web.openapi import OPENAPI
@@ -134,7 +135,8 @@ async def create_report(request: Request) -> Response:
             return _replay(found, digest)
     slugs = await run_in_threadpool(_reportable_slugs, ctx)
     try:
-        report = intake.parse_report(_flatten(data), slugs)
+        report = intake.parse_report(_flatten(data), slugs,
+                                     identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         return _error(422, "invalid", fields=exc.errors)
     if key is None:

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
-from wbs.cases import identity, listing, routing, sealing, service
+from wbs.cases import deadlines, identity, listing, reported_unit, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.integrations import outbox as lapor_outbox
 from wbs.reports import counting
@@ -110,12 +110,13 @@ async def _render_case(request: Request, number: str, *, error: str = "",
     info = await _call(routing.panel, ctx, staff, number)
     _facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, number)
     lapor_ref = await run_in_threadpool(lapor_outbox.reference_of, ctx, number)
+    limits = await run_in_threadpool(deadlines.rules_in_force, ctx)
     return render(request, "staff/case.html", {
         "lapor_ref": lapor_ref,
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,
-        "similar_window": duplicates.WINDOW_DAYS,
+        "similar_window": duplicates.WINDOW_DAYS, "limits": limits,
         "categories": await run_in_threadpool(_categories, ctx)}, status_code=status_code)
 
 
@@ -166,6 +167,10 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
             ctx, staff, n, text, values.get("outcome") or None,
             followup=values.get("followup", ""), improvement=values.get("improvement") == "yes"),
         "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
+            ctx, staff, n, reason),
+        "answer_aspiration": lambda ctx, staff, n: routing.answer_aspiration(
+            ctx, staff, n, text),
+        "shield_reported_unit": lambda ctx, staff, n: reported_unit.shield(
             ctx, staff, n, reason),
     }
     return calls.get(action)

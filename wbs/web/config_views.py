@@ -11,7 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission
 from wbs.cases import calendar_admin
-from wbs.web import forms
+from wbs.profiles import store
+from wbs.web import forms, standards_views
 from wbs.web.guard import requires
 from wbs.web.render import render
 
@@ -22,6 +23,8 @@ async def config_page(request: Request) -> Response:
     return render(request, "staff/config.html", {
         "overrides": await run_in_threadpool(calendar_admin.overrides, ctx),
         "rules": await run_in_threadpool(calendar_admin.rules, ctx),
+        "std": await run_in_threadpool(standards_views.standard, ctx),
+        "start_labels": standards_views.START_LABELS,
         "notice": request.query_params.get("ok", ""),
         "error": request.query_params.get("galat", "")})
 
@@ -48,8 +51,14 @@ async def config_update(request: Request) -> Response:
                                     staff.role.value, values.get("key", ""),
                                     int(amount) if amount.isdigit() else 0,
                                     values.get("unit", ""))
+        elif what == "profile":
+            for key in ("auto_archive", "auto_close"):
+                await run_in_threadpool(store.set_change, ctx, staff.username,
+                                        staff.role.value, key, values.get(key, ""))
         else:
             return RedirectResponse("/staf/kalender?galat=unknown", status_code=303)
+    except store.InvalidProfile as exc:
+        return RedirectResponse(f"/staf/kalender?galat={exc.code}", status_code=303)
     except calendar_admin.InvalidSetting as exc:
         return RedirectResponse(f"/staf/kalender?galat={exc.code}", status_code=303)
     except ValueError:

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.access import Actor, Permission
 from wbs.cases import intake
 from wbs.enums import Channel, ReportKind
+from wbs.profiles import store
 from wbs.web.guard import requires
 from wbs.web.render import render
 from wbs.web.upload_form import csrf_gate, read_upload_form
@@ -56,8 +57,10 @@ async def intake_submit(request: Request) -> Response:
     errors: dict[str, str] = {}
     if channel not in OFFLINE:
         errors["channel"] = "required"
+    received_on, attested = intake.parse_offline(form.fields, channel, ctx.today(), errors)
     try:
-        report = intake.parse_report(form.fields, slugs)
+        report = intake.parse_report(form.fields, slugs,
+                                     identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         errors.update(exc.errors)
     if errors:
@@ -65,8 +68,10 @@ async def intake_submit(request: Request) -> Response:
     if form.rejected:
         return _page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
     try:
-        submission = await run_in_threadpool(intake.staff_submit, ctx, _actor(request), report,
-                                             form.files, Channel(channel))
+        submission = await run_in_threadpool(
+            lambda: intake.staff_submit(ctx, _actor(request), report, form.files,
+                                        Channel(channel), received_on=received_on,
+                                        attested=attested))
     except intake.IntakeRefused:
         # Not kept: whistleblowing typed by a verifier is neither stored nor shown back.
         return _page(request, {"channel": channel}, {"kind": "whistleblowing_apip_only"}, [],

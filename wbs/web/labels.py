@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from jinja2 import Environment
 
+from wbs.cases.sla import DayUnit, DeadlineRule
 from wbs.web.i18n import N_, gettext
 
 TRANSITIONS: Mapping[str, str] = {
@@ -28,6 +29,8 @@ TRANSITIONS: Mapping[str, str] = {
     "answer": N_("answered"),
     "reporter_accepts": N_("the reporter accepted the answer"),
     "reporter_objects": N_("the reporter objected to the answer"),
+    "reporter_responds": N_("the reporter replied to the answer"),
+    "answer_aspiration": N_("aspiration answered by the verifier"),
     "auto_archive": N_("archived automatically (missing data not supplied)"),
     "auto_close": N_("closed automatically (no objection in time)"),
     "coordinator_close": N_("declared closed by the coordinating team"),
@@ -63,10 +66,15 @@ AUDIT_ACTIONS: Mapping[str, str] = {
     "stats.export": N_("Statistics exported (CSV)"),
     "deadline.escalate": N_("Deadline missed: escalated"),
     "deadline.remind": N_("Deadline reminder sent"),
+    "deadline.staff_decide": N_("Time for missing data passed: staff decide"),
+    "case.shield_reported_unit": N_("Reported unit kept out of the complaint (conflict)"),
+    "config.profile": N_("Regional rule profile chosen"),
+    "config.profile_change": N_("Regional rule profile changed"),
     "identity.add": N_("Identity added by the reporter"),
     "identity.decide": N_("Identity request decided"),
     "identity.disclose": N_("Identity disclosed"),
     "identity.disclosure_expired": N_("Identity disclosure expired"),
+    "identity.request_expired": N_("Identity request expired undecided"),
     "identity.request": N_("Identity disclosure requested"),
     "identity.view": N_("Identity viewed"),
     "key.unit.grant": N_("Access to a unit's key granted"),
@@ -218,6 +226,23 @@ def rule(key: str) -> str:
     return gettext(label) if label else key
 
 
+def limit(value: DeadlineRule | None) -> str:
+    """A limit as the reader should count it: "10 hari kerja", "30 hari" (issue 10).
+
+    Every limit a page shows goes through here, from the rule in force, so that no text can
+    promise 10 working days where the Pemda configured 30 calendar days."""
+    if value is None:
+        return ""
+    # Plain gettext, not ngettext: Indonesian has one form, and English needs only "1 ...".
+    if value.unit is DayUnit.WORKING_DAYS:
+        if value.amount == 1:
+            return gettext("1 working day")
+        return gettext("%(num)s working days") % {"num": value.amount}
+    if value.amount == 1:
+        return gettext("1 day")
+    return gettext("%(num)s days") % {"num": value.amount}
+
+
 def install(env: Environment) -> None:
     env.globals.update(audit_action_label=audit_action, detail_key_label=detail_key,
-                       detail_value_label=detail_value, rule_label=rule)
+                       detail_value_label=detail_value, rule_label=rule, limit_text=limit)

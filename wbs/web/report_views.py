@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from wbs.cases import held_files, intake, receipt_hold
 from wbs.enums import Channel, ReportKind
+from wbs.profiles import store
 from wbs.web import forms, ratelimit
 from wbs.web.guard import public
 from wbs.web.render import render
@@ -126,7 +127,8 @@ async def report_submit(request: Request) -> Response:
     errors: dict[str, str] = {}
     report = None
     try:
-        report = intake.parse_report(fields, slugs)
+        report = intake.parse_report(fields, slugs,
+                                     identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         errors = exc.errors
     if form.rejected:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Literal
 
 import pytest
@@ -106,6 +107,11 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
     ("local", S.ANSWERED, A.REQUEST_REEXAMINATION, "reporter", S.IN_PROCESS, WITHIN),
     ("local", S.ANSWERED, A.REPORTER_REQUESTS_APIP, "reporter", S.VERIFIED, WITHIN),
     ("local", S.ANSWERED, A.AUTO_CLOSE, "system", S.CLOSED, PAST),
+    # A reply after the answer, as long as the case is open (issue 10).
+    ("local", S.ANSWERED, A.REPORTER_RESPONDS, "reporter", S.IN_PROCESS, BOTH),
+    # An aspirasi, answered by the verifier itself (RULES §1): see ONLY_FOR.
+    ("local", S.RECEIVED, A.ANSWER_ASPIRATION, "verifier", S.ANSWERED, BOTH),
+    ("local", S.IN_PROCESS, A.ANSWER_ASPIRATION, "verifier", S.ANSWERED, BOTH),
     ("local", S.ANSWERED, A.COORDINATOR_CLOSE, "leadership", S.CLOSED, BOTH),
     # --- APIP route: investigators only
     ("apip", S.RECEIVED, A.REQUEST_INFO, "investigator", S.NEEDS_INFO, BOTH),
@@ -123,6 +129,7 @@ OPEN: list[tuple[Route, CaseState, Action, str, CaseState, When]] = [
     ("apip", S.ANSWERED, A.REPORTER_OBJECTS, "reporter", S.IN_PROCESS, WITHIN),
     ("apip", S.ANSWERED, A.REQUEST_REEXAMINATION, "reporter", S.IN_PROCESS, WITHIN),
     ("apip", S.ANSWERED, A.AUTO_CLOSE, "system", S.CLOSED, PAST),
+    ("apip", S.ANSWERED, A.REPORTER_RESPONDS, "reporter", S.IN_PROCESS, BOTH),
 ]
 
 
@@ -154,6 +161,17 @@ EXPECTED: dict[tuple[Route, CaseState, Action, str, Timing, int], CaseState] = {
     for timing in TIMINGS[when]
     for pending in PENDING_VALUES
 }
+
+
+# Cells open for one kind only, and only while no unit works on the case.
+ONLY_FOR: dict[Action, ReportKind] = {A.ANSWER_ASPIRATION: ReportKind.ASPIRATION}
+
+
+def expected(route: Route, kind: ReportKind, state: CaseState, action: Action, actor: str,
+             timing: Timing, pending: int) -> CaseState | None:
+    if action in ONLY_FOR and (kind is not ONLY_FOR[action] or pending > 0):
+        return None
+    return EXPECTED.get((route, state, action, actor, timing, pending))
 
 
 def facts(
@@ -213,7 +231,7 @@ def test_every_cell_of_the_transition_table() -> None:
         result = transition(
             case, ACTORS[actor], action, TODAY[timing], CALENDAR, reason="alasan"
         )
-        want = EXPECTED.get((route, state, action, actor, timing, pending))
+        want = expected(route, kind, state, action, actor, timing, pending)
         got = result.new_state if isinstance(result, Allowed) else None
         if got != want:
             mismatches.append(
@@ -233,7 +251,7 @@ def test_allowed_actions_agrees_with_the_table() -> None:
             want = [
                 a
                 for a in Action
-                if (route, state, a, actor, timing, pending) in EXPECTED
+                if expected(route, kind, state, a, actor, timing, pending) is not None
             ]
             assert offered == want, (route, kind, state, actor, timing, pending)
 
@@ -486,13 +504,16 @@ def test_default_rules_are_used_for_the_windows() -> None:
     assert DEFAULT_RULES["objection"].amount == 10
 
 
-# An administrator shortens both windows to one working day after they opened. The
-# reporter keeps the window stored when it opened: a rule change applies to new windows.
-ONE_DAY = rules_with_overrides(
-    [
-        DeadlineRule("objection", 1, DayUnit.WORKING_DAYS),
-        DeadlineRule("missing_data", 1, DayUnit.WORKING_DAYS),
-    ]
+# Both windows shrink to one working day after they opened. The reporter keeps the window
+# stored when it opened: a rule change applies to new windows. Built by hand: since finding
+# 12, `rules_with_overrides` (and so every configuration) raises such a rule to its floor,
+# but the transition must not depend on that to honour a stored window.
+ONE_DAY = MappingProxyType(
+    {
+        **DEFAULT_RULES,
+        "objection": DeadlineRule("objection", 1, DayUnit.WORKING_DAYS),
+        "missing_data": DeadlineRule("missing_data", 1, DayUnit.WORKING_DAYS),
+    }
 )
 
 
