@@ -12,6 +12,8 @@ All public; no JavaScript, nothing from third parties, no client address or user
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from markupsafe import Markup
@@ -37,6 +39,15 @@ RECEIPT_COOKIE = "__Host-wbs-tt"
 SCOPE = "form"
 RECEIPT_PATH = "/lapor/tanda-terima"
 HELD_FIELD = "held_files"
+# Fields that say nothing about the report itself (a page's token, the idempotency nonce).
+_NOT_CONTENT = frozenset({"csrf_token", "nonce", HELD_FIELD})
+
+
+def _digest(fields: dict[str, str]) -> str:
+    """What the report says, to tell a form sent again from a changed one sent under the same
+    nonce (Back to the sent form, a second matter typed in it). Kept only inside the seal."""
+    content = {k: v for k, v in fields.items() if k not in _NOT_CONTENT}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def _units(request: Request) -> list[tuple[str, str]]:
@@ -93,14 +104,14 @@ def _already_sent(request: Request) -> Response:
 
 
 def _submit(request: Request, report: intake.ReportInput, files: Any, nonce: str,
-            secret: str) -> intake.Submission:
+            secret: str, digest: str) -> intake.Submission:
     ctx = request.app.state.ctx
 
     def keep(session: Session, sub: intake.Submission) -> None:
         receipt_hold.hold(session, ctx, SCOPE, nonce, secret, receipt_hold.HeldReceipt(
             case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
             received_on=sub.received_on, first_response_on=sub.first_response_on,
-            identity_given=report.identity is not None))
+            identity_given=report.identity is not None, request_digest=digest))
 
     return intake.submit(ctx, report, files, Channel.WEB, hold=keep)
 
@@ -113,9 +124,14 @@ async def report_submit(request: Request) -> Response:
     secret = request.cookies.get(SECRET_COOKIE, "")
     if not receipt_hold.valid_token(secret):
         secret = request.state.receipt_secret = receipt_hold.new_token()
+    digest = _digest(form.fields)
     if receipt_hold.valid_token(nonce):
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
-        if found.sent:
+        if found.receipt is not None and found.receipt.request_digest not in ("", digest):
+            # The sent form, changed into another report: that one is filed too, under a new
+            # nonce, instead of answering with the first report's receipt (review 9).
+            nonce = receipt_hold.new_token()
+        elif found.sent:
             return _to_receipt(nonce, secret) if found.receipt else _already_sent(request)
     else:  # a form from before this version, or a forged one: no idempotency to offer
         nonce = receipt_hold.new_token()
@@ -139,7 +155,7 @@ async def report_submit(request: Request) -> Response:
     if errors or report is None:
         return await _again(request, fields, errors, form.rejected, files, secret)
     try:
-        await run_in_threadpool(_submit, request, report, files, nonce, secret)
+        await run_in_threadpool(_submit, request, report, files, nonce, secret, digest)
     except IntegrityError:
         # The same form sent twice at once: the other request stored it; show its receipt.
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
@@ -203,9 +219,10 @@ def receipt_page(request: Request) -> Response:
 @public
 async def receipt_done(request: Request) -> Response:
     await forms.read_form(request)
-    nonce = request.cookies.get(RECEIPT_COOKIE, "")
-    if receipt_hold.valid_token(nonce):
-        await run_in_threadpool(receipt_hold.forget, request.app.state.ctx, SCOPE, nonce)
+    nonce, secret = request.cookies.get(RECEIPT_COOKIE, ""), request.cookies.get(SECRET_COOKIE)
+    if receipt_hold.valid_token(nonce) and receipt_hold.valid_token(secret):
+        await run_in_threadpool(receipt_hold.forget, request.app.state.ctx, SCOPE, nonce,
+                                secret or "")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(RECEIPT_COOKIE, path="/", secure=True, httponly=True,
                            samesite="strict")
