@@ -77,3 +77,25 @@ def test_review_9_a_stranger_with_the_nonce_cannot_wipe_the_receipt(
         stranger.post("/lapor/tanda-terima/selesai", data={"csrf_token": their_token})
     # The reporter, back at the receipt, still finds the code.
     assert _code(client.get("/lapor/tanda-terima").text) == code
+
+
+def test_review_9_a_form_refused_as_already_sent_keeps_what_was_typed(
+        client: TestClient, demo: Any, ctx: Any, clock: Any) -> None:
+    from wbs.cases import receipt_hold
+
+    token, nonce = _form(client)
+    _code(client.get(_post(client, token, nonce, BASIC).headers["location"]).text)
+    clock.advance(minutes=receipt_hold.HOLD_MINUTES + 1)
+    # Back to the sent form after the receipt's time, a second matter typed, sent: refused as
+    # already sent (the first receipt cannot be opened to compare), but nothing typed is lost.
+    what = "Harga laptop dinaikkan tiga kali lipat oleh panitia."
+    refused = _post(client, token, nonce, {**BASIC, "title": "Mark-up", "what": what})
+    assert refused.status_code == 409
+    assert "Laporan ini sudah dikirim" in refused.text
+    assert f">{what}</textarea>" in refused.text, "the reporter's text was lost"
+    fresh = NONCE_RE.search(refused.text)
+    assert fresh and fresh.group(1) != nonce
+    assert _cases(ctx) == 1
+    # Sent from there, it is a report of its own.
+    again = _post(client, token, fresh.group(1), {**BASIC, "title": "Mark-up", "what": what})
+    assert again.status_code == 303 and _cases(ctx) == 2

@@ -71,14 +71,15 @@ def _with_secret(request: Request, response: Response) -> Response:
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
                rejected: list[str], dropped: list[str] | None = None,
-               held: list[str] | None = None, status_code: int = 200) -> Response:
+               held: list[str] | None = None, status_code: int = 200,
+               already_sent: bool = False) -> Response:
     nonce = values.get("nonce", "")
     if not receipt_hold.valid_token(nonce):
         nonce = receipt_hold.new_token()
     page = render(request, "public/report_form.html", {
         "kinds": [k.value for k in ReportKind], "units": _units(request),
         "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
-        "dropped": dropped or [], "held": held or [],
+        "dropped": dropped or [], "held": held or [], "already_sent": already_sent,
         "hold_minutes": receipt_hold.HOLD_MINUTES}, status_code=status_code)
     return _with_secret(request, page)
 
@@ -95,12 +96,6 @@ def _to_receipt(nonce: str, secret: str) -> Response:
     _set_cookie(response, RECEIPT_COOKIE, nonce)
     _set_cookie(response, SECRET_COOKIE, secret)
     return response
-
-
-def _already_sent(request: Request) -> Response:
-    # Known nonce, but this browser cannot open its receipt (another browser, or it expired):
-    # nothing is filed again, and the code is not shown again.
-    return render(request, "public/receipt_gone.html", {"already_sent": True}, status_code=409)
 
 
 def _submit(request: Request, report: intake.ReportInput, files: Any, nonce: str,
@@ -125,19 +120,27 @@ async def report_submit(request: Request) -> Response:
     if not receipt_hold.valid_token(secret):
         secret = request.state.receipt_secret = receipt_hold.new_token()
     digest = _digest(form.fields)
+    already_sent = False
     if receipt_hold.valid_token(nonce):
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
         if found.receipt is not None and found.receipt.request_digest not in ("", digest):
             # The sent form, changed into another report: that one is filed too, under a new
             # nonce, instead of answering with the first report's receipt (review 9).
             nonce = receipt_hold.new_token()
+        elif found.receipt is not None:
+            return _to_receipt(nonce, secret)
         elif found.sent:
-            return _to_receipt(nonce, secret) if found.receipt else _already_sent(request)
+            # Known nonce, but this browser cannot open its receipt (another browser, or its
+            # time has passed): nothing is filed again and no code is shown, but what was typed
+            # comes back under a new nonce, to send only if it is another report (review 9).
+            already_sent, nonce = True, receipt_hold.new_token()
     else:  # a form from before this version, or a forged one: no idempotency to offer
         nonce = receipt_hold.new_token()
     fields = {k: v for k, v in form.fields.items() if k != HELD_FIELD}
     fields["nonce"] = nonce
     files = [*await _held(request, form, secret), *form.files]
+    if already_sent:
+        return await _again(request, fields, {}, form.rejected, files, secret, 409, True)
     slugs = [slug for slug, _ in _units(request)]
     errors: dict[str, str] = {}
     report = None
@@ -181,7 +184,7 @@ async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_
 
 async def _again(request: Request, fields: dict[str, str], errors: dict[str, str],
                  rejected: list[str], files: list[held_files.HeldFile],
-                 secret: str) -> Response:
+                 secret: str, status_code: int = 400, already_sent: bool = False) -> Response:
     """The form again, with what was typed, and the clean files held under a new token."""
     ctx = request.app.state.ctx
     token = await run_in_threadpool(held_files.hold, ctx, secret, files)
@@ -189,7 +192,7 @@ async def _again(request: Request, fields: dict[str, str], errors: dict[str, str
     if token:
         fields = {**fields, HELD_FIELD: token}
     return _form_page(request, fields, errors, rejected, [] if token else names,
-                      names if token else [], 400)
+                      names if token else [], status_code, already_sent)
 
 
 def _qr_svg(text: str) -> Markup:
