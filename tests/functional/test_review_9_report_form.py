@@ -99,3 +99,47 @@ def test_review_9_a_form_refused_as_already_sent_keeps_what_was_typed(
     # Sent from there, it is a report of its own.
     again = _post(client, token, fresh.group(1), {**BASIC, "title": "Mark-up", "what": what})
     assert again.status_code == 303 and _cases(ctx) == 2
+
+
+HELD_RE = re.compile(r'name="held_files" value="([A-Za-z0-9_-]+)"')
+
+
+def test_review_9_held_files_gone_stop_the_report_instead_of_vanishing(
+        app: Any, client: TestClient, demo: Any, ctx: Any, clock: Any) -> None:
+    """The page said "already attached, no need to pick them again"; 31 minutes later (a phone,
+    a slow correction) the report was filed without them and nobody was told."""
+    from wbs.cases import receipt_hold
+    from wbs.models import Attachment, HeldUpload
+
+    token, nonce = _form(client)
+    first = client.post(
+        "/lapor", data={"csrf_token": token, "nonce": nonce, **BASIC, "what": ""},
+        files=[("files", ("kuitansi-asli.txt", b"isi", "text/plain"))])
+    held = HELD_RE.search(first.text)
+    assert first.status_code == 400 and held
+    # A stranger with the page (its token) neither gets the files nor destroys them.
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as stranger:
+        their_token, their_nonce = _form(stranger)
+        stolen = stranger.post("/lapor", data={"csrf_token": their_token, "nonce": their_nonce,
+                                               "held_files": held.group(1), **BASIC},
+                               files=NO_FILE)
+        assert stolen.status_code == 400 and _cases(ctx) == 0
+        assert "kuitansi-asli.txt" not in stolen.text
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(HeldUpload)) == 1
+    clock.advance(minutes=receipt_hold.HOLD_MINUTES + 1)
+    sent = client.post("/lapor", data={"csrf_token": token, "nonce": nonce,
+                                       "held_files": held.group(1), **BASIC}, files=NO_FILE)
+    assert _cases(ctx) == 0, "the report was filed without the files the page said it kept"
+    assert sent.status_code == 400
+    assert "kuitansi-asli.txt" in sent.text and 'href="#files"' in sent.text
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    # Attached again, it goes.
+    fresh = NONCE_RE.search(sent.text)
+    assert fresh
+    done = client.post("/lapor", data={"csrf_token": token, "nonce": fresh.group(1), **BASIC},
+                       files=[("files", ("kuitansi-asli.txt", b"isi", "text/plain"))])
+    assert done.status_code == 303 and _cases(ctx) == 1
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 1

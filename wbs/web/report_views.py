@@ -138,7 +138,13 @@ async def report_submit(request: Request) -> Response:
         nonce = receipt_hold.new_token()
     fields = {k: v for k, v in form.fields.items() if k != HELD_FIELD}
     fields["nonce"] = nonce
-    files = [*await _held(request, form, secret), *form.files]
+    taken = await _held(request, form, secret)
+    if taken.lost:
+        # A double tap's twin may have filed the report with these files: its receipt then.
+        found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
+        if found.receipt is not None and found.receipt.request_digest == digest:
+            return _to_receipt(nonce, secret)
+    files = [*taken.files, *form.files]
     if already_sent:
         return await _again(request, fields, {}, form.rejected, files, secret, 409, True)
     slugs = [slug for slug, _ in _units(request)]
@@ -148,6 +154,9 @@ async def report_submit(request: Request) -> Response:
         report = intake.parse_report(fields, slugs)
     except intake.InvalidReport as exc:
         errors = exc.errors
+    if taken.lost:
+        # The page said the files were kept; they are not: never file without them unnoticed.
+        errors["files"] = "held_lost"
     if form.rejected:
         # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
         errors.setdefault("files", "unsafe_file")
@@ -156,7 +165,8 @@ async def report_submit(request: Request) -> Response:
         errors["files"] = "too_many_files"
         files = []  # not held: the reporter chooses again which files to send
     if errors or report is None:
-        return await _again(request, fields, errors, form.rejected, files, secret)
+        return await _again(request, fields, errors, form.rejected, files, secret,
+                            lost=taken.names)
     try:
         await run_in_threadpool(_submit, request, report, files, nonce, secret, digest)
     except IntegrityError:
@@ -167,11 +177,13 @@ async def report_submit(request: Request) -> Response:
     return _to_receipt(nonce, secret)
 
 
-async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_files.HeldFile]:
+async def _held(request: Request, form: UploadedForm, secret: str) -> held_files.Taken:
     """The files held from this form's previous post, counted in the request's byte budget."""
     token = form.fields.get(HELD_FIELD, "")
+    if not token:
+        return held_files.Taken([])
     if not receipt_hold.valid_token(token):
-        return []
+        return held_files.Taken([], lost=True)
     ctx = request.app.state.ctx
     size = await run_in_threadpool(held_files.held_size, ctx, token)
     if size and form.lease is not None:
@@ -184,15 +196,18 @@ async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_
 
 async def _again(request: Request, fields: dict[str, str], errors: dict[str, str],
                  rejected: list[str], files: list[held_files.HeldFile],
-                 secret: str, status_code: int = 400, already_sent: bool = False) -> Response:
-    """The form again, with what was typed, and the clean files held under a new token."""
+                 secret: str, status_code: int = 400, already_sent: bool = False,
+                 lost: list[str] | None = None) -> Response:
+    """The form again, with what was typed, and the clean files held under a new token (the
+    names in `lost`, held before but gone now, are asked for again)."""
     ctx = request.app.state.ctx
     token = await run_in_threadpool(held_files.hold, ctx, secret, files)
     names = [name for name, _ in files]
     if token:
         fields = {**fields, HELD_FIELD: token}
-    return _form_page(request, fields, errors, rejected, [] if token else names,
-                      names if token else [], status_code, already_sent)
+    return _form_page(request, fields, errors, rejected,
+                      [*(lost or []), *([] if token else names)], names if token else [],
+                      status_code, already_sent)
 
 
 def _qr_svg(text: str) -> Markup:
