@@ -305,13 +305,13 @@ def test_finding_9_6_files_survive_an_error_sealed_and_once(app: Any, client: Te
     if settings.database_url.startswith("sqlite"):
         for path in settings.data_dir.glob("wbs.sqlite3*"):
             assert marker not in path.read_bytes()
-    # Another browser with the token opens nothing (and uses the token up).
+    # Another browser with the token opens nothing (nor destroys it: review 9).
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as stranger:
         their_token, their_nonce = _form(stranger)
         stolen = stranger.post("/lapor", data={"csrf_token": their_token, "nonce": their_nonce,
                                                "held_files": held.group(1), **BASIC},
                                files=NO_FILE)
-        assert stolen.status_code == 303
+        assert stolen.status_code == 400 and "kuitansi.txt" not in stolen.text
     with ctx.db() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 0
     # The reporter's own second post, after fixing the title: the file comes along.
@@ -328,7 +328,8 @@ def test_finding_9_6_files_survive_an_error_sealed_and_once(app: Any, client: Te
         attached = session.scalars(select(Attachment).where(
             Attachment.case_id == cases[-1].id)).all()
         assert len(attached) == 1
-        assert session.scalar(select(func.count()).select_from(HeldUpload)) == 0
+        # Taken once; what is left is the first form's, which the stranger could not destroy.
+        assert session.scalar(select(func.count()).select_from(HeldUpload)) == 1
     # The mailbox shows it under its name (opened with the code from the receipt).
     code = _code(client.get("/lapor/tanda-terima").text)
     opened = client.post("/kotak-pesan/masuk", data={"csrf_token": token, "code": code},
@@ -348,6 +349,7 @@ def test_finding_9_6_held_files_expire(client: TestClient, demo: Any, ctx: Any,
     clock.advance(minutes=receipt_hold.HOLD_MINUTES + 1)
     sent = client.post("/lapor", data={"csrf_token": token, "nonce": nonce,
                                        "held_files": held.group(1), **BASIC}, files=NO_FILE)
-    assert sent.status_code == 303
+    # Not filed without them (review 9): the reporter is asked to attach them again.
+    assert sent.status_code == 400 and "foto.txt" in sent.text and _cases(ctx) == 0
     with ctx.db() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 0

@@ -48,7 +48,11 @@ def _mailbox(app: Any, code: str) -> Any:
 
 def _respond(browser: Any, **data: str) -> Any:
     token = csrf_from(browser, "/kotak-pesan")
-    return browser.post("/kotak-pesan/tanggapan", data={"csrf_token": token, **data})
+    # The answer the page showed: a confirmation is for that answer only (review 9).
+    seen = re.search(r'name="answer" value="(\d+)"', browser.get("/kotak-pesan").text)
+    answer = {"answer": seen.group(1)} if seen else {}
+    return browser.post("/kotak-pesan/tanggapan",
+                        data={"csrf_token": token, **answer, **data})
 
 
 def _checked(html: str) -> list[str]:

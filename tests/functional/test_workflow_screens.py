@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -54,8 +55,11 @@ def test_complaint_from_receipt_to_closure(app: Any, client: TestClient, demo: A
     assert "Guru tersebut sudah ditegur" in mailbox.text
     assert 'action="/kotak-pesan/tanggapan"' in mailbox.text
     token = csrf_from(reporter, "/kotak-pesan")
+    seen = re.search(r'name="answer" value="(\d+)"', mailbox.text)
+    assert seen  # the confirmation names the answer it accepts (review 9)
     accepted = reporter.post("/kotak-pesan/tanggapan",
-                             data={"csrf_token": token, "response": "accept", "step": "confirm"})
+                             data={"csrf_token": token, "response": "accept", "step": "confirm",
+                                   "answer": seen.group(1)})
     assert accepted.status_code == 303
     with ctx.db() as s:
         case = s.scalars(select(Case)).one()

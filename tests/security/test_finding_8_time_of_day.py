@@ -151,9 +151,11 @@ def _respond(app: Any, code: str, response: str, clock: Clock) -> None:
     browser = _mailbox(app, code)
     clock.advance(seconds=7)
     token = csrf_from(browser, "/kotak-pesan")
+    seen = re.search(r'name="answer" value="(\d+)"', browser.get("/kotak-pesan").text)
+    assert seen  # the confirmation names the answer it is about (review 9)
     r = browser.post("/kotak-pesan/tanggapan", data={
         "csrf_token": token, "response": response, "text": "Jawaban belum menyelesaikan masalah.",
-        "step": "confirm"})  # the mailbox's confirmation page (issue 9, blocker 1) sends this
+        "answer": seen.group(1), "step": "confirm"})  # as the confirmation page sends it
     assert r.status_code == 303, r.text[:300]
 
 

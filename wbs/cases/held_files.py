@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -101,27 +102,45 @@ def names(ctx: Context, secret: str, token: str) -> list[str]:
     return found
 
 
-def take(ctx: Context, secret: str, token: str) -> list[HeldFile]:
-    """Open and delete the held files: a token is good once. Nothing if this browser cannot
-    open them or their time has passed."""
+@dataclass(frozen=True)
+class Taken:
+    """What a form's token brought back. `lost`: the form said files were kept, but they are
+    not (their time passed, the token was used, or it is not this browser's): the report must
+    not go without them unnoticed. `names`: the lost files' names, when this browser may know."""
+
+    files: list[HeldFile]
+    lost: bool = False
+    names: list[str] = field(default_factory=list)
+
+
+def take(ctx: Context, secret: str, token: str) -> Taken:
+    """Open and delete the held files: a token is good once. Only this browser's secret opens
+    (and so uses up) them: a copied token neither opens nor destroys another reporter's files."""
     lookup = _lookup(ctx, token)
     files: list[HeldFile] = []
+    names: list[str] = []
+    expired = False
     with ctx.db.begin() as session:
         rows = session.scalars(select(HeldUpload).where(HeldUpload.lookup == lookup)
                                .order_by(HeldUpload.idx).with_for_update()).all()
+        if not rows:
+            return Taken([], lost=True)
         try:
             for row in rows:
                 key_token = _key_token(secret, token, row.idx)
                 meta = json.loads(keyring.open_for_session(row.meta_sealed, key_token,
                                                            _PURPOSE_META))
+                names.append(str(meta["name"]))
                 if datetime.fromisoformat(meta["until"]) < ctx.now():
-                    files = []
-                    break
+                    expired = True
+                    continue
                 data = keyring.open_for_session(row.data_sealed, key_token, _PURPOSE_DATA)
                 files.append((str(meta["name"]), CleanFile(
                     data=data, content_type=str(meta["type"]), stripped=bool(meta["stripped"]),
                     note=str(meta["note"]))))
         except (aead.DecryptionError, ValueError):
-            files = []
+            return Taken([], lost=True)  # not this browser's: left for its owner
         session.execute(delete(HeldUpload).where(HeldUpload.lookup == lookup))
-    return files
+    if expired:
+        return Taken([], lost=True, names=names)
+    return Taken(files)

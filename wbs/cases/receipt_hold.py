@@ -120,8 +120,21 @@ def find(ctx: Context, scope: str, nonce: str, secret: str | None) -> Found:
     return Found(sent=True, receipt=HeldReceipt(**document["receipt"]))
 
 
-def forget(ctx: Context, scope: str, nonce: str) -> None:
-    """The reporter is done with the receipt: wipe it now (the row stays until tomorrow)."""
+def forget(ctx: Context, scope: str, nonce: str, secret: str) -> bool:
+    """The reporter is done with the receipt: wipe it now (the row stays until tomorrow).
+
+    Only for the browser that can open it: the nonce alone (a cached form page on a shared
+    computer) must not let a stranger wipe a receipt before its reporter has copied the code.
+    """
+    lookup = _lookup(ctx, scope, nonce)
     with ctx.db.begin() as session:
-        session.execute(update(ReceiptHold).where(
-            ReceiptHold.lookup == _lookup(ctx, scope, nonce)).values(sealed=None))
+        row = session.get(ReceiptHold, lookup, with_for_update=True)
+        if row is None or row.sealed is None:
+            return False
+        try:
+            keyring.open_for_session(row.sealed, _token(secret, nonce), _PURPOSE)
+        except (aead.DecryptionError, ValueError):
+            return False
+        session.execute(update(ReceiptHold).where(ReceiptHold.lookup == lookup)
+                        .values(sealed=None))
+    return True

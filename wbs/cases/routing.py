@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from wbs import audit, notices
@@ -40,6 +40,13 @@ class TransitionRefused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class AnswerChanged(TransitionRefused):
+    """The reporter confirmed a response to an answer that is no longer the case's latest."""
+
+    def __init__(self) -> None:
+        super().__init__("answer_changed")
 
 
 class InvalidInput(ValueError, Refusal):
@@ -529,9 +536,20 @@ def check_reporter_response(action: Action, text: str) -> None:
         raise InvalidInput("reason_required")
 
 
+def latest_answer_id(session: Session, case_id: int) -> int:
+    """The answer a reporter's response is about (0 for none): the latest one."""
+    return int(session.scalar(select(func.max(Message.id)).where(
+        Message.case_id == case_id, Message.kind == "answer")) or 0)
+
+
 def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
-                 text: str = "") -> CaseState:
-    """Accept, object, ask for re-examination or for APIP, after an answer."""
+                 text: str = "", answer_id: int | None = None) -> CaseState:
+    """Accept, object, ask for re-examination or for APIP, after an answer.
+
+    `answer_id` is the answer the reporter saw when confirming (the mailbox passes it): if the
+    officials have answered again since, nothing happens (AnswerChanged), so an old
+    confirmation page can never accept an answer the reporter has not read (review 9).
+    """
     check_reporter_response(action, text)
     body = text.strip()[:20_000]
     with ctx.db.begin() as session:
@@ -542,16 +560,19 @@ def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
         if case is None:
             raise InvalidInput("unknown_case")
         outcome = _decide(session, ctx, case, workflow.Actor.reporter(), action, body or None)
-        if isinstance(outcome, Allowed):
+        if not isinstance(outcome, Allowed):
+            refused = outcome.reason.value  # the case moved on: that is what the reporter hears
+        elif answer_id is not None and answer_id != latest_answer_id(session, case.id):
+            refused = AnswerChanged().code
+        else:
             _apply_reporter(session, ctx, case, access, action, body, outcome.new_state)
             return outcome.new_state
-        refused = outcome.reason.value
     with ctx.db.begin() as session:
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action=f"case.transition.{action.value}", case_number=access.case_number,
                      outcome=AuditOutcome.DENIED, details={"why": refused}, reporter=True,
                      now=ctx.now())
-    raise TransitionRefused(refused)
+    raise AnswerChanged() if refused == AnswerChanged().code else TransitionRefused(refused)
 
 
 def _apply_reporter(session: Session, ctx: Context, case: Case, access: ReporterAccess,

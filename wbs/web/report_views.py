@@ -12,6 +12,8 @@ All public; no JavaScript, nothing from third parties, no client address or user
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from markupsafe import Markup
@@ -38,6 +40,15 @@ RECEIPT_COOKIE = "__Host-wbs-tt"
 SCOPE = "form"
 RECEIPT_PATH = "/lapor/tanda-terima"
 HELD_FIELD = "held_files"
+# Fields that say nothing about the report itself (a page's token, the idempotency nonce).
+_NOT_CONTENT = frozenset({"csrf_token", "nonce", HELD_FIELD})
+
+
+def _digest(fields: dict[str, str]) -> str:
+    """What the report says, to tell a form sent again from a changed one sent under the same
+    nonce (Back to the sent form, a second matter typed in it). Kept only inside the seal."""
+    content = {k: v for k, v in fields.items() if k not in _NOT_CONTENT}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def _units(request: Request) -> list[tuple[str, str]]:
@@ -61,14 +72,15 @@ def _with_secret(request: Request, response: Response) -> Response:
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
                rejected: list[str], dropped: list[str] | None = None,
-               held: list[str] | None = None, status_code: int = 200) -> Response:
+               held: list[str] | None = None, status_code: int = 200,
+               already_sent: bool = False) -> Response:
     nonce = values.get("nonce", "")
     if not receipt_hold.valid_token(nonce):
         nonce = receipt_hold.new_token()
     page = render(request, "public/report_form.html", {
         "kinds": [k.value for k in ReportKind], "units": _units(request),
         "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
-        "dropped": dropped or [], "held": held or [],
+        "dropped": dropped or [], "held": held or [], "already_sent": already_sent,
         "hold_minutes": receipt_hold.HOLD_MINUTES}, status_code=status_code)
     return _with_secret(request, page)
 
@@ -87,21 +99,15 @@ def _to_receipt(nonce: str, secret: str) -> Response:
     return response
 
 
-def _already_sent(request: Request) -> Response:
-    # Known nonce, but this browser cannot open its receipt (another browser, or it expired):
-    # nothing is filed again, and the code is not shown again.
-    return render(request, "public/receipt_gone.html", {"already_sent": True}, status_code=409)
-
-
 def _submit(request: Request, report: intake.ReportInput, files: Any, nonce: str,
-            secret: str) -> intake.Submission:
+            secret: str, digest: str) -> intake.Submission:
     ctx = request.app.state.ctx
 
     def keep(session: Session, sub: intake.Submission) -> None:
         receipt_hold.hold(session, ctx, SCOPE, nonce, secret, receipt_hold.HeldReceipt(
             case_number=sub.case_number, code=sub.code, receipt=sub.receipt,
             received_on=sub.received_on, first_response_on=sub.first_response_on,
-            identity_given=report.identity is not None))
+            identity_given=report.identity is not None, request_digest=digest))
 
     return intake.submit(ctx, report, files, Channel.WEB, hold=keep)
 
@@ -114,15 +120,34 @@ async def report_submit(request: Request) -> Response:
     secret = request.cookies.get(SECRET_COOKIE, "")
     if not receipt_hold.valid_token(secret):
         secret = request.state.receipt_secret = receipt_hold.new_token()
+    digest = _digest(form.fields)
+    already_sent = False
     if receipt_hold.valid_token(nonce):
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
-        if found.sent:
-            return _to_receipt(nonce, secret) if found.receipt else _already_sent(request)
+        if found.receipt is not None and found.receipt.request_digest not in ("", digest):
+            # The sent form, changed into another report: that one is filed too, under a new
+            # nonce, instead of answering with the first report's receipt (review 9).
+            nonce = receipt_hold.new_token()
+        elif found.receipt is not None:
+            return _to_receipt(nonce, secret)
+        elif found.sent:
+            # Known nonce, but this browser cannot open its receipt (another browser, or its
+            # time has passed): nothing is filed again and no code is shown, but what was typed
+            # comes back under a new nonce, to send only if it is another report (review 9).
+            already_sent, nonce = True, receipt_hold.new_token()
     else:  # a form from before this version, or a forged one: no idempotency to offer
         nonce = receipt_hold.new_token()
     fields = {k: v for k, v in form.fields.items() if k != HELD_FIELD}
     fields["nonce"] = nonce
-    files = [*await _held(request, form, secret), *form.files]
+    taken = await _held(request, form, secret)
+    if taken.lost:
+        # A double tap's twin may have filed the report with these files: its receipt then.
+        found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
+        if found.receipt is not None and found.receipt.request_digest == digest:
+            return _to_receipt(nonce, secret)
+    files = [*taken.files, *form.files]
+    if already_sent:
+        return await _again(request, fields, {}, form.rejected, files, secret, 409, True)
     slugs = [slug for slug, _ in _units(request)]
     errors: dict[str, str] = {}
     report = None
@@ -131,6 +156,9 @@ async def report_submit(request: Request) -> Response:
                                      identity_required=store.current(ctx).identity_required)
     except intake.InvalidReport as exc:
         errors = exc.errors
+    if taken.lost:
+        # The page said the files were kept; they are not: never file without them unnoticed.
+        errors["files"] = "held_lost"
     if form.rejected:
         # Nothing is stored when a file cannot be cleaned: the reporter decides what to do.
         errors.setdefault("files", "unsafe_file")
@@ -139,9 +167,10 @@ async def report_submit(request: Request) -> Response:
         errors["files"] = "too_many_files"
         files = []  # not held: the reporter chooses again which files to send
     if errors or report is None:
-        return await _again(request, fields, errors, form.rejected, files, secret)
+        return await _again(request, fields, errors, form.rejected, files, secret,
+                            lost=taken.names)
     try:
-        await run_in_threadpool(_submit, request, report, files, nonce, secret)
+        await run_in_threadpool(_submit, request, report, files, nonce, secret, digest)
     except IntegrityError:
         # The same form sent twice at once: the other request stored it; show its receipt.
         found = await run_in_threadpool(receipt_hold.find, ctx, SCOPE, nonce, secret)
@@ -150,11 +179,13 @@ async def report_submit(request: Request) -> Response:
     return _to_receipt(nonce, secret)
 
 
-async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_files.HeldFile]:
+async def _held(request: Request, form: UploadedForm, secret: str) -> held_files.Taken:
     """The files held from this form's previous post, counted in the request's byte budget."""
     token = form.fields.get(HELD_FIELD, "")
+    if not token:
+        return held_files.Taken([])
     if not receipt_hold.valid_token(token):
-        return []
+        return held_files.Taken([], lost=True)
     ctx = request.app.state.ctx
     size = await run_in_threadpool(held_files.held_size, ctx, token)
     if size and form.lease is not None:
@@ -167,15 +198,18 @@ async def _held(request: Request, form: UploadedForm, secret: str) -> list[held_
 
 async def _again(request: Request, fields: dict[str, str], errors: dict[str, str],
                  rejected: list[str], files: list[held_files.HeldFile],
-                 secret: str) -> Response:
-    """The form again, with what was typed, and the clean files held under a new token."""
+                 secret: str, status_code: int = 400, already_sent: bool = False,
+                 lost: list[str] | None = None) -> Response:
+    """The form again, with what was typed, and the clean files held under a new token (the
+    names in `lost`, held before but gone now, are asked for again)."""
     ctx = request.app.state.ctx
     token = await run_in_threadpool(held_files.hold, ctx, secret, files)
     names = [name for name, _ in files]
     if token:
         fields = {**fields, HELD_FIELD: token}
-    return _form_page(request, fields, errors, rejected, [] if token else names,
-                      names if token else [], 400)
+    return _form_page(request, fields, errors, rejected,
+                      [*(lost or []), *([] if token else names)], names if token else [],
+                      status_code, already_sent)
 
 
 def _qr_svg(text: str) -> Markup:
@@ -205,9 +239,10 @@ def receipt_page(request: Request) -> Response:
 @public
 async def receipt_done(request: Request) -> Response:
     await forms.read_form(request)
-    nonce = request.cookies.get(RECEIPT_COOKIE, "")
-    if receipt_hold.valid_token(nonce):
-        await run_in_threadpool(receipt_hold.forget, request.app.state.ctx, SCOPE, nonce)
+    nonce, secret = request.cookies.get(RECEIPT_COOKIE, ""), request.cookies.get(SECRET_COOKIE)
+    if receipt_hold.valid_token(nonce) and receipt_hold.valid_token(secret):
+        await run_in_threadpool(receipt_hold.forget, request.app.state.ctx, SCOPE, nonce,
+                                secret or "")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(RECEIPT_COOKIE, path="/", secure=True, httponly=True,
                            samesite="strict")

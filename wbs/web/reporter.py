@@ -279,6 +279,9 @@ async def mailbox_response(request: Request) -> Response:
     kept = {"response": choice, "text": values.get("text", "")[:20_000]}
     name = RESPONSES.get(choice)
     step = values.get("step", "")
+    # The answer the reporter saw (its message id): a confirmation is for that answer only.
+    seen = values.get("answer", "")
+    answer_id = int(seen) if seen.isdigit() and len(seen) < 19 else None
     if step == "edit":
         return await _page(request, found, {"response_values": kept})
     if name is None:
@@ -287,10 +290,20 @@ async def mailbox_response(request: Request) -> Response:
     try:
         routing.check_reporter_response(Action(name), kept["text"])
         if step != "confirm":
-            return _with_cookie(render(request, "public/mailbox_confirm.html",
-                                       {"choice": choice, "text": kept["text"]}), found[1])
+            view = await run_in_threadpool(reporter.mailbox, request.app.state.ctx, found[0])
+            latest = view.answer
+            if answer_id is not None and answer_id != (latest.id if latest else 0):
+                raise routing.AnswerChanged()
+            # The page names the answer it confirms, so "yes" is for what is on the screen.
+            return _with_cookie(render(request, "public/mailbox_confirm.html", {
+                "choice": choice, "text": kept["text"], "answer": latest}), found[1])
+        # A confirmation that names no answer confirms none (-1 matches no answer).
         await run_in_threadpool(routing.reporter_act, request.app.state.ctx, found[0],
-                                Action(name), kept["text"])
+                                Action(name), kept["text"],
+                                -1 if answer_id is None else answer_id)
+    except routing.AnswerChanged:
+        return await _page(request, found, {"error": "answer_changed",
+                                            "response_values": kept}, 409)
     except routing.InvalidInput:
         return await _page(request, found, {"error": "reason_required",
                                             "response_values": kept}, 400)
