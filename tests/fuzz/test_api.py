@@ -24,7 +24,7 @@ LIMITS = ",".join(f"{c}=100000/1s" for c in ("report", "message", "upload", "sta
 
 
 @pytest.fixture
-def api(settings: Settings, ctx: Context) -> Any:
+def api(settings: Settings, ctx: Context, demo: Any) -> Any:
     from wbs.settings import parse_rate_ceilings, parse_rate_limits
 
     ceilings = ",".join(f"{c}=1000000" for c in ("report", "message", "upload", "status",

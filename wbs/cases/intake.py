@@ -82,6 +82,11 @@ class IntakeRefused(Exception):
         self.reason = reason
 
 
+class NotConfigured(LookupError):
+    """No unit can receive this report yet (an instance before `wbs init`/setup): the web
+    layer answers 503 with Retry-After, as for any other temporary unavailability."""
+
+
 class InvalidReport(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("invalid report")
@@ -150,7 +155,7 @@ def reportable_units(session: Session) -> list[Unit]:
 def unit_of_kind(session: Session, kind: UnitKind) -> Unit:
     unit = session.scalars(select(Unit).where(Unit.kind == kind.value).order_by(Unit.id)).first()
     if unit is None:
-        raise LookupError(f"no unit of kind {kind.value} is configured")
+        raise NotConfigured(f"no unit of kind {kind.value} is configured")
     return unit
 
 
