@@ -177,6 +177,15 @@ class Load:
             "csrf_token": token.group(1), "kind": kind, "title": title,
             "what": f"Uraian {title}.", "identity_mode": "anonymous"},
             files=[("files", ("bukti.png", self.image, "image/png"))])
+        if r.status_code == 303:
+            # Post/redirect/get: the receipt page reads what the redirect's cookies carry.
+            # httpx keeps Secure cookies off plain HTTP, so they are carried by hand.
+            jar = dict(page.cookies.items())
+            for header in r.headers.get_list("set-cookie"):
+                name, _, rest = header.partition("=")
+                jar[name] = rest.split(";", 1)[0]
+            r = httpx.get(base + r.headers["location"], timeout=60, headers={
+                "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
         if r.status_code == 200 and (code := CODE_RE.search(r.text)):
             number = re.search(r"WBS-\d{4}-\d{6}", r.text)
             assert number, r.text[:500]
