@@ -163,7 +163,7 @@ def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
     """What `unit_of_kind` answers, from units already loaded (ordered by id)."""
     unit = next((u for u in units if u.kind == kind.value), None)
     if unit is None:
-        raise LookupError(f"no unit of kind {kind.value} is configured")
+        raise NotConfigured(f"no unit of kind {kind.value} is configured")
     return unit
 
 
