@@ -8,7 +8,15 @@ export WBS_ENV ?= development
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit pg bench clean e2e e2e-deps
+.PHONY: help run test lint typecheck unit pg coverage soak bench clean e2e e2e-deps
+
+# Branch coverage of wbs/ over both database runs, combined; `make test` fails under COV_MIN.
+# The issue's goal is 95 (then 100). COV_MIN holds on a clean clone and may only be raised: it
+# sits below the 89% the issue reports for the SQLite run alone, until a full `make test`
+# prints the combined figure (then set it to that figure, rounded down).
+COV_MIN ?= 85
+COV_DIR := var/coverage
+COV_ARGS := --cov=wbs --cov-branch --cov-report=
 
 # axe-core for the browser tests: the npm registry's tarball at the pinned version, checked
 # against its SHA-256 and unpacked into var/cache (git-ignored). Chromium comes from Debian.
@@ -39,8 +47,9 @@ lint: $(STAMP) ## ruff (with bandit rules) over code and tests
 typecheck: $(STAMP) ## mypy --strict on wbs/
 	$(BIN)/mypy --strict wbs
 
-unit: $(STAMP) e2e-deps ## the whole suite on SQLite, browser tests included
-	$(BIN)/python -m pytest -q
+unit: $(STAMP) e2e-deps ## the whole suite on SQLite, browser tests included (with coverage)
+	mkdir -p $(COV_DIR) && rm -f $(COV_DIR)/.coverage.sqlite
+	COVERAGE_FILE=$(COV_DIR)/.coverage.sqlite $(BIN)/python -m pytest -q $(COV_ARGS)
 
 e2e: $(STAMP) e2e-deps ## only the browser tests (Playwright on Debian's Chromium, axe-core)
 	$(BIN)/python -m pytest -q -m e2e
@@ -58,10 +67,26 @@ $(AXE_JS): $(AXE_LOCK)
 	tar -xzf $(AXE_TGZ) -C $(AXE_DIR) --strip-components=1 package/axe.min.js
 	touch $@
 
-pg: $(STAMP) ## the database-touching tests again on PostgreSQL
-	WBS_TEST_DATABASE_URL=$${WBS_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/python -m pytest -q -m db
+pg: $(STAMP) ## the database-touching tests again on PostgreSQL (with coverage)
+	mkdir -p $(COV_DIR) && rm -f $(COV_DIR)/.coverage.pg
+	COVERAGE_FILE=$(COV_DIR)/.coverage.pg WBS_TEST_DATABASE_URL=$${WBS_TEST_DATABASE_URL:-$(PG_URL)} \
+	  $(BIN)/python -m pytest -q -m db $(COV_ARGS)
 
-test: lint typecheck unit pg ## lint, types and the whole suite (SQLite, then PostgreSQL)
+coverage: $(STAMP) ## combine the SQLite and PostgreSQL coverage; fail under COV_MIN percent
+	cd $(COV_DIR) && ../../$(BIN)/coverage combine --keep --data-file=.coverage \
+	  .coverage.sqlite $$(test -f .coverage.pg && echo .coverage.pg)
+	$(BIN)/coverage report --data-file=$(COV_DIR)/.coverage --skip-covered --sort=cover \
+	  --fail-under=$(COV_MIN)
+	$(BIN)/coverage html --data-file=$(COV_DIR)/.coverage -d $(COV_DIR)/html --quiet
+
+test: lint typecheck unit pg coverage ## lint, types, the whole suite (SQLite, then PostgreSQL), coverage
+
+soak: $(STAMP) ## long fuzzing (Hypothesis profile soak) and load/kill/outage runs, both databases
+	HYPOTHESIS_PROFILE=soak WBS_SOAK=1 $(BIN)/python -m pytest -q tests/fuzz \
+	  tests/unit/audit/test_tamper_fuzz.py tests/reliability
+	HYPOTHESIS_PROFILE=soak WBS_SOAK=1 WBS_TEST_DATABASE_URL=$${WBS_TEST_DATABASE_URL:-$(PG_URL)} \
+	  $(BIN)/python -m pytest -q -m db tests/fuzz tests/unit/audit/test_tamper_fuzz.py \
+	  tests/reliability
 
 bench: $(STAMP) ## print performance figures (WBS_BENCH_DATABASE_URL=postgresql+psycopg://... adds PostgreSQL, WBS_BENCH_MILLION=1 its 1M cases)
 	$(BIN)/python -m tests.bench

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wbs import instance, logs
 from wbs.audit.proofs import ProofCache
+from wbs.cases import intake
 from wbs.cases.reporter import CodeMustChange
 from wbs.context import Context, utcnow
 from wbs.crypto.passwords import PasswordKDF
@@ -125,6 +126,13 @@ async def _db_down(request: Request, exc: Exception) -> Response:
     return await _http_error(request, HTTPException(503, headers={"Retry-After": "30"}))
 
 
+async def _not_configured(request: Request, exc: Exception) -> Response:
+    # The operator's to fix (no receiving unit yet); the reporter is told to come back, not
+    # shown a server error, and nothing was stored.
+    logs.event("intake_not_configured", 40, exception=type(exc).__name__)
+    return await _http_error(request, HTTPException(503, headers={"Retry-After": "300"}))
+
+
 async def _rate_limited(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, ratelimit.RateLimited):
         return await _server_error(request, exc)
@@ -180,6 +188,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         CodeMustChange: _code_must_change,
         OperationalError: _db_down,
         DatabaseUnavailable: _db_down,
+        intake.NotConfigured: _not_configured,
         Exception: _server_error,
     }
     # The limiter sits inside Starlette's error handling, so its 429 pages are ordinary pages.

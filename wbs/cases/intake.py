@@ -85,6 +85,11 @@ class IntakeRefused(Exception):
         self.reason = reason
 
 
+class NotConfigured(LookupError):
+    """No unit can receive this report yet (an instance before `wbs init`/setup): the web
+    layer answers 503 with Retry-After, as for any other temporary unavailability."""
+
+
 class InvalidReport(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("invalid report")
@@ -168,7 +173,7 @@ def reportable_units(session: Session) -> list[Unit]:
 def unit_of_kind(session: Session, kind: UnitKind) -> Unit:
     unit = session.scalars(select(Unit).where(Unit.kind == kind.value).order_by(Unit.id)).first()
     if unit is None:
-        raise LookupError(f"no unit of kind {kind.value} is configured")
+        raise NotConfigured(f"no unit of kind {kind.value} is configured")
     return unit
 
 
@@ -176,7 +181,7 @@ def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
     """What `unit_of_kind` answers, from units already loaded (ordered by id)."""
     unit = next((u for u in units if u.kind == kind.value), None)
     if unit is None:
-        raise LookupError(f"no unit of kind {kind.value} is configured")
+        raise NotConfigured(f"no unit of kind {kind.value} is configured")
     return unit
 
 

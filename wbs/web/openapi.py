@@ -25,9 +25,21 @@ def _ok(status: str, description: str, schema: dict[str, Any]) -> dict[str, Any]
                      "content": {"application/json": {"schema": schema}}}}
 
 
+_RETRY = {"Retry-After": {"description": "seconds to wait before trying again",
+                         "schema": {"type": "string"}}}
+
+
 def _errors(*codes: str) -> dict[str, Any]:
-    return {c: {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
-            for c in codes}
+    """The operation's own refusals, plus the two any call may meet: 429 (rate limits) and
+    503 (database unreachable, server busy, disk low, intake not set up), both with
+    Retry-After."""
+    answers: dict[str, Any] = {
+        c: {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+        for c in codes}
+    for busy in ("429", "503"):
+        answers[busy] = {"description": "try again later", "headers": _RETRY,
+                         "content": {"application/json": {"schema": _ERROR}}}
+    return answers
 
 
 _CODE_BODY = _json_body({"type": "object", "required": ["code"], "properties": {"code": _CODE}})

@@ -1,0 +1,3 @@
+"""The fuzzers' Hypothesis profile (tests/fuzz/profiles.py)."""
+
+from tests.fuzz import profiles  # noqa: F401 - registers and loads the profile
