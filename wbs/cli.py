@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -46,6 +47,20 @@ def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"regional rule profile: {chosen.name} ({chosen.title})")
         if chosen.timezone != settings.timezone:
             print(f"note: this profile's region keeps {chosen.timezone}; set WBS_TIMEZONE")
+    holders = getattr(_args, "recovery_holders", None)
+    if holders:
+        from wbs.ops import recovery
+
+        try:
+            _print_shares(recovery.setup(_context(settings),
+                                         [h for h in holders.split(";") if h.strip()],
+                                         _args.recovery_threshold, "cli"),
+                          _args.recovery_threshold)
+        except recovery.RecoveryRefused as exc:
+            return _fail({"bad_holders": "name 2 to 16 different officials, separated by ';', "
+                                         "and a threshold between 2 and their number",
+                          "already_set_up": "a recovery key exists already"}
+                         .get(exc.code, exc.code))
     return 0
 
 
@@ -309,6 +324,14 @@ def cmd_unit_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_shares(made: list[Any], threshold: int) -> None:
+    print(f"Recovery key created: any {threshold} of these {len(made)} officials can restore a "
+          "unit's access together. Give each one their words, on paper, in a sealed envelope. "
+          "They are shown ONCE and stored nowhere.")
+    for share in made:
+        print(f"\n{share.holder}:\n  {share.words}")
+
+
 def cmd_recovery(settings: Settings, args: argparse.Namespace) -> int:
     """Organisational recovery: set up the M-of-N recovery key, or use M shares."""
     from wbs.ops import recovery
@@ -316,13 +339,8 @@ def cmd_recovery(settings: Settings, args: argparse.Namespace) -> int:
     ctx = _context(settings)
     try:
         if args.recovery_cmd == "setup":
-            holders = [h for h in args.holders.split(";") if h.strip()]
-            made = recovery.setup(ctx, holders, args.threshold, "cli")
-            print(f"Recovery key created: any {args.threshold} of these {len(made)} officials "
-                  "can restore a unit's access together. Give each one their words, on paper, "
-                  "in a sealed envelope. They are shown ONCE and stored nowhere.")
-            for share in made:
-                print(f"\n{share.holder}:\n  {share.words}")
+            _print_shares(recovery.setup(ctx, [h for h in args.holders.split(";") if h.strip()],
+                                         args.threshold, "cli"), args.threshold)
             return 0
         typed = [line.strip() for line in sys.stdin if line.strip()] if not sys.stdin.isatty() \
             else list(iter(lambda: getpass.getpass("share (blank to finish): ").strip(), ""))
@@ -425,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create instance keys and the database schema")
     init.add_argument("--profile", choices=["sanggau", "belitung-timur", "jayapura", "kapuas"],
                       help="the regional rule profile (the regulation the Pemda follows)")
+    init.add_argument("--recovery-holders", metavar='"NAME;NAME;…"',
+                      help="create the organisational recovery key, split among these officials "
+                           "(each share printed once; see `wbs recovery`)")
+    init.add_argument("--recovery-threshold", type=int, default=3,
+                      help="shares needed to use the recovery key (default 3)")
     s = sub.add_parser(
         "serve", help="serve the portal",
         description="Serve the portal with uvicorn. Request bodies are also bounded inside the "

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from starlette.testclient import TestClient
 
 from tests.conftest import Clock, csrf_from, sign_in
@@ -253,3 +253,29 @@ def test_shares_of_another_instance_are_refused(ctx: Context, demo: Any) -> None
     for bad_holders, threshold in ((["A"], 1), (["A", "A", "B"], 2), (["A", "B"], 3)):
         with pytest.raises(recovery.RecoveryRefused, match="bad_holders"):
             recovery.setup(ctx, bad_holders, threshold, "cli")
+
+
+def test_wbs_init_creates_the_recovery_key_and_prints_each_share_once(
+        settings: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from wbs import cli
+    from wbs.models import RecoveryKey
+
+    for name, value in (("DATABASE_URL", settings.database_url),
+                        ("KEYS_DIR", str(settings.keys_dir)), ("DATA_DIR", str(settings.data_dir)),
+                        ("BASE_URL", settings.base_url), ("ARGON2", settings.argon2.encode())):
+        monkeypatch.setenv(f"WBS_{name}", value)
+    holders = "Sekretaris Daerah;Inspektur;Kepala Diskominfo"
+    assert cli.main(["init", "--recovery-holders", holders, "--recovery-threshold", "2"]) == 0
+    out = capsys.readouterr().out
+    blocks = [b for b in out.split("\n\n") if b.split(":")[0] in holders.split(";")]
+    assert len(blocks) == 3 and all(len(b.split(":\n")[1].split()) == 33 for b in blocks)
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(RecoveryKey.threshold, RecoveryKey.holders)).one()
+    engine.dispose()
+    assert row.threshold == 2 and json.loads(row.holders) == holders.split(";")
+    for block in blocks:  # shown once: nothing of a share is stored
+        assert block.split(":\n")[1].strip().split()[0] not in row.holders
+    assert cli.main(["init", "--recovery-holders", holders]) == 2  # exists already
+    assert "exists already" in capsys.readouterr().err
