@@ -204,6 +204,10 @@ class Case(Base):
     report_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     # Identity under the separate identity key I; NULL for an anonymous reporter.
     identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Re-keying (issue 13): the current content key's epoch, and the reporter's HPKE public key
+    # (derived from the code) that every later epoch's key is wrapped to.
+    key_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     # A code issued through staff intake was seen by the staff member who typed the report in:
     # until the reporter replaces it, it shows the status only (no mailbox, no acts).
     code_needs_replacing: Mapped[bool] = mapped_column(Boolean, default=False,
@@ -234,7 +238,7 @@ class CaseKeyWrap(Base):
     __table_args__ = (
         CheckConstraint("purpose IN ('content', 'identity')", name="purpose"),
         CheckConstraint("recipient_kind IN ('unit', 'user', 'reporter')", name="recipient_kind"),
-        UniqueConstraint("case_id", "purpose", "recipient_kind", "recipient_id"),
+        UniqueConstraint("case_id", "purpose", "recipient_kind", "recipient_id", "epoch"),
         # The cases a unit holds: counting a unit's list starts from here.
         Index("ix_case_key_wraps_holder", "recipient_kind", "recipient_id", "purpose",
               "case_id"),
@@ -250,6 +254,8 @@ class CaseKeyWrap(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # For a wrap to a unit: the serial of the unit key pair it is wrapped to.
     unit_key_serial: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The content key's epoch (issue 13): a case is re-keyed when a unit loses it.
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class CaseEvent(Base):
@@ -277,6 +283,8 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
     body_sealed: Mapped[Sealed]
     created_on: Mapped[date] = mapped_column(Date)
+    # The epoch of the content key it is sealed under (issue 13).
+    key_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Attachment(Base):
@@ -290,6 +298,7 @@ class Attachment(Base):
     meta_sealed: Mapped[Sealed]
     chunk_count: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date] = mapped_column(Date)
+    key_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class AttachmentChunk(Base):
@@ -732,6 +741,9 @@ class CompensationClaim(Base):
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     items_sealed: Mapped[Sealed]
+    # The content key epochs the items and the decision are sealed under (issue 13).
+    items_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    decision_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     claimed_on: Mapped[date] = mapped_column(Date)
     file_complete_on: Mapped[date | None] = mapped_column(Date)
     decided_on: Mapped[date | None] = mapped_column(Date)

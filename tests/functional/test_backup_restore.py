@@ -112,7 +112,8 @@ def test_backup_during_submissions_restores_every_acknowledged_case(
             with restored.db() as session:
                 case = session.get(Case, access.case_id)
                 assert case is not None
-                doc = sealing.open_json(access.content_key, case, "report", case.report_sealed)
+                key = sealing.reporter_unwrap(session, case, "content", access.secret)
+                doc = sealing.open_json(key, case, "report", case.report_sealed)
             assert doc["title"] == f"Laporan nomor {n}"
         k = restored.audit_keys
         with restored.db() as session:

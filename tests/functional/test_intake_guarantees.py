@@ -60,10 +60,10 @@ def test_message_body_moved_into_report_field_fails(client: TestClient, demo: An
     assert access is not None
     with ctx.db() as s:
         case = s.scalars(select(Case)).one()
+        key = sealing.reporter_unwrap(s, case, "content", access.secret)
     with pytest.raises(DecryptionError):
-        sealing.open_json(access.content_key, case, "report", case.report_sealed)
-    assert sealing.open_text(access.content_key, case, f"message:{message_id}",
-                             case.report_sealed) == "Halo"
+        sealing.open_json(key, case, "report", case.report_sealed)
+    assert sealing.open_text(key, case, f"message:{message_id}", case.report_sealed) == "Halo"
 
 
 def test_receipts_genuine_forged_altered(client: TestClient, demo: Any) -> None:

@@ -39,10 +39,11 @@ def _prefix(case: Case, attachment_id: int) -> bytes:
     return aead.field_aad(sealing.case_ref(case), f"attachment:{attachment_id}")
 
 
-def store(session: Session, case: Case, key: bytes, filename: str, clean: CleanFile, *,
-          uploader: str, today: date, message_id: int | None = None) -> int:
+def store(session: Session, case: Case, keys: sealing.EpochKeys, filename: str,
+          clean: CleanFile, *, uploader: str, today: date, message_id: int | None = None) -> int:
+    key = sealing.current(keys, case)
     row = Attachment(case_id=case.id, message_id=message_id, uploader_kind=uploader,
-                     meta_sealed=b"", chunk_count=0, created_on=today)
+                     meta_sealed=b"", chunk_count=0, created_on=today, key_epoch=case.key_epoch)
     session.add(row)
     session.flush()
     row.meta_sealed = sealing.seal_json(key, case, f"attachment-meta:{row.id}", {
@@ -80,18 +81,21 @@ def ids_of(session: Session, case: Case) -> list[int]:
                                 .order_by(Attachment.id)))
 
 
-def list_meta(session: Session, case: Case, key: bytes) -> list[AttachmentMeta]:
+def list_meta(session: Session, case: Case, keys: sealing.EpochKeys) -> list[AttachmentMeta]:
+    """The files the reader can open: one sealed under an epoch the reader lacks is left out."""
     rows = session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                            .order_by(Attachment.id))
-    return [_meta(case, key, row) for row in rows]
+    return [_meta(case, keys[row.key_epoch], row) for row in rows if row.key_epoch in keys]
 
 
-def open_file(session: Session, case: Case, key: bytes,
+def open_file(session: Session, case: Case, keys: sealing.EpochKeys,
               attachment_id: int) -> tuple[AttachmentMeta, Iterator[bytes]] | None:
-    """The file's metadata and a plaintext chunk iterator; None if not part of this case."""
+    """The file's metadata and a plaintext chunk iterator; None if not part of this case or
+    sealed under an epoch the reader lacks (the same answer: nothing to open)."""
     row = session.get(Attachment, attachment_id)
-    if row is None or row.case_id != case.id:
+    if row is None or row.case_id != case.id or row.key_epoch not in keys:
         return None
+    key = keys[row.key_epoch]
     blobs = list(session.scalars(select(AttachmentChunk.blob).where(
         AttachmentChunk.attachment_id == row.id).order_by(AttachmentChunk.idx)))
     return _meta(case, key, row), aead.open_chunks(key, _prefix(case, row.id), blobs)

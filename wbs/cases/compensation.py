@@ -26,8 +26,8 @@ from wbs import audit
 from wbs.access import Permission
 from wbs.accounts import StaffIdentity
 from wbs.cases import deadlines, sealing
-from wbs.cases.reporter import ReporterAccess, _open_case, add_message
-from wbs.cases.service import content_key, stated_purpose, with_case
+from wbs.cases.reporter import ReporterAccess, _open_case, add_message, reporter_keys
+from wbs.cases.service import content_keys, stated_purpose, with_case
 from wbs.context import Context
 from wbs.enums import ReportKind
 from wbs.models import Case, CaseTask, CompensationClaim
@@ -121,7 +121,7 @@ def _claim(session: Session, case: Case) -> CompensationClaim | None:
         CompensationClaim.case_id == case.id).with_for_update()).first()
 
 
-def _store(session: Session, ctx: Context, case: Case, key: bytes,
+def _store(session: Session, ctx: Context, case: Case, keys: sealing.EpochKeys,
            items: list[ClaimItem]) -> CompensationClaim:
     if case.kind != ReportKind.COMPLAINT.value:
         raise CompensationRefused("complaints_only")
@@ -130,13 +130,15 @@ def _store(session: Session, ctx: Context, case: Case, key: bytes,
         # Once the file is complete the 60-day count runs on these items: a new claim is a
         # message to the handler, not a silent change of what is being decided.
         raise CompensationRefused("claim_frozen")
-    sealed = sealing.seal_json(key, case, "compensation:items",
+    sealed = sealing.seal_json(sealing.current(keys, case), case, "compensation:items",
                                [item.__dict__ for item in items])
     if claim is None:
-        claim = CompensationClaim(case_id=case.id, items_sealed=sealed, claimed_on=ctx.today())
+        claim = CompensationClaim(case_id=case.id, items_sealed=sealed, claimed_on=ctx.today(),
+                                  items_epoch=case.key_epoch)
         session.add(claim)
     else:
         claim.items_sealed, claim.claimed_on = sealed, ctx.today()
+        claim.items_epoch = case.key_epoch
     return claim
 
 
@@ -146,7 +148,7 @@ def claim_by_reporter(ctx: Context, access: ReporterAccess,
     items = parse_items(raw)
     with ctx.db.begin() as session:
         case = _open_case(session, access)
-        _store(session, ctx, case, access.content_key, items)
+        _store(session, ctx, case, reporter_keys(session, case, access), items)
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="compensation.claim", case_number=case.case_number,
                      details={"items": len(items)}, reporter=True, now=ctx.now())
@@ -158,7 +160,7 @@ def claim_by_staff(ctx: Context, staff: StaffIdentity, case_number: str,
     items = parse_items(raw)
 
     def act(session: Session, case: Case) -> None:
-        _store(session, ctx, case, content_key(session, case, staff), items)
+        _store(session, ctx, case, content_keys(session, case, staff), items)
         _audit(session, ctx, staff, case, "compensation.claim", {"items": len(items)})
 
     with_case(ctx, staff, case_number, DECIDE, act)
@@ -218,7 +220,8 @@ def decide(ctx: Context, staff: StaffIdentity, case_number: str, *, amount: obje
             raise CompensationRefused("file_not_complete")
         if claim.decided_on is not None:
             raise CompensationRefused("already_decided")
-        key = content_key(session, case, staff)
+        key = sealing.current(content_keys(session, case, staff), case)
+        claim.decision_epoch = case.key_epoch
         claim.decision_sealed = sealing.seal_json(key, case, "compensation:decision", {
             "amount": granted, "payment_due_on": payment_due_on.isoformat()
             if payment_due_on else None, "reason": text})
@@ -241,9 +244,9 @@ def deliver(ctx: Context, staff: StaffIdentity, case_number: str) -> None:
             raise CompensationRefused("not_decided")
         if claim.delivered_on is not None:
             raise CompensationRefused("already_delivered")
-        key = content_key(session, case, staff)
-        decision = _decision(key, case, claim.decision_sealed)
-        add_message(session, case, key, decision_text(decision), author_kind="staff",
+        keys = content_keys(session, case, staff)
+        decision = _decision(_key(keys, claim.decision_epoch), case, claim.decision_sealed)
+        add_message(session, case, keys, decision_text(decision), author_kind="staff",
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="notice")
         claim.delivered_on = ctx.today()
@@ -273,14 +276,23 @@ def _decision(key: bytes, case: Case, blob: bytes) -> Decision:
                     str(raw["reason"]))
 
 
-def _view(session: Session, case: Case, claim: CompensationClaim, key: bytes) -> ClaimView:
+def _key(keys: sealing.EpochKeys, epoch: int) -> bytes:
+    if epoch not in keys:
+        raise sealing.NoKey
+    return keys[epoch]
+
+
+def _view(session: Session, case: Case, claim: CompensationClaim,
+          keys: sealing.EpochKeys) -> ClaimView:
     items = [ClaimItem(str(i["description"]), int(i["amount"]))
-             for i in sealing.open_json(key, case, "compensation:items", claim.items_sealed)]
+             for i in sealing.open_json(_key(keys, claim.items_epoch), case,
+                                        "compensation:items", claim.items_sealed)]
     due = {row.kind: row.due_on for row in deadlines.open_deadlines(session, case)}
     return ClaimView(
         items=items, claimed_on=claim.claimed_on, file_complete_on=claim.file_complete_on,
         decision_due_on=due.get("decision"),
-        decision=_decision(key, case, claim.decision_sealed) if claim.decision_sealed else None,
+        decision=(_decision(_key(keys, claim.decision_epoch), case, claim.decision_sealed)
+                  if claim.decision_sealed else None),
         decided_on=claim.decided_on, delivery_due_on=due.get("decision_delivery"),
         delivered_on=claim.delivered_on)
 
@@ -292,7 +304,7 @@ def reporter_view(ctx: Context, access: ReporterAccess) -> ClaimView | None:
         claim = session.get(CompensationClaim, case.id)
         if claim is None:
             return None
-        return _view(session, case, claim, access.content_key)
+        return _view(session, case, claim, reporter_keys(session, case, access))
 
 
 def view(ctx: Context, staff: StaffIdentity, case_number: str) -> ClaimView | None:
@@ -303,7 +315,7 @@ def view(ctx: Context, staff: StaffIdentity, case_number: str) -> ClaimView | No
         if claim is None:
             return None
         stated_purpose(session, case, staff)  # a purpose before any decryption (PurposeRequired)
-        view = _view(session, case, claim, content_key(session, case, staff))
+        view = _view(session, case, claim, content_keys(session, case, staff))
         _audit(session, ctx, staff, case, "compensation.view", {})
         return view
 

@@ -248,10 +248,11 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         with session.no_autoflush:  # the unit key reads must not flush the wraps one by one
             sealing.wrap_to_unit(session, case, "content", receiving, content_key)
             sealing.wrap_to_reporter(session, case, "content", reporter_key, content_key)
+            sealing.ensure_reporter_public_key(case, reporter_key)
             sealing.wrap_to_unit(session, case, "identity", custodians, identity_key)
             sealing.wrap_to_reporter(session, case, "identity", reporter_key, identity_key)
         for name, clean in files:
-            attachments.store(session, case, content_key, name, clean, uploader="reporter",
+            attachments.store(session, case, {0: content_key}, name, clean, uploader="reporter",
                               today=today)
         session.add(CaseEvent(case_id=case.id, state=CaseState.RECEIVED.value, on=today))
         # Verification (or APIP intake) within 3 working days of receipt (RULES §5).

@@ -42,7 +42,7 @@ from wbs.cases.sanitize import CleanFile
 from wbs.cases.sla import DeadlineRule
 from wbs.cases.workflow import TERMINAL_STATES
 from wbs.context import Context
-from wbs.crypto import codes, keyring
+from wbs.crypto import aead, codes, keyring
 from wbs.models import Case, CaseEvent, CaseKeyWrap, Message, ReporterSession
 from wbs.reports import marks
 
@@ -65,10 +65,18 @@ class CodeMustChange(Exception):
 
 @dataclass(frozen=True)
 class ReporterAccess:
+    """What a code grants. It carries the code's wrapping key, not the case keys: each act
+    unwraps the keys inside its own transaction, so a case re-keyed by staff while a mailbox
+    session is open is written to under the new epoch's key, never a stale one (issue 13)."""
+
     case_id: int
     case_number: str
-    content_key: bytes = field(repr=False)
-    identity_key: bytes = field(repr=False)
+    secret: bytes = field(repr=False)
+
+
+def reporter_keys(session: Session, case: Case, access: ReporterAccess) -> sealing.EpochKeys:
+    """The content key of every epoch, unwrapped with the reporter's code-derived keys."""
+    return sealing.reporter_content_keys(session, case, access.secret)
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class MessageView:
     author: str  # "reporter", "staff" or "system"
     author_role: str | None
     kind: str
-    body: str = field(repr=False)
+    body: str | None = field(repr=False)  # None: sealed under an epoch the reader lacks
     created_on: date = date.min
 
 
@@ -162,10 +170,8 @@ def _access(session: Session, case: Case, code: str) -> ReporterAccess:
     if case.code_needs_replacing:
         raise CodeMustChange
     key = codes.reporter_key(code, case.reporter_salt)
-    return ReporterAccess(
-        case_id=case.id, case_number=case.case_number,
-        content_key=sealing.reporter_unwrap(session, case, "content", key),
-        identity_key=sealing.reporter_unwrap(session, case, "identity", key))
+    sealing.reporter_unwrap(session, case, "content", key)  # a wrong key fails here, not later
+    return ReporterAccess(case_id=case.id, case_number=case.case_number, secret=key)
 
 
 def access_by_code(ctx: Context, raw_code: str) -> ReporterAccess | None:
@@ -193,7 +199,7 @@ def replace_code(ctx: Context, raw_code: str) -> str | None:
         if not case.code_needs_replacing:
             return None
         old_key = codes.reporter_key(old_code, case.reporter_salt)
-        content_key = sealing.reporter_unwrap(session, case, "content", old_key)
+        content_keys = sealing.reporter_content_keys(session, case, old_key)
         identity_key = sealing.reporter_unwrap(session, case, "identity", old_key)
         session.execute(delete(CaseKeyWrap).where(
             CaseKeyWrap.case_id == case.id, CaseKeyWrap.recipient_kind == "reporter"))
@@ -201,8 +207,14 @@ def replace_code(ctx: Context, raw_code: str) -> str | None:
         case.lookup_hash = codes.lookup_hash(ctx.keys.pepper, new_code)
         case.code_needs_replacing = False
         new_key = codes.reporter_key(new_code, case.reporter_salt)
-        sealing.wrap_to_reporter(session, case, "content", new_key, content_key)
+        sealing.wrap_to_reporter(session, case, "content", new_key, content_keys[0])
         sealing.wrap_to_reporter(session, case, "identity", new_key, identity_key)
+        # The public key follows the code; later epochs are wrapped again to the new one.
+        case.reporter_public_key = sealing.reporter_keypair(case, new_key).public
+        for epoch, key in sorted(content_keys.items()):
+            if epoch:
+                sealing.wrap_to_reporter_public(session, case, "content",
+                                                case.reporter_public_key, key, epoch)
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="code.replace", case_number=case.case_number, reporter=True,
                      now=ctx.now())
@@ -250,12 +262,17 @@ def open_session(ctx: Context, raw_code: str) -> str | None:
     with ctx.db.begin() as session:
         session.execute(delete(ReporterSession).where(
             ReporterSession.created_on < _oldest_kept(ctx)))
+        # A case made before re-keying gets the reporter's public key now, the code being known.
+        case = session.get(Case, access.case_id)
+        if case is not None and case.reporter_public_key is None:
+            sealing.ensure_reporter_public_key(case, access.secret)
+        # The row keeps the code's wrapping key (which unwraps every epoch's case key) sealed
+        # under the token; the identity column is no longer used (issue 13).
         session.add(ReporterSession(
             token_hash=keyring.token_hash(token), case_id=access.case_id,
             created_on=ctx.today(),
-            case_key_sealed=keyring.seal_for_session(access.content_key, token, "reporter-k"),
-            identity_key_sealed=keyring.seal_for_session(access.identity_key, token,
-                                                         "reporter-i")))
+            case_key_sealed=keyring.seal_for_session(access.secret, token, "reporter-code-key"),
+            identity_key_sealed=b""))
     # Opening the mailbox reads the case; it changes nothing of it (DESIGN §4: counted).
     ctx.reporter_reads.add(ctx.today(), "mailbox_open")
     return _issue_cookie(ctx, token, now)
@@ -286,10 +303,12 @@ def access_by_session(ctx: Context, cookie: str | None) -> tuple[ReporterAccess,
         case = session.get(Case, row.case_id)
         if case is None:
             return None
-        access = ReporterAccess(
-            case_id=case.id, case_number=case.case_number,
-            content_key=keyring.open_for_session(row.case_key_sealed, token, "reporter-k"),
-            identity_key=keyring.open_for_session(row.identity_key_sealed, token, "reporter-i"))
+        try:
+            secret = keyring.open_for_session(row.case_key_sealed, token, "reporter-code-key")
+        except aead.DecryptionError:  # opened before re-keying, it held case keys: sign in again
+            session.delete(row)
+            return None
+        access = ReporterAccess(case_id=case.id, case_number=case.case_number, secret=secret)
     return access, _issue_cookie(ctx, token, now)
 
 
@@ -327,11 +346,15 @@ def accepts_input(ctx: Context, access: ReporterAccess) -> bool:
         return _case(session, access).state not in _CLOSED_STATES
 
 
-def read_messages(session: Session, case: Case, key: bytes) -> list[MessageView]:
+def read_messages(session: Session, case: Case, keys: sealing.EpochKeys) -> list[MessageView]:
+    """Each message opened with its epoch's key; one of an epoch the reader lacks is shown as
+    not available (body None), never an error."""
     rows = session.scalars(select(Message).where(Message.case_id == case.id)
                            .order_by(Message.id)).all()
     return [MessageView(id=m.id, author=m.author_kind, author_role=m.author_role, kind=m.kind,
-                        body=sealing.open_text(key, case, f"message:{m.id}", m.body_sealed),
+                        body=(sealing.open_text(keys[m.key_epoch], case, f"message:{m.id}",
+                                                m.body_sealed)
+                              if m.key_epoch in keys else None),
                         created_on=m.created_on) for m in rows]
 
 
@@ -342,10 +365,11 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
         case = _case(session, access)
         windows = {row.kind: row.due_on for row in deadlines.open_deadlines(session, case)
                    if row.task_id is None and row.kind in ("missing_data", "objection")}
+        keys = reporter_keys(session, case, access)
         view = MailboxView(case_number=case.case_number, state=case.state,
                            at_apip=case.at_apip, identity_provided=case.identity_provided,
-                           messages=read_messages(session, case, access.content_key),
-                           attachments=attachments.list_meta(session, case, access.content_key),
+                           messages=read_messages(session, case, keys),
+                           attachments=attachments.list_meta(session, case, keys),
                            disclosures=identity.disclosures(session, case),
                            closed=case.state in _CLOSED_STATES,
                            status=_status_view(session, case), kind=case.kind,
@@ -354,12 +378,13 @@ def mailbox(ctx: Context, access: ReporterAccess) -> MailboxView:
     return view
 
 
-def add_message(session: Session, case: Case, key: bytes, body: str, *, author_kind: str,
-                author_role: str | None, author_user_id: int | None, today: date,
-                kind: str = "message") -> Message:
+def add_message(session: Session, case: Case, keys: sealing.EpochKeys, body: str, *,
+                author_kind: str, author_role: str | None, author_user_id: int | None,
+                today: date, kind: str = "message") -> Message:
+    key = sealing.current(keys, case)
     message = Message(case_id=case.id, author_kind=author_kind, author_role=author_role,
                       author_user_id=author_user_id, kind=kind, body_sealed=b"",
-                      created_on=today)
+                      created_on=today, key_epoch=case.key_epoch)
     session.add(message)
     if author_kind == "staff":
         marks.mark_response(session, case, today)
@@ -382,7 +407,8 @@ def post_message(ctx: Context, access: ReporterAccess, body: str) -> int:
         # reporter_messages builds on routing, which builds on this module.
         from wbs.cases import reporter_messages
 
-        message = add_message(session, case, access.content_key, text, author_kind="reporter",
+        message = add_message(session, case, reporter_keys(session, case, access), text,
+                              author_kind="reporter",
                               author_role=None, author_user_id=None, today=ctx.today(),
                               kind=reporter_messages.kind_of_message(case))
         reporter_messages.after_message(session, ctx, case)
@@ -403,7 +429,11 @@ def add_identity(ctx: Context, access: ReporterAccess, identity: Identity) -> No
                                .execution_options(populate_existing=True)).one_or_none()
         if case is None:
             raise LookupError("case vanished")
-        case.identity_sealed = sealing.seal_json(access.identity_key, case, "identity",
+        # A new identity key each time (issue 13): whoever kept the old one, an investigator
+        # whose disclosure ran out among them, opens nothing written now.
+        sealing.reporter_unwrap(session, case, "identity", access.secret)  # the code's, or fail
+        key = sealing.rekey_identity(session, case, access.secret, ctx.now())
+        case.identity_sealed = sealing.seal_json(key, case, "identity",
                                                  asdict(identity))
         case.identity_provided = True
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
@@ -416,7 +446,8 @@ def add_attachments(ctx: Context, access: ReporterAccess,
     """Seal and store evidence; CaseClosed once the case is closed, archived or forwarded."""
     with ctx.db.begin() as session:
         case = _open_case(session, access)
-        ids = [attachments.store(session, case, access.content_key, name, clean,
+        keys = reporter_keys(session, case, access)
+        ids = [attachments.store(session, case, keys, name, clean,
                                  uploader="reporter", today=ctx.today()) for name, clean in files]
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="attachment.reporter_add", case_number=case.case_number,
@@ -428,7 +459,8 @@ def download(ctx: Context, access: ReporterAccess,
              attachment_id: int) -> tuple[attachments.AttachmentMeta, list[bytes]] | None:
     with ctx.read() as session:
         case = _case(session, access)
-        opened = attachments.open_file(session, case, access.content_key, attachment_id)
+        opened = attachments.open_file(session, case, reporter_keys(session, case, access),
+                                       attachment_id)
         if opened is None:
             return None
         meta, chunks = opened

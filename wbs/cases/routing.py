@@ -11,15 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, CursorResult, Delete, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from wbs import audit, notices
 from wbs.access import Permission
 from wbs.accounts import StaffIdentity
 from wbs.cases import deadlines, identity_requests, sealing, workflow
-from wbs.cases.reporter import ReporterAccess, add_message
-from wbs.cases.service import content_key, with_case
+from wbs.cases.reporter import ReporterAccess, add_message, reporter_keys
+from wbs.cases.service import content_keys, with_case
 from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
@@ -119,6 +119,9 @@ def _record_change(session: Session, ctx: Context, case: Case, new_state: CaseSt
     if new_state in workflow.TERMINAL_STATES:
         # An outcome ends every pending identity request with it (finding 12).
         identity_requests.end_with_case(session, ctx, case)
+    rekeyed = session.info.pop(_REKEYED, None)
+    if rekeyed is not None:
+        details = {**(details or {}), "key_epoch": rekeyed}
     if old != new_state.value or action in (Action.ANSWER, Action.RETURN_DISPOSITION):
         session.add(CaseEvent(case_id=case.id, state=new_state.value, on=ctx.today(),
                               note_key=action.value))
@@ -181,13 +184,13 @@ def _units(session: Session, slugs: Sequence[str], case: Case) -> list[Unit]:
     return chosen
 
 
-def _assign(session: Session, ctx: Context, case: Case, unit: Unit, key: bytes,
+def _assign(session: Session, ctx: Context, case: Case, unit: Unit, keys: sealing.EpochKeys,
             resolution_days: int | None, state: str = "open") -> CaseTask:
     task = CaseTask(case_id=case.id, unit_id=unit.id, state=state,
                     resolution_days=resolution_days, assigned_on=ctx.today())
     session.add(task)
     session.flush()
-    sealing.wrap_to_unit(session, case, "content", unit, key)
+    sealing.wrap_all_to_unit(session, case, unit, keys)
     rules, rule_key = deadlines.load_rules(session), deadlines.answer_rule(resolution_days)
     due = deadlines.open_deadline(session, case, "answer", rule_key,
                                   deadlines.start_day(case, rules[rule_key], ctx.today()),
@@ -210,14 +213,32 @@ def _verification_deadline(session: Session, ctx: Context, case: Case) -> None:
                             rules=deadlines.load_rules(session))
 
 
-def _hand_over_to_apip(session: Session, ctx: Context, case: Case, key: bytes, *,
+def _deleted(session: Session, statement: Delete) -> int:
+    result = session.execute(statement)
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+_REKEYED = "wbs.rekeyed_epoch"
+
+
+def _rekey(session: Session, case: Case) -> None:
+    """A unit has just lost the case (its wraps deleted): a new content key from here on
+    (issue 13), in the act's transaction. The act's own audit row says so (`_record_change`
+    reads the mark): a row of its own would, for a reporter's act, be one more row to date."""
+    epoch = sealing.rekey_content(session, case)
+    session.info[_REKEYED] = epoch if epoch is not None else "skipped_no_reporter_key"
+
+
+def _hand_over_to_apip(session: Session, ctx: Context, case: Case, keys: sealing.EpochKeys, *,
                        reporter: bool = False) -> None:
     apip = _apip_unit(session)
-    sealing.wrap_to_unit(session, case, "content", apip, key)
+    sealing.wrap_all_to_unit(session, case, apip, keys)
     # The verifier team loses the content key: the case stays in its history, not its view.
-    session.execute(delete(CaseKeyWrap).where(
+    lost = _deleted(session, delete(CaseKeyWrap).where(
         CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
         CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id != apip.id))
+    if lost:
+        _rekey(session, case)
     # Every unit's share ends here, answered ones included: an objection to APIP's answer must
     # reopen APIP's task only, never a liaison's old one (which would count as a second pending
     # unit, so APIP's answer could never finish the case).
@@ -254,13 +275,13 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
         targets = _units(session, unit_slugs, case)
-        key = content_key(session, case, staff)
+        keys = content_keys(session, case, staff)
         case.classification, case.resolution_days = cls.value, resolution_days
         counting.set_category(session, case, category)
         case.determination = counted
         deadlines.meet(session, case, ["verification"], ctx.today())
         for unit in targets:
-            _assign(session, ctx, case, unit, key, resolution_days)
+            _assign(session, ctx, case, unit, keys, resolution_days)
         notices.resolve_for_case(session, ctx, case, staff.unit_id)
 
     return run_staff(ctx, staff, case_number, Step(
@@ -281,9 +302,9 @@ def add_disposition(ctx: Context, staff: StaffIdentity, case_number: str, *,
             CaseTask.case_id == case.id, CaseTask.state.in_(OPEN_TASK))))
         if any(unit.id in busy for unit in targets):
             raise InvalidInput("unit_already_working")
-        key = content_key(session, case, staff)
+        keys = content_keys(session, case, staff)
         for unit in targets:
-            _assign(session, ctx, case, unit, key, case.resolution_days)
+            _assign(session, ctx, case, unit, keys, case.resolution_days)
         notices.resolve_for_case(session, ctx, case, staff.unit_id)
 
     return run_staff(ctx, staff, case_number, Step(
@@ -299,7 +320,7 @@ def request_info(ctx: Context, staff: StaffIdentity, case_number: str, question:
                   else Permission.CASE_INVESTIGATE)
 
     def apply(session: Session, case: Case, new: CaseState) -> None:
-        add_message(session, case, content_key(session, case, staff), text, author_kind="staff",
+        add_message(session, case, content_keys(session, case, staff), text, author_kind="staff",
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="question")
         lapor_outbox.on_staff_text(session, ctx, case, new, text)
@@ -337,7 +358,7 @@ def forward_external(ctx: Context, staff: StaffIdentity, case_number: str, targe
         notices.resolve_for_case(session, ctx, case)
         # No wrong door: the forwarding verifier, who reads the case now, seals its document
         # for SP4N-LAPOR! to the connector's key, in this transaction (SECURITY.md).
-        report = sealing.open_json(content_key(session, case, staff), case, "report",
+        report = sealing.open_json(content_keys(session, case, staff)[0], case, "report",
                                    case.report_sealed)
         lapor_outbox.on_forward(session, ctx, case, report, target)
 
@@ -349,7 +370,7 @@ def hand_to_apip(ctx: Context, staff: StaffIdentity, case_number: str, reason: s
     text = _reason(reason)
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
-        _hand_over_to_apip(session, ctx, case, content_key(session, case, staff))
+        _hand_over_to_apip(session, ctx, case, content_keys(session, case, staff))
 
     return run_staff(ctx, staff, case_number, Step(Action.HAND_TO_APIP, Permission.CASE_VERIFY,
                                                    apply, text))
@@ -419,9 +440,10 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
         task.state = "returned"
         task.suggested_unit_id = suggestion.id if suggestion else None
         deadlines.meet(session, case, None, ctx.today(), task_id=task.id)
-        session.execute(delete(CaseKeyWrap).where(
-            CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
-            CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id == task.unit_id))
+        if _deleted(session, delete(CaseKeyWrap).where(
+                CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
+                CaseKeyWrap.recipient_kind == "unit", CaseKeyWrap.recipient_id == task.unit_id)):
+            _rekey(session, case)
         if new is CaseState.RECEIVED:
             # The last open task came back: the verifier must disposition again, by a limit.
             # While other units still work on the case it stays with them (the rules keep its
@@ -451,7 +473,7 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
         if case.at_apip and outcome is None:
             raise InvalidInput("outcome_required")
         task = _my_task(session, case, staff)
-        add_message(session, case, content_key(session, case, staff), body, author_kind="staff",
+        add_message(session, case, content_keys(session, case, staff), body, author_kind="staff",
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="answer")
         task.state, task.answered_on = "answered", ctx.today()
@@ -480,7 +502,7 @@ def answer_aspiration(ctx: Context, staff: StaffIdentity, case_number: str,
         raise InvalidInput("answer_required")
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
-        add_message(session, case, content_key(session, case, staff), body, author_kind="staff",
+        add_message(session, case, content_keys(session, case, staff), body, author_kind="staff",
                     author_role=staff.role.value, author_user_id=staff.user_id,
                     today=ctx.today(), kind="answer")
         deadlines.meet(session, case, ["verification"], ctx.today())
@@ -578,13 +600,17 @@ def reporter_act(ctx: Context, access: ReporterAccess, action: Action,
 def _apply_reporter(session: Session, ctx: Context, case: Case, access: ReporterAccess,
                     action: Action, body: str, new: CaseState) -> None:
     deadlines.meet(session, case, ["objection"], ctx.today())
+    if action is Action.REPORTER_REQUESTS_APIP:
+        # Handed over first: the reporter's reasons for going to APIP are sealed under the new
+        # key, which the units losing the case never hold (issue 13).
+        _hand_over_to_apip(session, ctx, case, reporter_keys(session, case, access),
+                           reporter=True)
     if body:
         kind = "message" if action is Action.REPORTER_ACCEPTS else "objection"
-        add_message(session, case, access.content_key, body, author_kind="reporter",
+        add_message(session, case, reporter_keys(session, case, access), body,
+                    author_kind="reporter",
                     author_role=None, author_user_id=None, today=ctx.today(), kind=kind)
-    if action is Action.REPORTER_REQUESTS_APIP:
-        _hand_over_to_apip(session, ctx, case, access.content_key, reporter=True)
-    elif action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
+    if action in (Action.REPORTER_OBJECTS, Action.REQUEST_REEXAMINATION):
         reopen_answered_tasks(session, ctx, case, "objection")
     _record_change(session, ctx, case, new, action, "reporter", "reporter", None, None,
                    reporter=True)

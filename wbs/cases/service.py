@@ -172,14 +172,15 @@ def with_case(ctx: Context, staff: StaffIdentity, case_number: str, permission: 
     raise AccessDenied(denied)
 
 
-def content_key(session: Session, case: Case, staff: StaffIdentity) -> bytes:
+def content_keys(session: Session, case: Case, staff: StaffIdentity) -> sealing.EpochKeys:
+    """The content key of every epoch the staff member's unit holds (issue 13)."""
     if staff.unit_id is None:
         raise AccessDenied("no_unit")
     unit = session.get(Unit, staff.unit_id)
     if unit is None:
         raise AccessDenied("no_unit")
-    return sealing.staff_unwrap_via_unit(session, case, "content", unit, staff.user_id,
-                                         staff.username, staff.private_key())
+    return sealing.staff_content_keys(session, case, unit, staff.user_id, staff.username,
+                                      staff.private_key())
 
 
 def stated_purpose(session: Session, case: Case, staff: StaffIdentity) -> str:
@@ -210,16 +211,16 @@ def state_purpose(ctx: Context, staff: StaffIdentity, case_number: str, purpose:
 def view_case(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseView:
     def act(session: Session, case: Case) -> CaseView:
         purpose = stated_purpose(session, case, staff)
-        key = content_key(session, case, staff)
+        keys = content_keys(session, case, staff)
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.id)).all()
         view = CaseView(
             case_number=case.case_number, kind=case.kind, state=case.state,
             channel=case.channel, received_on=case.received_on, at_apip=case.at_apip,
             identity_provided=case.identity_provided,
-            report=sealing.open_json(key, case, "report", case.report_sealed),
-            messages=read_messages(session, case, key),
-            attachments=attachments.list_meta(session, case, key),
+            report=sealing.open_json(keys[0], case, "report", case.report_sealed),
+            messages=read_messages(session, case, keys),
+            attachments=attachments.list_meta(session, case, keys),
             timeline=[(e.state, e.on) for e in events], purpose=purpose)
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
                      action="case.view", case_number=case.case_number, reason=purpose,
@@ -236,8 +237,8 @@ def post_staff_message(ctx: Context, staff: StaffIdentity, case_number: str, bod
 
     def act(session: Session, case: Case) -> int:
         purpose = stated_purpose(session, case, staff)
-        key = content_key(session, case, staff)
-        message = add_message(session, case, key, text, author_kind="staff",
+        message = add_message(session, case, content_keys(session, case, staff), text,
+                              author_kind="staff",
                               author_role=staff.role.value, author_user_id=staff.user_id,
                               today=ctx.today())
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
@@ -252,7 +253,7 @@ def download(ctx: Context, staff: StaffIdentity, case_number: str,
              attachment_id: int) -> tuple[attachments.AttachmentMeta, list[bytes]]:
     def act(session: Session, case: Case) -> tuple[attachments.AttachmentMeta, list[bytes]]:
         purpose = stated_purpose(session, case, staff)
-        opened = attachments.open_file(session, case, content_key(session, case, staff),
+        opened = attachments.open_file(session, case, content_keys(session, case, staff),
                                        attachment_id)
         if opened is None:
             raise CaseNotFound

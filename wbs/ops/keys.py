@@ -210,7 +210,7 @@ def _rewrap_batch(session: Session, unit_id: int, next_serial: int, old_private:
         .with_for_update(of=CaseKeyWrap)).all()
     unit = session.get_one(Unit, unit_id)
     for wrap, case in rows:
-        info = sealing.unit_info(case, cast(sealing.Purpose, wrap.purpose), unit)
+        info = sealing.unit_info(case, cast(sealing.Purpose, wrap.purpose), unit, wrap.epoch)
         key = hpke.unwrap(old_private, wrap.wrapped, info)
         wrap.wrapped = hpke.wrap(next_public, key, info)
         wrap.unit_key_serial = next_serial

@@ -22,7 +22,7 @@ from wbs.access import Permission
 from wbs.accounts import StaffIdentity
 from wbs.cases import attachments, deadlines, sealing
 from wbs.cases.reporter import read_messages
-from wbs.cases.service import content_key, stated_purpose, with_case
+from wbs.cases.service import content_keys, stated_purpose, with_case
 from wbs.context import Context
 from wbs.models import Case, CaseEvent, CaseKeyWrap
 from wbs.reports.pdf_font import FAMILY, unicode_pdf
@@ -125,10 +125,10 @@ def _identity(session: Session, ctx: Context, case: Case, staff: StaffIdentity) 
 
 
 def build(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> dict[str, Any]:
-    key = content_key(session, case, staff)
+    keys = content_keys(session, case, staff)
     files = []
     for attachment_id in attachments.ids_of(session, case):
-        opened = attachments.open_file(session, case, key, attachment_id)
+        opened = attachments.open_file(session, case, keys, attachment_id)
         if opened is None:
             continue
         meta, chunks = opened
@@ -143,9 +143,9 @@ def build(session: Session, ctx: Context, case: Case, staff: StaffIdentity) -> d
         "case_number": case.case_number, "kind": case.kind, "channel": case.channel,
         "received_on": case.received_on.isoformat(), "state": case.state,
         "classification": case.classification, "outcome": case.outcome,
-        "report": sealing.open_json(key, case, "report", case.report_sealed),
+        "report": sealing.open_json(keys[0], case, "report", case.report_sealed),
         "messages": [{"on": m.created_on.isoformat(), "author": m.author, "kind": m.kind,
-                      "body": m.body} for m in read_messages(session, case, key)],
+                      "body": m.body} for m in read_messages(session, case, keys)],
         "evidence": files,
         "timeline": [{"on": e.on.isoformat(), "state": e.state, "step": e.note_key}
                      for e in events],
