@@ -30,11 +30,29 @@ from tests.functional.workflow_helpers import (
     view,
 )
 from wbs.accounts import StaffIdentity
-from wbs.cases import attachments, identity, intake, reporter, routing, sealing, service
+from wbs.cases import (
+    attachments,
+    compensation,
+    identity,
+    intake,
+    reporter,
+    routing,
+    sealing,
+    service,
+)
 from wbs.context import Context
 from wbs.crypto import aead, hpke
 from wbs.files import CleanFile
-from wbs.models import Attachment, AttachmentChunk, Case, CaseKeyWrap, Message, Unit, User
+from wbs.models import (
+    Attachment,
+    AttachmentChunk,
+    Case,
+    CaseKeyWrap,
+    CompensationClaim,
+    Message,
+    Unit,
+    User,
+)
 from wbs.ops import keys
 
 BEFORE = "Pesan sebelum serah terima: kepala sekolah memungut biaya."
@@ -411,3 +429,36 @@ def test_the_reporters_request_for_apip_rekeys_and_its_reasons_are_apips_only(
         private, keys_kept = kept[who.username]
         _assert_lost_unit_opens_nothing_new(ctx, filed.number, who, private, keys_kept, 1)
     assert reasons in [m.body for m in view(ctx, staff["investigator"], filed.number).messages]
+
+
+def test_a_compensation_claim_written_after_a_return_is_the_holders_only(
+        ctx: Context, staff: dict[str, StaffIdentity]) -> None:
+    """Compensation items and decision are content too: written after a unit returned its
+    share, they are sealed under the new epoch and record it."""
+    kesehatan, pendidikan = staff["penghubung.kesehatan"], staff["penghubung.pendidikan"]
+    filed = file_report(ctx)
+    dispose(ctx, staff["verifier"], filed.number, "dinas-pendidikan", "dinas-kesehatan")
+    routing.start_processing(ctx, kesehatan, filed.number)
+    items = [{"description": "Sepeda motor rusak", "amount": "1.500.000"}]
+    compensation.claim_by_reporter(ctx, reporter_access(ctx, filed.code), items)
+    view(ctx, pendidikan, filed.number)
+    _private, kept = _what_the_unit_keeps(ctx, pendidikan, filed.number)
+    routing.return_disposition(ctx, pendidikan, filed.number, "", "Bukan kewenangan kami.")
+
+    items.append({"description": "Biaya pengobatan", "amount": "750.000"})
+    compensation.claim_by_reporter(ctx, reporter_access(ctx, filed.code), items)
+    compensation.file_complete(ctx, kesehatan, filed.number)
+    compensation.decide(ctx, kesehatan, filed.number, amount="2.000.000",
+                        payment_due_on=ctx.today() + timedelta(days=30), reason="Terbukti rusak.")
+    case = _case(ctx, filed.number)
+    with ctx.db() as s:
+        claim = s.get_one(CompensationClaim, case.id)
+    assert (claim.items_epoch, claim.decision_epoch) == (1, 1)
+    assert not _opens(kept, case, "compensation:items", claim.items_sealed)
+    assert claim.decision_sealed is not None
+    assert not _opens(kept, case, "compensation:decision", claim.decision_sealed)
+    service.state_purpose(ctx, kesehatan, filed.number, "Memutus ganti rugi")
+    seen = compensation.view(ctx, kesehatan, filed.number)
+    assert seen is not None and seen.total == 2_250_000
+    mine = compensation.reporter_view(ctx, reporter_access(ctx, filed.code))
+    assert mine is not None and mine.decision is not None and mine.decision.amount == 2_000_000
