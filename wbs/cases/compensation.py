@@ -31,6 +31,7 @@ from wbs.cases.service import content_keys, stated_purpose, with_case
 from wbs.context import Context
 from wbs.enums import ReportKind
 from wbs.models import Case, CaseTask, CompensationClaim
+from wbs.refusals import Refusal
 
 DECIDE = Permission.CASE_COMPENSATION_DECIDE
 MAX_ITEMS = 50
@@ -38,8 +39,9 @@ MAX_AMOUNT = 10**13  # Rp 10 trillion: past any claim a Pemda decides, within BI
 MAX_DESCRIPTION = 500
 
 
-class CompensationRefused(ValueError):
-    """The claim or decision is not possible now; `code` says why (a message key)."""
+class CompensationRefused(ValueError, Refusal):
+    """The claim or decision is not possible now; `code` says why (a message key). A
+    `Refusal`, so one raised inside `with_case` leaves a denied row (issue 8 finding 11)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)

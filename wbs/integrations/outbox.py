@@ -24,7 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from wbs import audit
-from wbs.access import Actor, Permission, authorize
+from wbs.access import Actor, Permission, authorize, hidden_from
 from wbs.context import Context
 from wbs.crypto import hpke
 from wbs.enums import AuditOutcome, CaseState, ReportKind
@@ -221,20 +221,24 @@ def export_pending(ctx: Context, actor: Actor) -> bytes:
     The items are marked exported in the same transaction as the audit row, so the connector
     does not send them too and the next export does not repeat them.
     """
+    from wbs.cases.service import scope_of  # here: wbs.cases imports this module
     from wbs.integrations import lapor_format as fmt
 
     _require(ctx, actor, Permission.LAPOR_EXPORT, "lapor.outbox.export")
     with ctx.db.begin() as session:
         rows = session.execute(
-            select(LaporOutboxItem, Case.case_number, Case.at_apip)
+            select(LaporOutboxItem, Case)
             .join(Case, Case.id == LaporOutboxItem.case_id)
             .where(LaporOutboxItem.state.in_(OPEN_STATES))
             .order_by(LaporOutboxItem.id).with_for_update()).all()
         documents = []
-        for item, number, at_apip in rows:
-            if at_apip:
+        for item, case in rows:
+            # The file carries title and content: a case hidden from the exporter (a declared
+            # conflict, their own unit reported) stays pending for someone else to hand over
+            # (issue 8 finding 10, as for every other way to a case's content).
+            if case.at_apip or hidden_from(actor, scope_of(session, case, ctx.now())):
                 continue
-            doc = open_document(ctx, item, number)
+            doc = open_document(ctx, item, case.case_number)
             documents.append(fmt.export_entry(item.kind, item.idempotency_key,
                                               wire(session, item, doc)))
             item.state = "exported"

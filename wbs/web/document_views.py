@@ -107,9 +107,9 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/staf/laporan", reports_page, methods=["GET"]),
         Route("/staf/laporan", report_create, methods=["POST"]),
-        Route("/staf/laporan/{report_id:int}", staff_html, methods=["GET"]),
-        Route("/staf/laporan/{report_id:int}.pdf", staff_pdf, methods=["GET"]),
-        Route("/staf/laporan/{report_id:int}/terbitkan", report_publish, methods=["POST"]),
-        Route("/statistik/laporan/{report_id:int}", public_html, methods=["GET"]),
-        Route("/statistik/laporan/{report_id:int}.pdf", public_pdf, methods=["GET"]),
+        Route("/staf/laporan/{report_id:rowid}", staff_html, methods=["GET"]),
+        Route("/staf/laporan/{report_id:rowid}.pdf", staff_pdf, methods=["GET"]),
+        Route("/staf/laporan/{report_id:rowid}/terbitkan", report_publish, methods=["POST"]),
+        Route("/statistik/laporan/{report_id:rowid}", public_html, methods=["GET"]),
+        Route("/statistik/laporan/{report_id:rowid}.pdf", public_pdf, methods=["GET"]),
     ]

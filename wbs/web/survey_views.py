@@ -168,7 +168,7 @@ def routes() -> list[BaseRoute]:
         Route("/survei/{token}/qr.svg", survey_qr, methods=["GET"]),
         Route("/staf/skm", skm_page, methods=["GET"]),
         Route("/staf/skm", skm_create, methods=["POST"]),
-        Route("/staf/skm/{survey_id:int}/kertas", skm_paper, methods=["POST"]),
-        Route("/staf/skm/{survey_id:int}/rencana", skm_plan, methods=["POST"]),
-        Route("/staf/skm/{survey_id:int}/terbitkan", skm_publish, methods=["POST"]),
+        Route("/staf/skm/{survey_id:rowid}/kertas", skm_paper, methods=["POST"]),
+        Route("/staf/skm/{survey_id:rowid}/rencana", skm_plan, methods=["POST"]),
+        Route("/staf/skm/{survey_id:rowid}/terbitkan", skm_publish, methods=["POST"]),
     ]
