@@ -53,13 +53,25 @@ def end_with_case(session: Session, ctx: Context, case: Case) -> None:
 
 
 def expire(ctx: Context) -> int:
-    """Job: end every pending request past its time or on an ended case; returns how many."""
+    """Job: end every pending request past its time or on an ended case; returns how many.
+
+    Each request is ended under its case's row lock, re-read there: a custodian deciding at the
+    same moment holds that lock too (issue 8, finding 6), so an approval is never overwritten
+    with "undecided" after the identity was disclosed.
+    """
     now, days, ended = ctx.now(), ctx.settings.identity_request_days, 0
-    with ctx.db.begin() as session:
-        for req, case in session.execute(select(IdentityRequest, Case).join(
-                Case, Case.id == IdentityRequest.case_id).where(
-                IdentityRequest.state == "pending")).all():
-            if not is_live(req, case, now, days):
+    with ctx.read() as session:
+        candidates = session.execute(select(IdentityRequest.id, Case.id).join(
+            Case, Case.id == IdentityRequest.case_id).where(
+            IdentityRequest.state == "pending")).all()
+    for request_id, case_id in candidates:
+        with ctx.db.begin() as session:
+            case = session.scalars(select(Case).where(Case.id == case_id)
+                                   .with_for_update()).one()
+            req = session.scalars(select(IdentityRequest).where(
+                IdentityRequest.id == request_id, IdentityRequest.state == "pending")
+                .execution_options(populate_existing=True)).first()
+            if req is not None and not is_live(req, case, now, days):
                 end(session, ctx, req, case,
                     "case_ended" if case.state in ENDED_STATES else "undecided")
                 ended += 1
