@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from tests.conftest import Clock
 from wbs import demo, instance, migrate
@@ -26,6 +30,31 @@ from wbs.context import Context
 from wbs.crypto.passwords import TEST_PARAMS, PasswordKDF
 from wbs.db import make_engine, make_sessionmaker
 from wbs.settings import Settings
+from wbs.web.guard import public
+from wbs.web.ratelimit import limited_page
+
+# The error statuses a browser cannot be made to meet on demand (a slow upload, a too-large
+# body, a full disk, a rate limit): test-only routes render the real pages, so the
+# accessibility walk checks them like the others (issue 9, item 10).
+ERROR_PAGES = {"408": (408, None), "413": (413, None), "503": (503, None),
+               "503-low-disk": (503, "low_disk")}
+
+
+@public
+def _error_page(request: Request) -> Response:
+    status, reason = ERROR_PAGES[request.path_params["name"]]
+    raise HTTPException(status, reason)
+
+
+@public
+def _rate_limited_page(request: Request) -> Response:
+    return limited_page(request, "message", 300, {
+        "text": "Penjelasan panjang yang diketik pelapor sebelum batas permintaan tercapai.",
+        "response": "object"})
+
+
+TEST_ROUTES = [Route("/uji-galat/{name}", _error_page),
+               Route("/kotak-pesan/uji-batas", _rate_limited_page, methods=["GET", "POST"])]
 
 
 @dataclass
@@ -57,7 +86,7 @@ def serve(root: Path) -> Iterator[LiveServer]:
     ctx = Context(settings=settings, keys=instance.load_keys(keys_dir), engine=engine,
                   db=make_sessionmaker(engine), kdf=PasswordKDF(settings.argon2), clock=clock)
     creds = demo.load(ctx)
-    app = create_app(settings, context=ctx)
+    app = create_app(settings, context=ctx, extra_routes=TEST_ROUTES)
     app.state.failure_floor = 0.0  # no sign-in delay in tests
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
                                            lifespan="off", server_header=False))

@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e import checks
 from tests.e2e.conftest import VARIANTS, Tab
+from tests.e2e.server import ERROR_PAGES
 from tests.e2e.test_mailbox_flows import answered_case
 from tests.e2e.test_staff_pages import FOCUSABLE, TARGETS
 from wbs.cases import intake
@@ -84,6 +85,13 @@ def test_public_pages_pass_the_accessibility_checks(
         response = tab.goto(path, f"error-{status}")
         assert response is not None and response.status == status
         problems += check_here(tab, f"error page {status}")
+    for name in ERROR_PAGES:  # 408, 413, 503 and the 503 of a full disk (test-only routes)
+        response = tab.goto(f"/uji-galat/{name}", f"error-{name}")
+        assert response is not None and response.status == ERROR_PAGES[name][0]
+        problems += check_here(tab, f"error page {name}")
+    response = tab.goto("/kotak-pesan/uji-batas", "rate-limited")
+    assert response is not None and response.status == 429
+    problems += check_here(tab, "rate-limited page (429)")
 
     _open(tab, "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01", "code-not-found")
     problems += check_here(tab, "code not found")

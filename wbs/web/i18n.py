@@ -17,6 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
+from starlette.responses import Response
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "wbs-lang"
@@ -61,6 +62,12 @@ def negotiate(request: Request, languages: tuple[str, ...], default: str) -> str
     if ranked:
         return max(ranked, key=lambda item: item[0])[1]
     return default
+
+
+def remember(response: Response, lang: str) -> None:
+    """The language cookie of a switch (public and staff pages alike)."""
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True,
+                        httponly=True, samesite="strict")
 
 
 def activate(translations: _gettext.NullTranslations) -> None:

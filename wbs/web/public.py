@@ -39,8 +39,7 @@ async def switch_language(request: Request) -> Response:
         back = "/"
     response = RedirectResponse(back, status_code=303)
     if lang in request.app.state.ctx.settings.languages:
-        response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True,
-                            httponly=True, samesite="strict")
+        i18n.remember(response, lang)
     return response
 
 

@@ -55,6 +55,16 @@ def language_of(request: Request) -> str:
     return lang
 
 
+def use_language(request: Request, lang: str) -> bool:
+    """Render this request in `lang` (a language switch that re-renders the page it came from
+    instead of redirecting). False, and nothing changed, for a language the site does not offer."""
+    if lang not in request.app.state.ctx.settings.languages:
+        return False
+    request.state.lang = lang
+    i18n.activate(request.app.state.catalogs[lang])
+    return True
+
+
 def csrf_token(request: Request) -> str:
     """The token for this visitor's forms; creates the cookie value on first use."""
     value = security.csrf_cookie_value(request) or getattr(request.state, "new_csrf", None)

@@ -24,9 +24,9 @@ from starlette.routing import BaseRoute, Route
 from wbs.cases import intake, reporter
 from wbs.cases.receipts import verify_receipt
 from wbs.reports import surveys
-from wbs.web import code_views, forms
+from wbs.web import code_views, forms, i18n
 from wbs.web.guard import public
-from wbs.web.render import render
+from wbs.web.render import render, use_language
 from wbs.web.upload_form import csrf_gate, read_upload_form
 
 MAILBOX_COOKIE = "__Host-wbs-r"
@@ -268,17 +268,29 @@ async def mailbox_response(request: Request) -> Response:
     acts, and "change" brings the mailbox back with the choice and the text as they were. Every
     error keeps both.
     """
-    from wbs.cases import routing
-    from wbs.cases.workflow import Action
-
     found = await run_in_threadpool(_session, request)
     values = await forms.read_form(request)
     if found is None:
         return _session_ended(request, values)
+    step = values.get("step", "")
+    lang = values.get("lang", "")
+    # The language switch of the confirmation page: the same page again, in the new language,
+    # with the pending choice and text (it acts on nothing; only "confirm" does).
+    if step == "language" and use_language(request, lang):
+        response = await _respond(request, found, values, "")
+        i18n.remember(response, lang)
+        return response
+    return await _respond(request, found, values, step)
+
+
+async def _respond(request: Request, found: MailboxSession, values: Mapping[str, str],
+                   step: str) -> Response:
+    from wbs.cases import routing
+    from wbs.cases.workflow import Action
+
     choice = values.get("response", "")
     kept = {"response": choice, "text": values.get("text", "")[:20_000]}
     name = RESPONSES.get(choice)
-    step = values.get("step", "")
     # The answer the reporter saw (its message id): a confirmation is for that answer only.
     seen = values.get("answer", "")
     answer_id = int(seen) if seen.isdigit() and len(seen) < 19 else None
