@@ -16,26 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from wbs.models import Case
-
-CODE_RE = re.compile(r'class="code-box"[^>]*>([0-9A-Z-]{29})<')
-NONCE_RE = re.compile(r'name="nonce" value="([A-Za-z0-9_-]+)"')
-BASIC = {"kind": "whistleblowing", "title": "Pungli izin", "what": "Petugas meminta uang.",
-         "identity_mode": "anonymous"}
-NO_FILE = [("files", ("", b"", "x/y"))]
-
-
-def _cases(ctx: Any) -> int:
-    with ctx.db() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
-
-
-def _form(client: TestClient) -> tuple[str, str]:
-    page = client.get("/lapor").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    nonce = NONCE_RE.search(page)
-    assert token and nonce
-    return token.group(1), nonce.group(1)
+from tests.functional.test_finding_9_report_form import (  # the first round's helpers
+    BASIC,
+    CODE_RE,
+    NO_FILE,
+    NONCE_RE,
+    _cases,
+    _form,
+)
 
 
 def _post(client: TestClient, token: str, nonce: str, fields: dict[str, str]) -> Any:
