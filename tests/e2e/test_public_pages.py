@@ -28,7 +28,7 @@ from wbs.enums import Channel, ReportKind
 pytestmark = pytest.mark.e2e
 
 GET_PAGES = ("/", "/lapor", "/status", "/kotak-pesan", "/transparansi", "/tentang",
-             "/verifikasi", "/statistik")
+             "/verifikasi", "/statistik", "/standar-layanan")
 
 
 @dataclass(frozen=True)

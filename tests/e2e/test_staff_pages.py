@@ -48,7 +48,8 @@ def _pages(role: str, world: staff_world.World) -> list[str]:
     common = ["/staf", "/staf/kata-sandi"]
     if role == "verifier":
         return [*common, "/staf/kasus", f"/staf/kasus?mirip={world.duplicate_pair[0]}",
-                "/staf/penerimaan", f"/staf/kasus/{world.duplicate_pair[1]}",  # purpose page
+                "/staf/penerimaan", "/staf/lapor",
+                f"/staf/kasus/{world.duplicate_pair[1]}",  # purpose page
                 *(f"/staf/kasus/{local[s].number}" for s in
                   ("received", "needs_info", "verified", "archived", "forwarded"))]
     if role == "liaison":
@@ -62,7 +63,7 @@ def _pages(role: str, world: staff_world.World) -> list[str]:
         return [*common, "/staf/identitas"]
     if role == "leadership":
         return [*common, "/staf/ikhtisar", "/staf/sengketa", "/staf/aktivitas", "/staf/statistik",
-                "/staf/laporan", "/staf/skm"]
+                "/staf/laporan", "/staf/skm", "/staf/lapor"]
     if role == "auditor":
         return [*common, "/staf/audit", "/staf/audit/verifikasi"]
     return [*common, "/staf/kalender", "/staf/pengaturan", "/staf/kategori", "/staf/skm"]
