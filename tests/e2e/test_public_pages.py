@@ -35,6 +35,7 @@ GET_PAGES = ("/", "/lapor", "/status", "/kotak-pesan", "/transparansi", "/tentan
 class Codes:
     answered: str  # a case waiting for the reporter's response to its answer
     staff_issued: str  # a code typed in by an official, to be replaced at first use
+    survey: str = ""  # the public satisfaction survey form's token (RULES §9)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,27 @@ def codes(live_server: Any) -> Codes:
     staff_issued = intake.submit(live_server.ctx, letter, [], Channel.LETTER,
                                  entered_by="verifikator").code
     live_server.clock.current = max(live_server.clock.current, start)
-    return Codes(answered=answered, staff_issued=staff_issued)
+    return Codes(answered=answered, staff_issued=staff_issued, survey=_survey(live_server.ctx))
+
+
+def _survey(ctx: Any) -> str:
+    """A survey round of one unit, as the administrator opens it on /staf/skm."""
+    from sqlalchemy import select
+
+    from wbs.accounts import StaffIdentity
+    from wbs.enums import Role
+    from wbs.models import User
+    from wbs.reports import surveys
+
+    with ctx.db() as session:
+        admin = session.scalars(select(User).where(User.username == "admin")).one()
+    staff = StaffIdentity(user_id=admin.id, username=admin.username, display_name="",
+                          role=Role.ADMINISTRATOR, unit_id=admin.unit_id, unit_slug=None,
+                          session_id=0, token=b"\0" * 32, private_key_sealed=b"")
+    today = ctx.today()
+    return surveys.create(ctx, staff, unit_slug="dinas-kesehatan",
+                          service="Pelayanan rawat jalan puskesmas", start=today,
+                          end=today.replace(year=today.year + 1))
 
 
 def check_here(tab: Tab, label: str) -> list[str]:
@@ -89,6 +110,9 @@ def test_public_pages_pass_the_accessibility_checks(
         response = tab.goto(f"/uji-galat/{name}", f"error-{name}")
         assert response is not None and response.status == ERROR_PAGES[name][0]
         problems += check_here(tab, f"error page {name}")
+    response = tab.goto(f"/survei/{codes.survey}", "survey")
+    assert response is not None and response.status == 200
+    problems += check_here(tab, "satisfaction survey form")
     response = tab.goto("/kotak-pesan/uji-batas", "rate-limited")
     assert response is not None and response.status == 429
     problems += check_here(tab, "rate-limited page (429)")
