@@ -292,10 +292,12 @@ def check(ctx: Context, load: Load, unit_staff: dict[str, StaffIdentity]) -> Fig
             case = cases[ack.case_number]
             access = reporter.access_by_code(ctx, ack.code)
             assert access is not None and access.case_number == ack.case_number
-            doc = sealing.open_json(access.content_key, case, "report", case.report_sealed)
+            # The report is sealed at the case's first key epoch (issue 13's re-keying).
+            mine = reporter.reporter_keys(session, case, access)
+            doc = sealing.open_json(mine[0], case, "report", case.report_sealed)
             f.decryptable_reporter += doc["title"] == ack.title
             staff = unit_staff[ack.kind]
-            key = service.content_key(session, case, staff)
+            key = service.content_keys(session, case, staff)[0]
             doc = sealing.open_json(key, case, "report", case.report_sealed)
             f.decryptable_unit += doc["title"] == ack.title
         assert session.scalar(select(func.count()).select_from(Case)) == len(cases)
