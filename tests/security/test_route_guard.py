@@ -39,8 +39,8 @@ PUBLIC = {
     ("/static/merek/{name}", "GET"),
     # The satisfaction survey: anyone may answer, no account (RULES §9).
     ("/survei/{token}", "GET"), ("/survei/{token}", "POST"), ("/survei/{token}/qr.svg", "GET"),
-    ("/statistik", "GET"), ("/statistik/laporan/{report_id:int}", "GET"),
-    ("/statistik/laporan/{report_id:int}.pdf", "GET"),
+    ("/statistik", "GET"), ("/statistik/laporan/{report_id:rowid}", "GET"),
+    ("/statistik/laporan/{report_id:rowid}.pdf", "GET"),
 }
 
 
@@ -70,7 +70,7 @@ def test_staff_routes_refuse_anonymous_visitors(client: Any) -> None:
     for path, method in _pairs("guarded"):
         concrete = path.replace("{number}", "WBS-2026-000001").replace(
             "{attachment_id:rowid}", "1").replace("{request_id:rowid}", "1").replace(
-            "{survey_id:int}", "1").replace("{report_id:int}", "1")
+            "{survey_id:rowid}", "1").replace("{report_id:rowid}", "1")
         r = client.request(method, concrete)
         assert r.status_code in (303, 401, 403), (path, method, r.status_code)
         if r.status_code == 303:
