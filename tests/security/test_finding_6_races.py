@@ -267,10 +267,12 @@ def fingerprint(ctx: Context, number: str, results: tuple[str, str]) -> tuple[An
     """What must not depend on the interleaving: results, state, key holders, tasks."""
     with ctx.db() as s:
         case = s.scalars(select(Case).where(Case.case_number == number)).one()
-        holders = sorted(s.scalars(select(Unit.slug).join(
+        # A unit holds the case with a wrap of any key epoch (issue 13's re-keying gives the
+        # units still holding it one wrap per epoch): count units, not wraps.
+        holders = sorted(set(s.scalars(select(Unit.slug).join(
             CaseKeyWrap, CaseKeyWrap.recipient_id == Unit.id).where(
             CaseKeyWrap.case_id == case.id, CaseKeyWrap.purpose == "content",
-            CaseKeyWrap.recipient_kind == "unit")))
+            CaseKeyWrap.recipient_kind == "unit"))))
         tasks = sorted((slug, state) for slug, state in s.execute(select(
             Unit.slug, CaseTask.state).join(Unit, Unit.id == CaseTask.unit_id).where(
             CaseTask.case_id == case.id)))
