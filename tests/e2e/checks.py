@@ -212,3 +212,18 @@ def assert_focus_ring_contrast(page: Page, selector: str,
         raise AssertionError(f"focus ring under {minimum}:1 on {page.url} ({selector}):\n"
                              + "\n".join(bad[:10]))
     return len(rings)
+
+
+def page_problems(page: Page, targets: str, focusable: str) -> list[str]:
+    """Every check of a page (axe, sideways scroll, target sizes, focus ring contrast), run in
+    full: the failures as text, so one walk reports all of them at once."""
+    problems = []
+    for check in (lambda: assert_no_axe_violations(page),
+                  lambda: assert_no_sideways_scroll(page),
+                  lambda: assert_target_sizes(page, targets),
+                  lambda: assert_focus_ring_contrast(page, focusable)):
+        try:
+            check()
+        except AssertionError as exc:
+            problems.append(str(exc))
+    return problems

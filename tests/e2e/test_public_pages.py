@@ -72,16 +72,8 @@ def _survey(ctx: Any) -> str:
 
 def check_here(tab: Tab, label: str) -> list[str]:
     """Every check on the page the tab shows now; the failures as text."""
-    problems = []
-    for check in (lambda: checks.assert_no_axe_violations(tab.page),
-                  lambda: checks.assert_no_sideways_scroll(tab.page),
-                  lambda: checks.assert_target_sizes(tab.page, TARGETS),
-                  lambda: checks.assert_focus_ring_contrast(tab.page, FOCUSABLE)):
-        try:
-            check()
-        except AssertionError as exc:
-            problems.append(f"[{tab.variant}] {label}: {exc}")
-    return problems
+    return [f"[{tab.variant}] {label}: {problem}"
+            for problem in checks.page_problems(tab.page, TARGETS, FOCUSABLE)]
 
 
 def _open(tab: Tab, code: str, label: str) -> None:

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import checks
 from tests.e2e.conftest import Tab
-from tests.e2e.test_staff_pages import FOCUSABLE, TARGETS
+from tests.e2e.test_public_pages import check_here
 
 pytestmark = pytest.mark.e2e
 
@@ -51,19 +50,6 @@ def test_review_9_identity_typed_under_anonymous_comes_back_visible(
     assert tab.page.locator(".code-box").is_visible()
 
 
-def _problems(tab: Tab, label: str) -> list[str]:
-    problems = []
-    for check in (lambda: checks.assert_no_axe_violations(tab.page),
-                  lambda: checks.assert_no_sideways_scroll(tab.page),
-                  lambda: checks.assert_target_sizes(tab.page, TARGETS),
-                  lambda: checks.assert_focus_ring_contrast(tab.page, FOCUSABLE)):
-        try:
-            check()
-        except AssertionError as exc:
-            problems.append(f"[{tab.variant}] {label}: {exc}")
-    return problems
-
-
 @pytest.mark.parametrize("tab", [("id", 1280), ("id", 375), ("en", 1280), ("en", 375)],
                          indirect=True, ids=["id-1280", "id-375", "en-1280", "en-375"])
 def test_review_9_already_sent_page_and_receipt_pass_every_check(
@@ -73,7 +59,7 @@ def test_review_9_already_sent_page_and_receipt_pass_every_check(
     nonce = tab.page.locator("input[name=nonce]").get_attribute("value")
     _fill(tab)
     tab.submit(tab.page.get_by_role("button", name=SEND[tab.lang]), "receipt")
-    problems += _problems(tab, "receipt")
+    problems += check_here(tab, "receipt")
     # Another browser (a shared computer's cached form) sends a form under the same nonce.
     other = open_tab(lang=tab.lang, width=int(tab.variant.rsplit("-", 1)[-1]))
     other.goto("/lapor", "other-form")
@@ -82,5 +68,5 @@ def test_review_9_already_sent_page_and_receipt_pass_every_check(
     _fill(other)
     other.submit(other.page.get_by_role("button", name=SEND[other.lang]), "already-sent")
     assert other.page.locator(".code-box").count() == 0
-    problems += _problems(other, "already sent")
+    problems += check_here(other, "already sent")
     assert not problems, "\n".join(problems)

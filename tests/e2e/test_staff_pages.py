@@ -75,14 +75,8 @@ def check_page(tab: Tab, path: str) -> list[str]:
     problems = []
     if response is None or response.status >= 400:
         problems.append(f"{path}: HTTP {response.status if response else '?'}")
-    for check in (lambda: checks.assert_no_axe_violations(tab.page),
-                  lambda: checks.assert_no_sideways_scroll(tab.page),
-                  lambda: checks.assert_target_sizes(tab.page, TARGETS),
-                  lambda: checks.assert_focus_ring_contrast(tab.page, FOCUSABLE)):
-        try:
-            check()
-        except AssertionError as exc:
-            problems.append(f"[{tab.variant}] {exc}")
+    problems += (f"[{tab.variant}] {problem}"
+                 for problem in checks.page_problems(tab.page, TARGETS, FOCUSABLE))
     return problems
 
 
