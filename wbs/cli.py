@@ -181,14 +181,6 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cases_progress(done: int, total: int) -> None:
-    width = 40
-    filled = width * done // max(total, 1)
-    end = "\n" if done >= total else ""
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} cases", end=end,
-          file=sys.stderr, flush=True)
-
-
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import demo
 
@@ -207,7 +199,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"demo units and users created; passwords and TOTP secrets written to {path} "
               "(0600)")
     if args.cases:
-        demo.bulk(ctx.engine, args.cases, today=ctx.today(), progress=_cases_progress)
+        demo.bulk(ctx.engine, args.cases, today=ctx.today(),
+                  progress=lambda d, t: _progress("cases", d, t, unit="cases"))
         print(f"{args.cases:,} bulk cases added (metadata only: their sealed content is a fixed "
               "blob no key opens)")
     return 0
@@ -231,14 +224,16 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def _progress(stage: str, done: int, total: int) -> None:
-    """A one-line progress bar on stderr (only on a terminal: logs stay clean)."""
+def _progress(stage: str, done: int, total: int, unit: str = "MB") -> None:
+    """A one-line progress bar on stderr (only on a terminal: logs stay clean); `done` and
+    `total` are bytes shown in MB, or items of `unit`."""
     if not sys.stderr.isatty() or total <= 0:
         return
     width = 30
     filled = min(width, width * done // total)
-    sys.stderr.write(f"\r{stage}: [{'#' * filled}{'.' * (width - filled)}] "
-                     f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+    amount = (f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB" if unit == "MB"
+              else f"{done:,} / {total:,} {unit}")
+    sys.stderr.write(f"\r{stage}: [{'#' * filled}{'.' * (width - filled)}] {amount}")
     if done >= total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -314,7 +309,7 @@ def cmd_unit_rotate(settings: Settings, args: argparse.Namespace) -> int:
         f"password of {args.member}: ")
     try:
         done = keys.rotate_unit_key(ctx, args.slug, args.member, password,
-                                    progress=lambda d, t: _progress("re-wrap", d, t))
+                                    progress=lambda d, t: _progress("re-wrap", d, t, unit="keys"))
     except keys.KeyRefused as exc:
         return _fail({"wrong_password": "wrong password (or the account is disabled)",
                       "not_a_member": f"{args.member} is not a member of {args.slug}",
