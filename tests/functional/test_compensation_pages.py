@@ -18,7 +18,7 @@ from tests.functional.workflow_helpers import (
     last_seq,
     staff_team,
 )
-from wbs.cases import routing
+from wbs.cases import calendar_admin, routing
 from wbs.context import Context
 from wbs.enums import ReportKind
 from wbs.models import Deadline
@@ -63,6 +63,14 @@ def test_reporter_claims_and_liaison_decides_through_the_pages(
                                                        "purpose": "Memutus ganti rugi"})
     page = client.get(f"/staf/kasus/{number}/ganti-rugi")
     assert page.status_code == 200 and ITEM in page.text and "Rp 1.250.000" in page.text
+    # The limits stated come from the rules in force (issue 10), never a fixed "60".
+    assert "60 hari kerja" in page.text and "14 hari kerja" in page.text
+    calendar_admin.set_rule(ctx, "admin", "administrator", "decision_delivery", 20,
+                            "working_days")
+    page = client.get(f"/staf/kasus/{number}/ganti-rugi")
+    assert "20 hari kerja" in page.text and "14 hari kerja" not in page.text
+    calendar_admin.set_rule(ctx, "admin", "administrator", "decision_delivery", 14,
+                            "working_days")
     seq = last_seq(ctx)
     assert client.post(f"/staf/kasus/{number}/ganti-rugi/lengkap",
                        data={"csrf_token": token}).status_code == 303

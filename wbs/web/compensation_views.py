@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.access import Permission, role_has
-from wbs.cases import compensation, reporter, service
+from wbs.cases import compensation, deadlines, reporter, service
 from wbs.cases.compensation import CompensationRefused
 from wbs.web import forms
 from wbs.web.case_views import _call, _number
@@ -47,8 +47,9 @@ async def _render(request: Request, number: str, *, error: str = "",
         claim = await _call(compensation.view, ctx, staff, number)
     except service.PurposeRequired:
         return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
+    limits = await run_in_threadpool(deadlines.rules_in_force, ctx)
     return render(request, "staff/compensation.html", {
-        "number": number, "claim": claim, "error": error, "values": values or {},
+        "number": number, "claim": claim, "limits": limits, "error": error, "values": values or {},
         "notice": "" if error else request.query_params.get("ok", ""),
         "can_decide": role_has(staff.role, Permission.CASE_COMPENSATION_DECIDE),
         "today": ctx.today()}, status_code=status_code)
