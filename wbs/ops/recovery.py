@@ -91,7 +91,9 @@ def recover(ctx: Context, slug: str, username: str, mnemonics: list[str], actor:
         raise RecoveryRefused("shares_insufficient") from exc
     with ctx.db.begin() as session:
         key = session.get(RecoveryKey, 1)
-        unit = session.scalars(select(Unit).where(Unit.slug == slug)).first()
+        # The unit row locked, as a key rotation finishing takes it: the key recovered is the
+        # unit's current one, never one retired while we work.
+        unit = session.scalars(select(Unit).where(Unit.slug == slug).with_for_update()).first()
         user = session.scalars(select(User).where(User.username == username)).first()
         if key is None:
             raise RecoveryRefused("not_set_up")
