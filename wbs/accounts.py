@@ -442,9 +442,12 @@ def grant_unit_access(ctx: Context, staff: StaffIdentity, username: str, reason:
     if len(text) < 10:
         raise GrantRefused("reason_required")
     with ctx.db.begin() as session:
+        # The unit row first, locked as a finishing key rotation or a recovery locks it: the
+        # granter's copy read below is then the unit's current key, never one being retired.
+        unit = session.scalars(select(Unit).where(Unit.id == staff.unit_id)
+                               .with_for_update()).first() if staff.unit_id else None
         mine = _own_wrap(session, staff)
         member = session.scalars(select(User).where(User.username == username)).first()
-        unit = session.get(Unit, staff.unit_id) if staff.unit_id else None
         refused = None
         if mine is None or unit is None:
             refused = "not_a_key_holder"
