@@ -10,6 +10,7 @@ from wbs.cases.jobs import run_workflow_jobs, single_runner
 from wbs.context import Context
 from wbs.integrations import connector
 from wbs.ops import retention
+from wbs.reports import rollup
 
 
 def publish_checkpoint_job(ctx: Context) -> str:
@@ -57,6 +58,8 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts["receipt_holds_purged"] = receipt_hold.purge_job(ctx)
         counts["held_uploads_purged"] = held_files.purge_job(ctx)
         counts["reporter_entries_appended"] = append_reporter_days(ctx)
+        with ctx.db.begin() as session:  # the statistics roll-up (issue 11)
+            counts["stat_days_refreshed"] = rollup.refresh(session, ctx.today())
         # This process's reporter reads of ended days (a serving process flushes its own).
         counts["reporter_reads_counted"] = ctx.reporter_reads.flush(ctx.db, ctx.today())
         note = publish_checkpoint_job(ctx)

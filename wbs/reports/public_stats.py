@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from wbs.context import Context
 from wbs.enums import Channel, ReportKind
 from wbs.models import Case, CaseTask, Unit
-from wbs.reports import charts, statistics, stats_page
+from wbs.reports import charts, rollup, statistics, stats_page
 from wbs.reports.suppression import DEFAULT_THRESHOLD, Suppressed, suppress
-from wbs.reports.tables import CaseCategory
+from wbs.reports.tables import CaseCategory, StatCaseDay
 from wbs.web.i18n import gettext
 
 GROUPS = tuple(statistics.KAPUAS_GROUPS)
@@ -47,9 +47,27 @@ class PublicPage:
     tables: list[PublicTable]
 
 
-def _crosstab(session: Session, key: Any,
-              scope: ColumnElement[bool]) -> dict[object, list[int]]:
-    """Cases by `key` and status group; without a key, dispositions by unit."""
+def _rollup_crosstabs(session: Session, start: date, end: date,
+                      direct: list[tuple[date, date]]) -> dict[str, dict[object, list[int]]]:
+    out: dict[str, dict[object, list[int]]] = {d: {} for d in ("kind", "channel", "category",
+                                                                "unit")}
+    query = (select(StatCaseDay.dim, StatCaseDay.value, StatCaseDay.grp,
+                    func.sum(StatCaseDay.received))
+             .where(StatCaseDay.dim.in_(list(out)),
+                    rollup.outside(StatCaseDay.day, start, end, direct))
+             .group_by(StatCaseDay.dim, StatCaseDay.value, StatCaseDay.grp))
+    for dim, value, grp, n in session.execute(query):
+        if dim == "unit" and value is None:
+            continue  # the unit table counts dispositions: a case given to none is not one
+        row = out[dim].setdefault(rollup.value_of(dim, value), [0] * len(GROUPS))
+        row[GROUPS.index(grp)] += int(n)
+    return out
+
+
+def _crosstab(session: Session, key: Any, scope: ColumnElement[bool],
+              start: dict[object, list[int]] | None = None) -> dict[object, list[int]]:
+    """Cases by `key` and status group; without a key, dispositions by unit; added to
+    `start` (the roll-up's part)."""
     if key is not None:
         query = select(key, Case.state, func.count()).where(scope).group_by(key, Case.state)
     else:
@@ -57,7 +75,7 @@ def _crosstab(session: Session, key: Any,
         query = (select(pairs.c.unit_id, Case.state, func.count())
                  .join(pairs, pairs.c.case_id == Case.id).where(scope)
                  .group_by(pairs.c.unit_id, Case.state))
-    out: dict[object, list[int]] = {}
+    out: dict[object, list[int]] = dict(start or {})
     for value, state, n in session.execute(query):
         row = out.setdefault(value, [0] * len(GROUPS))
         row[GROUPS.index(_STATE_GROUP.get(state, "in_process"))] += int(n)
@@ -84,12 +102,17 @@ def build(ctx: Context, year: int | None = None, lang: str = "id",
         first = session.scalar(select(func.min(Case.received_on)))
         years = list(range(first.year if first else today.year, today.year + 1))
         chosen = year if year in years else today.year
-        scope = and_(Case.received_on >= date(chosen, 1, 1),
-                     Case.received_on <= date(chosen, 12, 31))
-        by_kind = _crosstab(session, Case.kind, scope)
-        by_channel = _crosstab(session, Case.channel, scope)
-        by_category = _crosstab(session, Case.category_id, scope)
-        by_unit = _crosstab(session, None, scope)
+        start, end = date(chosen, 1, 1), date(chosen, 12, 31)
+        # Received and today's state do not depend on an as-of day: every refreshed day that
+        # is not dirty comes from the roll-up, the others from the cases.
+        direct = rollup.direct_ranges(session, start, end, None)
+        scope = and_(Case.received_on >= start, Case.received_on <= end,
+                     rollup.within(Case.received_on, direct))
+        from_rollup = _rollup_crosstabs(session, start, end, direct)
+        by_kind = _crosstab(session, Case.kind, scope, from_rollup["kind"])
+        by_channel = _crosstab(session, Case.channel, scope, from_rollup["channel"])
+        by_category = _crosstab(session, Case.category_id, scope, from_rollup["category"])
+        by_unit = _crosstab(session, None, scope, from_rollup["unit"])
         categories: dict[object, str] = {c.id: (c.name_id if lang == "id" else c.name_en)
                       for c in session.scalars(select(CaseCategory).order_by(
                           CaseCategory.position))}

@@ -34,17 +34,13 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wbs.models import Case, CaseTask, Deadline
-from wbs.reports.tables import StatTarget
+from wbs.reports import rollup
+from wbs.reports.tables import StatCaseDay, StatLimitDay, StatTarget
 
 DIMENSIONS = ("kind", "category", "classification", "unit", "channel", "state")
 # The Pemda's own obligations; the reporter's windows (missing data, objection) are not.
-OBLIGATIONS = ("verification", "answer", "decision", "decision_delivery")
-KAPUAS_GROUPS = {
-    "completed": ("closed", "forwarded"),
-    "in_process": ("verified", "in_process", "answered"),
-    "pending": ("received", "needs_info"),
-    "archived": ("archived",),
-}
+OBLIGATIONS = rollup.OBLIGATIONS
+KAPUAS_GROUPS = rollup.KAPUAS_GROUPS
 TWO_PLACES = Decimal("0.01")
 
 
@@ -173,11 +169,24 @@ def _figures(row: Sequence[int], overdue: bool) -> Figures:
 
 
 def compute(session: Session, period: Period, today: date,
-            unit_id: int | None = None) -> Statistics:
+            unit_id: int | None = None, *, use_rollup: bool = True) -> Statistics:
+    """The statistics of the period. The days the roll-up holds for the as-of day are added up
+    from it (`wbs.reports.rollup`), the other days counted from the cases: the same figures
+    either way (`use_rollup=False` counts every day from the cases). A unit's own statistics
+    are always counted from the cases (the roll-up is not kept per unit)."""
     as_of = period.as_of(today)
     stats = Statistics(period=period, as_of=as_of, unit_id=unit_id,
                        by={d: {} for d in DIMENSIONS})
+    year_start = date(period.start.year, 1, 1)
+    direct: list[tuple[date, date]] | None = None
+    if use_rollup and unit_id is None:
+        direct = rollup.direct_ranges(session, year_start, period.end, as_of)
+        _from_rollup(session, stats, direct)
     scope = _in_period(period, unit_id)
+    deadline_scope = None
+    if direct is not None:
+        scope = and_(scope, rollup.within(Case.received_on, direct))
+        deadline_scope = rollup.within(Deadline.start_on, direct)
     overdue = _overdue(period, as_of)
     # One pass over the period's cases, grouped by every case-level dimension at once; the
     # groups are few (kinds × channels × states × …) and are summed up per dimension here.
@@ -193,10 +202,42 @@ def compute(session: Session, period: Period, today: date,
                            ("state", state)):
             stats.by[dim].setdefault(value, Figures()).add(figures)
     _by_unit(session, stats, scope, overdue, as_of)
-    _limits(session, stats, scope, as_of)
+    _limits(session, stats, deadline_scope, as_of)
     _kapuas(stats)
-    stats.targets = targets(session, period, as_of)
+    stats.targets = targets(session, period, as_of, direct)
     return stats
+
+
+def _from_rollup(session: Session, stats: Statistics, direct: list[tuple[date, date]]) -> None:
+    """Add the days of the period the roll-up holds for the as-of day."""
+    period, as_of = stats.period, stats.as_of
+    sums = [func.sum(c) for c in (StatCaseDay.received, StatCaseDay.responded,
+                                  StatCaseDay.response_wd, StatCaseDay.completed,
+                                  StatCaseDay.completion_wd, StatCaseDay.overdue)]
+    query = (select(StatCaseDay.dim, StatCaseDay.value, *sums)
+             .where(rollup.outside(StatCaseDay.day, period.start, period.end, direct))
+             .group_by(StatCaseDay.dim, StatCaseDay.value))
+    for dim, value, *agg in session.execute(query):
+        received, responded, response_wd, completed, completion_wd, late = (int(v) for v in agg)
+        figures = Figures(received=received, not_responded=received - responded,
+                          not_completed=received - completed, responded=responded,
+                          response_wd=response_wd, completed=completed,
+                          completion_wd=completion_wd, overdue=late)
+        stats.by[dim].setdefault(rollup.value_of(dim, value), Figures()).add(figures)
+        if dim == "kind":
+            stats.total.add(figures)
+    limit_end = min(period.end, as_of)
+    limits = (select(StatLimitDay.kind, StatLimitDay.rule_key, StatLimitDay.unit_id,
+                     func.sum(StatLimitDay.on_time), func.sum(StatLimitDay.late),
+                     func.sum(StatLimitDay.overdue), func.sum(StatLimitDay.running))
+              .where(rollup.outside(StatLimitDay.day, period.start, limit_end, direct))
+              .group_by(StatLimitDay.kind, StatLimitDay.rule_key, StatLimitDay.unit_id))
+    for kind, rule_key, unit_id, on_time, late, overdue, running in session.execute(limits):
+        row = stats.limits.setdefault((limit_name(kind, rule_key), unit_id), LimitFigures())
+        row.on_time += int(on_time)
+        row.late += int(late)
+        row.overdue += int(overdue)
+        row.running += int(running)
 
 
 def _by_unit(session: Session, stats: Statistics, scope: ColumnElement[bool],
@@ -216,12 +257,12 @@ def limit_name(kind: str, rule_key: str) -> str:
     return rule_key if kind == "answer" else kind
 
 
-def _limits(session: Session, stats: Statistics, scope: ColumnElement[bool],
+def _limits(session: Session, stats: Statistics, scope: ColumnElement[bool] | None,
             as_of: date) -> None:
     """The obligations that started in the period, by limit and the unit that owed them (a
     case-level limit, i.e. verification, belongs to no unit: `None`). Read from the deadlines
-    and tasks alone, without the cases, so it stays one scan of the deadlines."""
-    del scope  # the period is the deadlines' own; only a unit filter narrows further
+    and tasks alone, without the cases, so it stays one scan of the deadlines. `scope` narrows
+    the deadlines' start days (to those the roll-up does not hold)."""
     period = stats.period
     met = and_(Deadline.met_on.is_not(None), Deadline.met_on <= as_of)
     status = case(
@@ -236,6 +277,8 @@ def _limits(session: Session, stats: Statistics, scope: ColumnElement[bool],
              .group_by(Deadline.kind, Deadline.rule_key, CaseTask.unit_id, status))
     if stats.unit_id is not None:
         query = query.where(CaseTask.unit_id == stats.unit_id)
+    if scope is not None:
+        query = query.where(scope)
     for kind, rule_key, unit_id, state, n in session.execute(query):
         row = stats.limits.setdefault((limit_name(kind, rule_key), unit_id), LimitFigures())
         setattr(row, state, getattr(row, state) + int(n))
@@ -247,21 +290,35 @@ def _kapuas(stats: Statistics) -> None:
                     for group, states in KAPUAS_GROUPS.items()}
 
 
-def targets(session: Session, period: Period, as_of: date) -> list[TargetRow]:
+def targets(session: Session, period: Period, as_of: date,
+            direct: list[tuple[date, date]] | None = None) -> list[TargetRow]:
     """Each year the period touches: complaints received in the whole year (to the as-of day)
-    and completed by then, against the administrator's targets."""
+    and completed by then, against the administrator's targets. With `direct` (the days the
+    roll-up does not hold for the as-of day), the other days come from the roll-up."""
     rows = []
     for year in range(period.start.year, period.end.year + 1):
         start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
         if end < start:
             continue
         scope = and_(Case.received_on >= start, Case.received_on <= end)
-        received, completed = session.execute(select(
+        received, completed = 0, 0
+        if direct is not None:
+            scope = and_(scope, rollup.within(Case.received_on, direct))
+            done = StatCaseDay.completed if end == as_of else StatCaseDay.completed_year
+            r, c = session.execute(select(
+                func.coalesce(func.sum(StatCaseDay.received), 0),
+                func.coalesce(func.sum(done), 0)).where(
+                    StatCaseDay.dim == "kind",
+                    rollup.outside(StatCaseDay.day, start, end, direct))).one()
+            received, completed = int(r), int(c)
+        more_received, more_completed = session.execute(select(
             func.count(), func.coalesce(func.sum(case(
                 (and_(Case.completed_on.is_not(None), Case.completed_on <= end), 1),
                 else_=0)), 0)).where(scope)).one()
+        received += int(more_received)
+        completed += int(more_completed)
         target = session.get(StatTarget, year)
-        rows.append(TargetRow(year, int(received), int(completed),
+        rows.append(TargetRow(year, received, completed,
                               target.received if target else None,
                               target.completed_pct if target else None))
     return rows

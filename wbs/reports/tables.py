@@ -147,3 +147,63 @@ class ReportDocument(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StatDirtyDay(Base):
+    """A day whose statistics roll-up is out of step with the cases: written by the database's
+    own triggers (migration 0200) in the same transaction as any change to a case received that
+    day, its tasks, or a deadline of it or starting that day. Append-only, so that concurrent
+    writers never wait on one another; the refresh consumes the rows it has read."""
+
+    __tablename__ = "stat_dirty_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+
+
+class StatDay(Base):
+    """One refreshed day of the roll-up: its rows hold the figures as of `valid_from` to
+    `valid_to` (inclusive), the span of as-of days over which none of the day's figures change
+    (no response, completion, met or due date falls inside it)."""
+
+    __tablename__ = "stat_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+
+
+class StatCaseDay(Base):
+    """The cases received on `day`, by one dimension's value and status group (Kapuas)."""
+
+    __tablename__ = "stat_case_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(String(64))
+    grp: Mapped[str] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer)
+    responded: Mapped[int] = mapped_column(Integer)
+    response_wd: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    completion_wd: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+    # Completed by the end of the year of `day` (the targets' count of past years).
+    completed_year: Mapped[int] = mapped_column(Integer)
+
+
+class StatLimitDay(Base):
+    """The Pemda's obligations that started on `day`, by limit, owing unit and status."""
+
+    __tablename__ = "stat_limit_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    rule_key: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    late: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+    running: Mapped[int] = mapped_column(Integer)

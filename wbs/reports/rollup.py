@@ -1,0 +1,202 @@
+"""The statistics roll-up (issue 11, done-when 6): the figures of each day, stored, so that a
+period's statistics add up a few rows a day instead of reading every case.
+
+- `stat_case_days`: the cases received on a day, per dimension value and status group (Kapuas),
+  with the sums `statistics` reports; `stat_limit_days`: the obligations started on a day, by
+  limit, owing unit and status.
+- Both are a snapshot taken on the refresh day `r`, and `stat_days` says for which as-of days it
+  holds: from the last day on or before `r` on which one of the day's figures could change (a
+  response, completion or met date, or the day after a due date) to the day before the next one.
+  Read at an as-of day outside that span, or while the day is dirty, the day is counted from the
+  cases themselves (`statistics`), so every figure is the same whether or not the job has run.
+- Dirty days are written by triggers (migration 0200) in the same transaction as the change;
+  `refresh` (a periodic job) recomputes them, and the days whose span has ended.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, false, func, insert, not_, or_, select
+from sqlalchemy.orm import Session
+
+from wbs.models import Case, CaseTask, Deadline
+from wbs.reports.tables import StatCaseDay, StatDay, StatDirtyDay, StatLimitDay
+
+OBLIGATIONS = ("verification", "answer", "decision", "decision_delivery")
+KAPUAS_GROUPS = {
+    "completed": ("closed", "forwarded"),
+    "in_process": ("verified", "in_process", "answered"),
+    "pending": ("received", "needs_info"),
+    "archived": ("archived",),
+}
+STATE_GROUP = {s: g for g, states in KAPUAS_GROUPS.items() for s in states}
+CASE_DIMS = ("kind", "category", "classification", "channel", "state")
+INT_DIMS = ("category", "unit")
+NEVER_FROM, NEVER_TO = date(9999, 12, 31), date(1, 1, 1)  # an empty span: never used
+FIRST, LAST = date(1, 1, 1), date(9999, 12, 31)
+CHUNK = 60  # days per refresh query
+ONE = timedelta(days=1)
+
+
+def group_of(state: str) -> str:
+    return STATE_GROUP.get(state, "in_process")
+
+
+def _chunks(days: Sequence[date], size: int) -> Iterator[Sequence[date]]:
+    for i in range(0, len(days), size):
+        yield days[i:i + size]
+
+
+def refresh(session: Session, today: date) -> int:
+    """Recompute the dirty days and those whose span ended before `today`; returns how many.
+    The dirty marks read are removed in the same transaction (marks written meanwhile stay)."""
+    top = session.scalar(select(func.max(StatDirtyDay.id)))
+    days = set(session.scalars(select(StatDay.day).where(StatDay.valid_to < today)))
+    if top is not None:
+        days.update(session.scalars(select(StatDirtyDay.day).where(StatDirtyDay.id <= top)
+                                    .distinct()))
+    ordered = sorted(days)
+    for chunk in _chunks(ordered, CHUNK):
+        for table in (StatCaseDay, StatLimitDay, StatDay):
+            session.execute(delete(table).where(table.day.in_(chunk)))
+        _refresh_days(session, chunk, today)
+    if top is not None:
+        session.execute(delete(StatDirtyDay).where(StatDirtyDay.id <= top))
+    return len(ordered)
+
+
+def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
+    cases = session.execute(select(
+        Case.id, Case.received_on, Case.kind, Case.category_id, Case.classification,
+        Case.channel, Case.state, Case.first_response_on, Case.response_wd, Case.completed_on,
+        Case.completion_wd).where(Case.received_on.in_(days))).all()
+    in_days = select(Case.id).where(Case.received_on.in_(days))
+    dues: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+    for case_id, due, met in session.execute(
+            select(Deadline.case_id, Deadline.due_on, Deadline.met_on).where(
+                Deadline.case_id.in_(in_days), Deadline.kind.in_(OBLIGATIONS))):
+        dues[case_id].append((due, met))
+    units: dict[int, set[int]] = defaultdict(set)
+    for case_id, unit_id in session.execute(
+            select(CaseTask.case_id, CaseTask.unit_id).where(CaseTask.case_id.in_(in_days))):
+        units[case_id].add(unit_id)
+    limits = session.execute(
+        select(Deadline.start_on, Deadline.kind, Deadline.rule_key, CaseTask.unit_id,
+               Deadline.due_on, Deadline.met_on)
+        .outerjoin(CaseTask, CaseTask.id == Deadline.task_id)
+        .where(Deadline.start_on.in_(days), Deadline.kind.in_(OBLIGATIONS))).all()
+
+    points: dict[date, set[date]] = defaultdict(set)  # where a figure of the day may change
+    broken: set[date] = set()
+    case_rows: dict[tuple[date, str, str | None, str], list[int]] = {}
+    for c in cases:
+        day = c.received_on
+        for when in (c.first_response_on, c.completed_on):
+            if when is not None:
+                points[day].add(when)
+        overdue = False
+        for due, met in dues.get(c.id, ()):
+            points[day].add(due + ONE)
+            if met is not None:
+                points[day].add(met)
+            if due < day:  # the overdue test's `due_on >= period start` would then matter
+                broken.add(day)
+            overdue = overdue or (due < r and (met is None or met > r))
+        responded = c.first_response_on is not None and c.first_response_on <= r
+        completed = c.completed_on is not None and c.completed_on <= r
+        year_end = min(date(day.year, 12, 31), r)
+        sums = (1, int(responded), (c.response_wd or 0) if responded else 0, int(completed),
+                (c.completion_wd or 0) if completed else 0, int(overdue),
+                int(c.completed_on is not None and c.completed_on <= year_end))
+        grp = group_of(c.state)
+        values: list[tuple[str, str | None]] = [
+            ("kind", c.kind), ("category", _str(c.category_id)),
+            ("classification", c.classification), ("channel", c.channel), ("state", c.state)]
+        values += [("unit", str(u)) for u in sorted(units.get(c.id, ()))] or [("unit", None)]
+        for dim, value in values:
+            row = case_rows.setdefault((day, dim, value, grp), [0] * 7)
+            for i, v in enumerate(sums):
+                row[i] += v
+
+    limit_rows: dict[tuple[date, str, str, int | None], list[int]] = {}
+    for start, kind, rule_key, unit_id, due, met in limits:
+        points[start].add(due + ONE)
+        if met is not None:
+            points[start].add(met)
+        met_by_r = met if met is not None and met <= r else None
+        status = (2 if due < r else 3) if met_by_r is None else (0 if met_by_r <= due else 1)
+        row = limit_rows.setdefault((start, kind, rule_key, unit_id), [0] * 4)
+        row[status] += 1
+
+    if case_rows:
+        session.execute(insert(StatCaseDay), [
+            {"day": day, "dim": dim, "value": value, "grp": grp, **dict(zip(
+                ("received", "responded", "response_wd", "completed", "completion_wd",
+                 "overdue", "completed_year"), sums, strict=True))}
+            for (day, dim, value, grp), sums in case_rows.items()])
+    if limit_rows:
+        session.execute(insert(StatLimitDay), [
+            {"day": day, "kind": kind, "rule_key": rule_key, "unit_id": unit_id,
+             **dict(zip(("on_time", "late", "overdue", "running"), sums, strict=True))}
+            for (day, kind, rule_key, unit_id), sums in limit_rows.items()])
+    spans = []
+    for day in days:
+        if day in broken:
+            spans.append({"day": day, "valid_from": NEVER_FROM, "valid_to": NEVER_TO})
+            continue
+        before = [p for p in points[day] if p <= r]
+        after = [p for p in points[day] if p > r]
+        spans.append({"day": day, "valid_from": max(before, default=FIRST),
+                      "valid_to": min(after) - ONE if after else LAST})
+    session.execute(insert(StatDay), spans)
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def value_of(dim: str, value: str | None) -> str | int | None:
+    return int(value) if value is not None and dim in INT_DIMS else value
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def direct_ranges(session: Session, start: date, end: date,
+                  as_of: date | None) -> list[tuple[date, date]]:
+    """The runs of days in [start, end] that must be counted from the cases: dirty, never
+    refreshed, or (given an as-of day) refreshed for other as-of days."""
+    if end < start:
+        return []
+    query = select(StatDay.day).where(StatDay.day >= start, StatDay.day <= end)
+    if as_of is not None:
+        query = query.where(StatDay.valid_from <= as_of, StatDay.valid_to >= as_of)
+    good = set(session.scalars(query))
+    good -= set(session.scalars(select(StatDirtyDay.day).where(
+        StatDirtyDay.day >= start, StatDirtyDay.day <= end).distinct()))
+    runs: list[tuple[date, date]] = []
+    day = start
+    while day <= end:
+        if day in good:
+            day += ONE
+            continue
+        first = day
+        while day <= end and day not in good:
+            day += ONE
+        runs.append((first, day - ONE))
+    return runs
+
+
+def within(column: Any, ranges: Iterable[tuple[date, date]]) -> ColumnElement[bool]:
+    parts = [column.between(lo, hi) for lo, hi in ranges]
+    return or_(*parts) if parts else false()
+
+
+def outside(column: Any, start: date, end: date,
+            ranges: Sequence[tuple[date, date]]) -> ColumnElement[bool]:
+    cond = and_(column >= start, column <= end)
+    return and_(cond, not_(within(column, ranges))) if ranges else cond
