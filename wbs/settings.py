@@ -39,11 +39,12 @@ class Secret:
 
 # Anonymous requests limited per client and per instance (wbs/web/ratelimit.py, SECURITY.md):
 # category -> (requests, per seconds) for one client address; requests per minute for all.
-RATE_CATEGORIES = ("report", "message", "upload", "status", "signin")
+RATE_CATEGORIES = ("report", "message", "upload", "status", "signin", "survey")
+# survey: the public SKM form (issue 11); a shared office connection may answer a few dozen.
 DEFAULT_RATE_LIMITS = (("report", 20, 3600), ("message", 60, 3600), ("upload", 30, 3600),
-                       ("status", 60, 600), ("signin", 30, 600))
+                       ("status", 60, 600), ("signin", 30, 600), ("survey", 30, 3600))
 DEFAULT_RATE_CEILINGS = (("report", 30), ("message", 120), ("upload", 60), ("status", 600),
-                         ("signin", 300))
+                         ("signin", 300), ("survey", 120))
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _LIMIT_SPEC = re.compile(r"([a-z]+)=([0-9]{1,7})/([0-9]{0,5})([smhd])")
 _CEILING_SPEC = re.compile(r"([a-z]+)=([0-9]{1,7})")

@@ -61,6 +61,12 @@ def _progress(done: int, total: int) -> None:
           end="\n" if done >= total else "", file=sys.stderr, flush=True)
 
 
+def database_url(base_url: str, n: int) -> str:
+    """The URL of the bench database of n cases on the server of base_url."""
+    return make_url(base_url).set(database=f"wbs_bench_{n}").render_as_string(
+        hide_password=False)
+
+
 def _pg_database(base_url: str, name: str, *, reuse: bool) -> tuple[str, bool]:
     """The URL of a database `name` on the server of base_url; whether it must be built."""
     url = make_url(base_url)

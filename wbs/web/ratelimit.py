@@ -63,6 +63,14 @@ LIMITED: Mapping[str, str] = {
     "/api/v1/mailbox/attachments": "upload",
 }
 GATED = {"/lapor": "report"}
+# POST paths under a prefix: the public SKM form, one path per round (/survei/<token>).
+LIMITED_PREFIXES: tuple[tuple[str, str], ...] = (("/survei/", "survey"),)
+
+
+def category_of(path: str) -> str | None:
+    if path in LIMITED:
+        return LIMITED[path]
+    return next((c for prefix, c in LIMITED_PREFIXES if path.startswith(prefix)), None)
 
 
 class RateLimited(Exception):
@@ -235,7 +243,7 @@ def limited_page(request: Request, category: str, retry_after: int,
     echo = _echo(fields or {})
     path = request.url.path
     back = "/kotak-pesan" if path.startswith("/kotak-pesan") else (
-        path if path in ("/status", "/lapor") else "/")
+        path if path in ("/status", "/lapor") or path.startswith("/survei/") else "/")
     response = render(request, "errors/rate_limited.html", {
         "category": category, "minutes": max(1, math.ceil(retry_after / 60)),
         "action": path, "back": back, "fields": echo, "multipart": multipart,
@@ -281,7 +289,7 @@ class RateLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        category = LIMITED.get(scope["path"]) if scope["type"] == "http" and (
+        category = category_of(scope["path"]) if scope["type"] == "http" and (
             scope["method"] == "POST") else None
         if category is None:
             await self.app(scope, receive, send)
