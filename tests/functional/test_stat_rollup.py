@@ -192,3 +192,23 @@ def test_other_histories_agree_too(ctx: Context, seed: int) -> None:
     ids = _generate(ctx, seed, 150)
     _refresh(ctx, _day(100))
     assert _same(ctx, ids["units"]) > 0
+
+
+def test_the_triggers_work_whatever_the_sessions_search_path(ctx: Context) -> None:
+    """pg_dump's restore script empties the search_path before loading data: the triggers
+    must still find their tables (they did not, before: the restore failed)."""
+    with ctx.db.begin() as s:
+        receiving = unit(s, "path-v", "verifier_team")
+    with ctx.engine.begin() as conn:
+        if conn.dialect.name != "postgresql":
+            pytest.skip("the search_path is PostgreSQL's")
+        schema = conn.scalar(text("SELECT current_schema()"))
+        conn.execute(text("SELECT pg_catalog.set_config('search_path', '', true)"))
+        conn.execute(text(
+            f'INSERT INTO "{schema}".cases (case_number, lookup_hash, reporter_salt, kind, '
+            "channel, state, received_on, receiving_unit_id, report_sealed, report_digest, "
+            "at_apip, identity_provided, code_needs_replacing, key_epoch) VALUES ('WBS-PATH', "
+            "'\\x01', '\\x02', 'complaint', 'web', 'received', DATE '2026-01-05', :u, '\\x03', "
+            "'\\x04', false, false, false, 0)"), {"u": receiving})
+    with ctx.db() as s:
+        assert date(2026, 1, 5) in set(s.scalars(select(StatDirtyDay.day)))

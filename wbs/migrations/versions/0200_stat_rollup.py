@@ -30,13 +30,16 @@ _DAYS = {
 
 
 def _pg_triggers() -> None:
+    # The functions keep the schema they were made in: a restore (pg_dump sets an empty
+    # search_path) or any session with another path still finds the tables.
     for table, days in _DAYS.items():
         def marks(rows: str) -> str:
             return " ".join(
                 f"INSERT INTO stat_dirty_days (day) SELECT DISTINCT d FROM "
                 f"(SELECT {day} AS d FROM {rows} r) x WHERE d IS NOT NULL;" for day in days)
         op.execute(f"""
-CREATE FUNCTION stat_mark_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION stat_mark_{table}() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP IN ('INSERT', 'UPDATE') THEN {marks('new_rows')} END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN {marks('old_rows')} END IF;
