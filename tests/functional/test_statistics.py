@@ -151,3 +151,46 @@ def test_a_holiday_declared_later_does_not_change_a_recorded_figure(
 def test_the_period_must_not_end_before_it_starts() -> None:
     with pytest.raises(ValueError, match="ends before"):
         Period(d(3, 2), d(3, 1))
+
+
+def test_the_state_columns_are_the_state_at_the_period_end(ctx: Context,
+                                                           history: dict[str, int]) -> None:
+    """The timeline of three cases (the others have none and keep their state column):
+      C7 received 30 Mar, closed 8 Apr: on 31 March still received;
+      C2 received 16 Mar, in process 17 Mar, answered 25 Mar, closed 30 Mar: closed;
+      C5 received 25 Mar, verified 26 Mar, in process 2 Apr: on 31 March verified.
+    By state on 31 March: closed C1 C2; answered C3; archived C4; in process C9; verified C5
+    (overdue); received C6 C7 (C7's response came in April). Read from the cases and from the
+    roll-up (a snapshot of 31 March holds C7's day; one of 15 April does not)."""
+    from sqlalchemy import select
+
+    from wbs.models import Case, CaseEvent
+    from wbs.reports import rollup
+
+    timeline = {"WBS-00007": [("received", d(3, 30)), ("closed", d(4, 8))],
+                "WBS-00002": [("received", d(3, 16)), ("in_process", d(3, 17)),
+                              ("answered", d(3, 25)), ("closed", d(3, 30))],
+                "WBS-00005": [("received", d(3, 25)), ("verified", d(3, 26)),
+                              ("in_process", d(4, 2))]}
+    with ctx.db.begin() as s:
+        for number, events in timeline.items():
+            case_id = s.scalars(select(Case.id).where(Case.case_number == number)).one()
+            s.add_all(CaseEvent(case_id=case_id, state=st, on=on) for st, on in events)
+    expected = {
+        "closed": fig(2, 2, 5, 2, 16),
+        "answered": fig(1, 1, 2, 0, 0),
+        "archived": fig(1, 1, 3, 1, 3),
+        "in_process": fig(1, 1, 4, 0, 0),
+        "verified": fig(1, 0, 0, 0, 0, overdue=1),
+        "received": fig(2, 0, 0, 0, 0),
+    }
+    kapuas = {"completed": 2, "in_process": 3, "pending": 2, "archived": 1}
+    for refresh_on in (None, d(3, 31), TODAY):
+        if refresh_on is not None:
+            with ctx.db.begin() as s:
+                rollup.refresh(s, refresh_on)
+        with ctx.db() as s:
+            st = statistics.compute(s, MARCH, TODAY)
+        assert st.by["state"] == expected, refresh_on
+        assert st.kapuas == kapuas
+        assert st.total == fig(8, 5, 14, 3, 19, overdue=1)

@@ -1,9 +1,10 @@
 """The statistics roll-up (issue 11, done-when 6): the figures of each day, stored, so that a
 period's statistics add up a few rows a day instead of reading every case.
 
-- `stat_case_days`: the cases received on a day, per dimension value and status group (Kapuas),
-  with the sums `statistics` reports; `stat_limit_days`: the obligations started on a day, by
-  limit, owing unit and status.
+- `stat_case_days`: the cases received on a day, per dimension value and status group (Kapuas,
+  of today's state, for the public page), with the sums `statistics` reports (the `state`
+  dimension is the state on the snapshot's day, from the case's timeline); `stat_limit_days`:
+  the obligations started on a day, by limit, owing unit and status.
 - Both are a snapshot taken on the refresh day `r`, and `stat_days` says for which as-of days it
   holds: from the last day on or before `r` on which one of the day's figures could change (a
   response, completion or met date, or the day after a due date) to the day before the next one.
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, false, func, insert, not_, or_, select
 from sqlalchemy.orm import Session
 
-from wbs.models import Case, CaseTask, Deadline
+from wbs.models import Case, CaseEvent, CaseTask, Deadline
 from wbs.reports.tables import StatCaseDay, StatDay, StatDirtyDay, StatLimitDay
 
 OBLIGATIONS = ("verification", "answer", "decision", "decision_delivery")
@@ -80,6 +81,11 @@ def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
             select(Deadline.case_id, Deadline.due_on, Deadline.met_on).where(
                 Deadline.case_id.in_(in_days), Deadline.kind.in_(OBLIGATIONS))):
         dues[case_id].append((due, met))
+    timeline: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    for case_id, on, event_id, state in session.execute(
+            select(CaseEvent.case_id, CaseEvent.on, CaseEvent.id, CaseEvent.state)
+            .where(CaseEvent.case_id.in_(in_days))):
+        timeline[case_id].append((on, event_id, state))
     units: dict[int, set[int]] = defaultdict(set)
     for case_id, unit_id in session.execute(
             select(CaseTask.case_id, CaseTask.unit_id).where(CaseTask.case_id.in_(in_days))):
@@ -106,6 +112,9 @@ def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
             if due < day:  # the overdue test's `due_on >= period start` would then matter
                 broken.add(day)
             overdue = overdue or (due < r and (met is None or met > r))
+        events = sorted(timeline.get(c.id, ()))
+        points[day].update(on for on, _i, _s in events)
+        state_then = next((st for on, _i, st in reversed(events) if on <= r), c.state)
         responded = c.first_response_on is not None and c.first_response_on <= r
         completed = c.completed_on is not None and c.completed_on <= r
         year_end = min(date(day.year, 12, 31), r)
@@ -115,7 +124,8 @@ def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
         grp = group_of(c.state)
         values: list[tuple[str, str | None]] = [
             ("kind", c.kind), ("category", _str(c.category_id)),
-            ("classification", c.classification), ("channel", c.channel), ("state", c.state)]
+            ("classification", c.classification), ("channel", c.channel),
+            ("state", state_then)]
         values += [("unit", str(u)) for u in sorted(units.get(c.id, ()))] or [("unit", None)]
         for dim, value in values:
             row = case_rows.setdefault((day, dim, value, grp), [0] * 7)

@@ -8,8 +8,8 @@ deadlines): nothing here opens a key, so the page and its CSV run with no case o
 Conventions, so every figure can be recomputed by hand:
 - A case belongs to the period when it was *received* in it (`received_on` in [start, end]).
 - Figures are taken *as of* the period's last day, or today if the period has not ended, so a
-  published report says the same thing when read later. Only the state columns show the state
-  of today (a state's history is not replayed).
+  published report says the same thing when read later; the state columns too (the state on
+  that day, from the case's timeline).
 - *Not yet responded to*: no first response by the as-of day; *not yet completed*: no outcome
   (closed, archived, forwarded) by then (`wbs.reports.marks` says what these are).
 - Averages are in working days (RULES §5: the day of receipt is not counted), over the cases
@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from wbs.models import Case, CaseTask, Deadline
+from wbs.models import Case, CaseEvent, CaseTask, Deadline
 from wbs.reports import rollup
 from wbs.reports.tables import StatCaseDay, StatLimitDay, StatTarget
 
@@ -126,6 +126,15 @@ class Statistics:
     targets: list[TargetRow] = field(default_factory=list)
 
 
+def state_on(as_of: date) -> ColumnElement[str]:
+    """The case's state on the as-of day: its timeline's last state change on or before it
+    (the later of two the same day by id); a case with no timeline keeps its state column."""
+    last = (select(CaseEvent.state).where(CaseEvent.case_id == Case.id, CaseEvent.on <= as_of)
+            .order_by(CaseEvent.on.desc(), CaseEvent.id.desc()).limit(1)
+            .correlate(Case).scalar_subquery())
+    return func.coalesce(last, Case.state)
+
+
 def _in_period(period: Period, unit_id: int | None) -> ColumnElement[bool]:
     cond = and_(Case.received_on >= period.start, Case.received_on <= period.end)
     if unit_id is not None:
@@ -190,7 +199,8 @@ def compute(session: Session, period: Period, today: date,
     overdue = _overdue(period, as_of)
     # One pass over the period's cases, grouped by every case-level dimension at once; the
     # groups are few (kinds × channels × states × …) and are summed up per dimension here.
-    keys = (Case.kind, Case.category_id, Case.classification, Case.channel, Case.state)
+    keys = (Case.kind, Case.category_id, Case.classification, Case.channel,
+            state_on(as_of).label("state"))
     query = (select(*keys, overdue.label("overdue"), *_aggregates(as_of))
              .where(scope).group_by(*keys, overdue))
     for row in session.execute(query):

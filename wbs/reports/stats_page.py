@@ -48,7 +48,7 @@ CLASSIFICATIONS = {"needs_oversight": N_("Needs oversight (berkadar pengawasan)"
 DIMENSION_TITLES = {"kind": N_("By kind"), "category": N_("By category"),
                     "classification": N_("By result of examination"),
                     "unit": N_("By unit (dispositions)"), "channel": N_("By channel"),
-                    "state": N_("By status today")}
+                    "state": N_("By status at the end of the period")}
 KAPUAS = {"completed": N_("Completed"), "in_process": N_("In process"),
           "pending": N_("Pending"), "archived": N_("Archived")}
 NONE_LABEL = N_("(not set)")

@@ -1,7 +1,7 @@
 """statistics roll-up (issue 11, done-when 6): per-day figures, kept in step by triggers
 
 The triggers mark a day dirty in the same transaction as any write to a case received that day,
-to its tasks, or to a deadline of it or starting that day; `wbs.reports.rollup.refresh` (a
+to its tasks or timeline, or to a deadline of it or starting that day; `wbs.reports.rollup.refresh` (a
 periodic job) recomputes the dirty days, and the statistics read a dirty or unrefreshed day
 from the cases themselves, so a figure never depends on whether the job has run. Every day
 holding data starts dirty here.
@@ -25,6 +25,7 @@ depends_on = None
 _DAYS = {
     'cases': ["r.received_on"],
     'case_tasks': ["(SELECT c.received_on FROM cases c WHERE c.id = r.case_id)"],
+    'case_events': ["(SELECT c.received_on FROM cases c WHERE c.id = r.case_id)"],
     'deadlines': ["(SELECT c.received_on FROM cases c WHERE c.id = r.case_id)", "r.start_on"],
 }
 
