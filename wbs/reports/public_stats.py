@@ -64,10 +64,13 @@ def _rollup_crosstabs(session: Session, start: date, end: date,
     return out
 
 
-def _crosstab(session: Session, key: Any, scope: ColumnElement[bool],
+def _crosstab(session: Session, key: Any, scope: ColumnElement[bool] | None,
               start: dict[object, list[int]] | None = None) -> dict[object, list[int]]:
     """Cases by `key` and status group; without a key, dispositions by unit; added to
-    `start` (the roll-up's part)."""
+    `start` (the roll-up's part). No `scope`: the roll-up held every day."""
+    out: dict[object, list[int]] = dict(start or {})
+    if scope is None:
+        return out
     if key is not None:
         query = select(key, Case.state, func.count()).where(scope).group_by(key, Case.state)
     else:
@@ -75,7 +78,6 @@ def _crosstab(session: Session, key: Any, scope: ColumnElement[bool],
         query = (select(pairs.c.unit_id, Case.state, func.count())
                  .join(pairs, pairs.c.case_id == Case.id).where(scope)
                  .group_by(pairs.c.unit_id, Case.state))
-    out: dict[object, list[int]] = dict(start or {})
     for value, state, n in session.execute(query):
         row = out.setdefault(value, [0] * len(GROUPS))
         row[GROUPS.index(_STATE_GROUP.get(state, "in_process"))] += int(n)
@@ -107,7 +109,7 @@ def build(ctx: Context, year: int | None = None, lang: str = "id",
         # is not dirty comes from the roll-up, the others from the cases.
         direct = rollup.direct_ranges(session, start, end, None)
         scope = and_(Case.received_on >= start, Case.received_on <= end,
-                     rollup.within(Case.received_on, direct))
+                     rollup.within(Case.received_on, direct)) if direct else None
         from_rollup = _rollup_crosstabs(session, start, end, direct)
         by_kind = _crosstab(session, Case.kind, scope, from_rollup["kind"])
         by_channel = _crosstab(session, Case.channel, scope, from_rollup["channel"])

@@ -201,6 +201,12 @@ def direct_ranges(session: Session, start: date, end: date,
     return runs
 
 
+def clip(ranges: Iterable[tuple[date, date]], start: date,
+         end: date) -> list[tuple[date, date]]:
+    """The parts of the runs that fall in [start, end]."""
+    return [(max(lo, start), min(hi, end)) for lo, hi in ranges if lo <= end and hi >= start]
+
+
 def within(column: Any, ranges: Iterable[tuple[date, date]]) -> ColumnElement[bool]:
     parts = [column.between(lo, hi) for lo, hi in ranges]
     return or_(*parts) if parts else false()

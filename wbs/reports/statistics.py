@@ -30,7 +30,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wbs.models import Case, CaseEvent, CaseTask, Deadline
@@ -193,9 +193,26 @@ def compute(session: Session, period: Period, today: date,
         _from_rollup(session, stats, direct)
     scope = _in_period(period, unit_id)
     deadline_scope = None
+    count_cases = count_limits = True
     if direct is not None:
-        scope = and_(scope, rollup.within(Case.received_on, direct))
-        deadline_scope = rollup.within(Deadline.start_on, direct)
+        in_period = rollup.clip(direct, period.start, period.end)
+        limit_days = rollup.clip(direct, period.start, min(period.end, as_of))
+        scope = and_(scope, rollup.within(Case.received_on, in_period))
+        deadline_scope = rollup.within(Deadline.start_on, limit_days)
+        # The roll-up held every day: no query over the cases at all.
+        count_cases, count_limits = bool(in_period), bool(limit_days)
+    if count_cases:
+        _from_cases(session, stats, scope)
+    if count_limits:
+        _limits(session, stats, deadline_scope, as_of)
+    _kapuas(stats)
+    stats.targets = targets(session, period, as_of, direct)
+    return stats
+
+
+def _from_cases(session: Session, stats: Statistics, scope: ColumnElement[bool]) -> None:
+    """Count the cases in `scope` (the period's, or its days the roll-up does not hold)."""
+    period, as_of = stats.period, stats.as_of
     overdue = _overdue(period, as_of)
     # One pass over the period's cases, grouped by every case-level dimension at once; the
     # groups are few (kinds × channels × states × …) and are summed up per dimension here.
@@ -212,10 +229,6 @@ def compute(session: Session, period: Period, today: date,
                            ("state", state)):
             stats.by[dim].setdefault(value, Figures()).add(figures)
     _by_unit(session, stats, scope, overdue, as_of)
-    _limits(session, stats, deadline_scope, as_of)
-    _kapuas(stats)
-    stats.targets = targets(session, period, as_of, direct)
-    return stats
 
 
 def _from_rollup(session: Session, stats: Statistics, direct: list[tuple[date, date]]) -> None:
@@ -306,6 +319,7 @@ def targets(session: Session, period: Period, as_of: date,
     and completed by then, against the administrator's targets. With `direct` (the days the
     roll-up does not hold for the as-of day), the other days come from the roll-up."""
     rows = []
+    held = _rollup_years(session, period, as_of, direct) if direct is not None else {}
     for year in range(period.start.year, period.end.year + 1):
         start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
         if end < start:
@@ -313,25 +327,42 @@ def targets(session: Session, period: Period, as_of: date,
         scope = and_(Case.received_on >= start, Case.received_on <= end)
         received, completed = 0, 0
         if direct is not None:
-            scope = and_(scope, rollup.within(Case.received_on, direct))
-            done = StatCaseDay.completed if end == as_of else StatCaseDay.completed_year
-            r, c = session.execute(select(
-                func.coalesce(func.sum(StatCaseDay.received), 0),
-                func.coalesce(func.sum(done), 0)).where(
-                    StatCaseDay.dim == "kind",
-                    rollup.outside(StatCaseDay.day, start, end, direct))).one()
-            received, completed = int(r), int(c)
+            r, c_year, c_as_of = held.get(year, (0, 0, 0))
+            # Completed by the year's end for a year that has ended, else by the as-of day.
+            received, completed = r, (c_as_of if end == as_of else c_year)
+            days = rollup.clip(direct, start, end)
+            if not days:  # the roll-up held the whole year
+                rows.append(_target_row(session, year, received, completed))
+                continue
+            scope = and_(scope, rollup.within(Case.received_on, days))
         more_received, more_completed = session.execute(select(
             func.count(), func.coalesce(func.sum(case(
                 (and_(Case.completed_on.is_not(None), Case.completed_on <= end), 1),
                 else_=0)), 0)).where(scope)).one()
         received += int(more_received)
         completed += int(more_completed)
-        target = session.get(StatTarget, year)
-        rows.append(TargetRow(year, received, completed,
-                              target.received if target else None,
-                              target.completed_pct if target else None))
+        rows.append(_target_row(session, year, received, completed))
     return rows
+
+
+def _rollup_years(session: Session, period: Period, as_of: date,
+                  direct: list[tuple[date, date]]) -> dict[int, tuple[int, int, int]]:
+    """The roll-up's days of the years of the period, to the as-of day, in one pass: by year,
+    received, completed by the year's end, completed by the as-of day."""
+    first = date(period.start.year, 1, 1)
+    year = extract("year", StatCaseDay.day)
+    query = (select(year, func.sum(StatCaseDay.received), func.sum(StatCaseDay.completed_year),
+                    func.sum(StatCaseDay.completed))
+             .where(StatCaseDay.dim == "kind",
+                    rollup.outside(StatCaseDay.day, first, min(period.end, as_of), direct))
+             .group_by(year))
+    return {int(y): (int(r), int(cy), int(ca)) for y, r, cy, ca in session.execute(query)}
+
+
+def _target_row(session: Session, year: int, received: int, completed: int) -> TargetRow:
+    target = session.get(StatTarget, year)
+    return TargetRow(year, received, completed, target.received if target else None,
+                     target.completed_pct if target else None)
 
 
 def set_target(session: Session, year: int, received: int, completed_pct: int) -> None:
