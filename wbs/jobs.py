@@ -59,7 +59,8 @@ def run_all(ctx: Context) -> dict[str, int]:
         counts["held_uploads_purged"] = held_files.purge_job(ctx)
         counts["reporter_entries_appended"] = append_reporter_days(ctx)
         with ctx.db.begin() as session:  # the statistics roll-up (issue 11)
-            counts["stat_days_refreshed"] = rollup.refresh(session, ctx.today())
+            counts["stat_days_refreshed"] = rollup.refresh(session, ctx.today(),
+                                                           rollup.JOB_LIMIT)
         # This process's reporter reads of ended days (a serving process flushes its own).
         counts["reporter_reads_counted"] = ctx.reporter_reads.flush(ctx.db, ctx.today())
         note = publish_checkpoint_job(ctx)

@@ -40,6 +40,7 @@ INT_DIMS = ("category", "unit")
 NEVER_FROM, NEVER_TO = date(9999, 12, 31), date(1, 1, 1)  # an empty span: never used
 FIRST, LAST = date(1, 1, 1), date(9999, 12, 31)
 CHUNK = 60  # days per refresh query
+JOB_LIMIT = 120  # days per pass of the jobs
 ONE = timedelta(days=1)
 
 
@@ -52,21 +53,24 @@ def _chunks(days: Sequence[date], size: int) -> Iterator[Sequence[date]]:
         yield days[i:i + size]
 
 
-def refresh(session: Session, today: date) -> int:
-    """Recompute the dirty days and those whose span ended before `today`; returns how many.
-    The dirty marks read are removed in the same transaction (marks written meanwhile stay)."""
+def refresh(session: Session, today: date, limit: int | None = None) -> int:
+    """Recompute the dirty days and those whose span ended before `today` (at most `limit`
+    of them, oldest first, so a job pass after the migration's "everything dirty" stays
+    short); returns how many. The dirty marks read for those days are removed in the same
+    transaction (marks written meanwhile stay)."""
     top = session.scalar(select(func.max(StatDirtyDay.id)))
     days = set(session.scalars(select(StatDay.day).where(StatDay.valid_to < today)))
     if top is not None:
         days.update(session.scalars(select(StatDirtyDay.day).where(StatDirtyDay.id <= top)
                                     .distinct()))
-    ordered = sorted(days)
+    ordered = sorted(days)[:limit]
     for chunk in _chunks(ordered, CHUNK):
         for table in (StatCaseDay, StatLimitDay, StatDay):
             session.execute(delete(table).where(table.day.in_(chunk)))
         _refresh_days(session, chunk, today)
-    if top is not None:
-        session.execute(delete(StatDirtyDay).where(StatDirtyDay.id <= top))
+        if top is not None:
+            session.execute(delete(StatDirtyDay).where(StatDirtyDay.id <= top,
+                                                       StatDirtyDay.day.in_(chunk)))
     return len(ordered)
 
 
