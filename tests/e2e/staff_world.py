@@ -8,6 +8,7 @@ the live server's clock to a later 30-second step than any before it in this run
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -48,15 +49,22 @@ def sign_in(server: Any, username: str) -> tuple[str, StaffIdentity]:
     return result.token, staff
 
 
-def browser_sign_in(server: Any, tab: Any, username: str) -> StaffIdentity:
-    """Sign in through the sign-in page, as a person would; the identity behind the cookie."""
+def browser_sign_in(server: Any, tab: Any, username: str,
+                    check: Callable[[Any, str], None] | None = None) -> StaffIdentity:
+    """Sign in through the sign-in page, as a person would; the identity behind the cookie.
+
+    `check(tab, label)`, if given, is run on the sign-in page and on the page after it."""
     _next_step(server)
     creds = server.creds[username]
     tab.goto("/masuk", "sign-in")
+    if check is not None:
+        check(tab, "sign-in")
     tab.page.fill("#username", username)
     tab.page.fill("#password", creds["password"])
     tab.page.fill("#totp", pyotp.TOTP(creds["totp_secret"]).at(server.clock.current))
     tab.submit(tab.page.locator("main button[type=submit]"), "signed-in")
+    if check is not None:
+        check(tab, "signed-in")
     token = next(c["value"] for c in tab.page.context.cookies() if c["name"] == SESSION_COOKIE)
     staff = accounts.load_session(server.ctx, token)
     assert staff is not None, "the browser's session is not valid"
