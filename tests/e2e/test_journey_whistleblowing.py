@@ -2,7 +2,9 @@
 
 One person, one browser, the real server: the reporter files a whistleblowing report with an
 evidence file (a PNG in Bahasa Indonesia, a PDF in English, each carrying an author's name in its
-metadata), keeps the code from the receipt, opens the status through the old status link with
+metadata) and forgets the title: the error page keeps the file (so it need not be picked again,
+the no-JavaScript path of issue 9). With the title typed the report is filed once; the reporter
+keeps the code from the receipt, opens the status through the old status link with
 that code, lands in the mailbox and writes a reply. An APIP investigator (the only unit that may
 see a whistleblowing report, RULES §2) signs in, finds the case in the list, states a purpose,
 and reads the report, the reporter's reply and the evidence, decrypted, and downloads the file:
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.e2e import staff_world
 from tests.e2e.conftest import Tab
@@ -39,6 +41,8 @@ SEND_MESSAGE = {"id": "Kirim pesan", "en": "Send message"}
 OPEN = {"id": "Buka laporan saya", "en": "Open my report"}
 OPEN_CASE = {"id": "Buka laporan", "en": "Open the case"}
 MESSAGE_SENT = {"id": "Pesan Anda telah terkirim.", "en": "Your message was sent."}
+KEPT = {"id": "Berkas Anda disimpan bersama formulir",
+        "en": "Your files are kept with the form"}
 AUTHOR = "Siti Rahayu Pelapor"  # hidden in the file's metadata: must not reach the staff
 
 REPORT = {
@@ -129,6 +133,11 @@ def _stored(live_server: Any, number: str) -> dict[str, Any]:
                 "sealed": sealed, "case_columns": columns}
 
 
+def _cases(live_server: Any) -> int:
+    with live_server.db() as session:
+        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
+
+
 def _refused(tab: Tab, number: str, walk: Walk) -> bool:
     """The case is not shown to this staff member: neither in the list nor at its address."""
     tab.goto("/staf/kasus", "case-list-other-unit")
@@ -158,10 +167,24 @@ def test_whistleblowing_journey(lang: str, width: int, js: bool,
     walk.check(tab, "form")
     page.locator("label[for=kind-whistleblowing]").click()
     for field, value in REPORT.items():
-        page.fill(f"#{field}", value)
+        if field != "title":  # forgotten at first
+            page.fill(f"#{field}", value)
     page.select_option("#reported_unit", "dinas-kesehatan")
     page.set_input_files("#files", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    cases = _cases(live_server)
+    tab.submit(page.get_by_role("button", name=SEND[lang]), "error-title-missing")
+    # The file is kept with the form: named in the summary and above the file control.
+    summary = page.locator(".error-summary")
+    assert summary.is_visible() and summary.locator("a[href='#title']").count() == 1
+    assert KEPT[lang] in summary.inner_text() and name in summary.inner_text()
+    assert name in page.locator("#held-files").inner_text()
+    assert page.input_value("#what") == REPORT["what"]
+    assert page.is_checked("#kind-whistleblowing")
+    assert _cases(live_server) == cases  # nothing filed yet
+    walk.check(tab, "error, file kept")
+    page.fill("#title", REPORT["title"])
     tab.submit(page.get_by_role("button", name=SEND[lang]), "receipt")
+    assert _cases(live_server) == cases + 1
     assert tab.path() == "/lapor/tanda-terima"
     code = page.locator(".code-box").inner_text().strip()
     number = page.locator("dl.facts dd").first.inner_text().strip()
