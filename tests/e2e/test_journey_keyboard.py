@@ -5,9 +5,10 @@ has the focus: no click, no `fill`, no focus() from the test. From the top of th
 reporter tabs through the header to every control of the form, in the order they are shown,
 each with a visible focus ring; Shift+Tab walks back. The kind is chosen with Space, the form is
 sent with Enter before it is complete: the error summary is announced (role=alert) and has the
-focus, its first link leads with Enter to the first field in error. The reporter types the
-missing fields, picks an evidence file through the file chooser opened with Space, and sends
-with Enter: the receipt is reached, and the case with its file is in the database.
+focus, its first link leads with Enter to the first field in error (the same on the one code
+box, with a mistyped code). The reporter types the missing fields, picks an evidence file
+through the file chooser opened with Space, and sends with Enter: the receipt is reached, and
+the case with its file is in the database.
 """
 
 from __future__ import annotations
@@ -176,3 +177,43 @@ def test_the_report_form_with_the_keyboard_alone(lang: str, width: int, js: bool
     walk.close()
     assert not walk.problems, "\n".join(walk.problems)
     print(f"\n[keyboard {tab.variant}] {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.parametrize(("lang", "js"), [("id", False), ("en", True)], ids=["id-nojs", "en"])
+def test_a_mistyped_code_with_the_keyboard_alone(lang: str, js: bool,
+                                                 open_tab: Callable[..., Tab],
+                                                 live_server: Any, axe_ready: None) -> None:
+    """The one code box: a mistyped code gets an error summary that has the focus; its link
+    leads to the code, kept as typed; one character corrected, Enter opens the mailbox."""
+    from tests.functional.workflow_helpers import file_report
+
+    filed = file_report(live_server.ctx)
+    tab = open_tab(lang=lang, width=375, js=js)
+    page = tab.page
+    walk = Walk(copy=True)
+    tab.goto("/kotak-pesan", "code-box")
+    walk.check(tab, "code box")
+    trail: list[dict[str, Any]] = []
+    tab_to(tab, "code", trail)
+    wrong = filed.code[:-1] + ("0" if filed.code[-1] != "0" else "1")
+    type_here(tab, "code", wrong)
+    enter_and_wait(tab, "code-not-found")
+    assert page.locator(".error-summary").is_visible()
+    now = focused(tab)
+    assert now is not None and now["summary"] and now["ring"], (
+        f"after the error page loads the focus is on {now}, not the error summary")
+    walk.check(tab, "code not found")
+    link = press(tab, "Tab")
+    assert link and link["inAlert"] and link["tag"] == "a", link
+    page.keyboard.press("Enter")
+    now = focused(tab)
+    assert now is not None and now["id"] == "code", f"the error link led to {now}"
+    assert page.input_value("#code") == wrong  # kept, to correct one character
+    page.keyboard.press("End")
+    page.keyboard.press("Backspace")
+    page.keyboard.type(filed.code[-1])
+    enter_and_wait(tab, "mailbox")
+    assert tab.path() == "/kotak-pesan" and page.locator("#msgs-title").count() == 1
+    walk.check(tab, "mailbox")
+    walk.close()
+    assert not walk.problems, "\n".join(walk.problems)
