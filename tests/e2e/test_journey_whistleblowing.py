@@ -21,6 +21,7 @@ screenshotted to var/artifacts/screenshots/test_whistleblowing_journey/.
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,7 @@ from tests.e2e import staff_world
 from tests.e2e.conftest import Tab
 from tests.e2e.journeys import Walk
 from tests.functional.workflow_helpers import ROLE_USERS
-from wbs.models import Attachment, AttachmentChunk, Case, Message, Unit
+from wbs.models import Attachment, AttachmentChunk, AuditEntry, Case, Message, Unit
 
 pytestmark = pytest.mark.e2e
 
@@ -210,9 +211,13 @@ def test_whistleblowing_journey(lang: str, width: int, js: bool,
     status = page.locator("section[aria-labelledby=status-title]").inner_text()
     assert number in page.locator("h1").inner_text()
     assert {"id": "Belum Terverifikasi", "en": "Not yet verified"}[lang].lower() in status.lower()
-    evidence = page.locator("section[aria-labelledby=files-title]").inner_text()
-    assert name in evidence
-    walk.check(tab, "mailbox")
+    evidence = page.locator("section[aria-labelledby=files-title]")
+    assert name in evidence.inner_text()
+    walk.check(tab, "mailbox")  # (before a click: then focus() no longer shows :focus-visible)
+    with page.expect_download() as own:
+        evidence.locator("a", has_text=name).click()
+    with open(own.value.path(), "rb") as handle:
+        _same_content(name, data, handle.read())  # the reporter gets the cleaned file too
 
     # --- the reporter writes a reply ----------------------------------------------------------
     page.fill("#body", REPLY)
@@ -283,6 +288,20 @@ def test_whistleblowing_journey(lang: str, width: int, js: bool,
     assert {"id": "Petugas", "en": "Official"}[lang] in thread.nth(1).inner_text()
     walk.check(tab, "mailbox with answer")
 
+    # Every staff access is in the audit log: the refusals with their reason, APIP's reading
+    # with the purpose stated in the browser.
+    with live_server.db() as session:
+        log = [(e.actor, e.action, e.outcome, json.loads(e.details).get("why"), e.reason)
+               for e in session.scalars(select(AuditEntry)
+                                        .where(AuditEntry.case_number == number))]
+    purpose = {"id": "Pemeriksaan (APIP)", "en": "Examination (APIP)"}[lang]
+    assert ("verifikator", "access.case", "denied", "apip_only", "") in log, log
+    assert ("penghubung.kesehatan", "access.case", "denied", "reported_unit", "") in log, log
+    apip = [(a, o, r) for actor, a, o, _, r in log if actor == "investigator"]
+    assert {("case.view", "allowed", purpose), ("attachment.download", "allowed", purpose),
+            ("message.staff", "allowed", purpose)} <= set(apip), apip
+    assert {actor for actor, *_ in log} == {"verifikator", "penghubung.kesehatan",
+                                            "investigator"}, log
     walk.close()
     assert not walk.problems, "\n".join(walk.problems)
     print(f"\n[journey {tab.variant}] {len(walk.pages)} pages checked in "
