@@ -217,3 +217,48 @@ def test_a_mistyped_code_with_the_keyboard_alone(lang: str, js: bool,
     walk.check(tab, "mailbox")
     walk.close()
     assert not walk.problems, "\n".join(walk.problems)
+
+
+def test_the_confidential_step_with_the_keyboard(open_tab: Callable[..., Tab],
+                                                 live_server: Any, axe_ready: None) -> None:
+    """Choosing "confidentially" opens the identity fields (CSS alone) right after the choice in
+    the Tab order; the report is filed with the identity sealed. Moving between the two radios
+    of one group takes an arrow key: that is how a radio group works (Space only checks the
+    one that has the focus)."""
+    tab = open_tab(lang="id", width=375, js=False)
+    page = tab.page
+    walk = Walk(copy=True)
+    tab.goto("/lapor", "form")
+    trail: list[dict[str, Any]] = []
+    tab_to(tab, "kind-whistleblowing", trail)
+    page.keyboard.press("Space")
+    tab_to(tab, "title", trail, limit=1)
+    type_here(tab, "title", TYPED["title"])
+    tab_to(tab, "what", trail, limit=1)
+    type_here(tab, "what", TYPED["what"])
+    tab_to(tab, "mode-anon", trail)
+    now = press(tab, "ArrowDown")
+    assert now and now["id"] == "mode-conf" and now["checked"], now
+    tab.shot("confidential")
+    walk.check(tab, "confidential")
+    identity = ["identity_name", "identity_nip", "identity_address", "identity_phone",
+                "identity_email", "identity_occupation"]
+    stops = []
+    for _ in range(len(identity) + 1):
+        now = press(tab, "Tab")
+        assert now is not None and now["shown"] and now["ring"], now
+        stops.append(now["id"])
+    assert stops == [*identity, "send"], stops
+    for _ in range(len(identity)):
+        press(tab, "Shift+Tab")
+    type_here(tab, "identity_name", "Siti Aminah")
+    tab_to(tab, "send", trail, limit=len(identity))
+    enter_and_wait(tab, "receipt")
+    number = page.locator("dl.facts dd").first.inner_text().strip()
+    with live_server.db() as session:
+        case = session.scalars(select(Case).where(Case.case_number == number)).one()
+        assert case.identity_provided and case.identity_sealed is not None
+        assert b"Siti Aminah" not in bytes(case.identity_sealed)
+    walk.check(tab, "receipt")
+    walk.close()
+    assert not walk.problems, "\n".join(walk.problems)
