@@ -5,7 +5,8 @@ page too, and axe's asynchronous run never ends (a sync `evaluate` still works).
 no JavaScript of its own, so the page the reporter sees is its HTML and CSS alone: the checks run
 on a copy of that very document (the DOM as the no-JS page has it, served at the same address so
 the same style sheet loads) in a JavaScript-enabled page of the same size and language. The
-keyboard journey checks copies too, so that the checks never move its focus.
+keyboard journey checks copies too, so that the checks never move its focus. (A copy carries the
+markup, not what was typed into a control since the page loaded; no check here depends on it.)
 """
 
 from __future__ import annotations
