@@ -3,11 +3,13 @@
 The auditor signs in through the sign-in page, opens the audit log from the menu and follows its
 "Verify the log" link: the page says the log is intact and shows the number of entries it
 recomputed, which is the log's length at that moment (the verification is itself recorded after
-it). Then one row in the middle of the log is changed directly in the database, as an attacker
-with database access would do, and the auditor verifies again: the page says the log is damaged
-and names the entry changed, also when the attacker recomputed the row's hash (the signed tree
-head catches it), and the failed verification is itself in the log. Once the row is
-put back, the log verifies again. Every page passes axe-core in the journey's language.
+it), and that the checkpoint the scheduled job published matches it. Then one row in the middle
+of the log is changed directly in the database, as an attacker with database access would do,
+and the auditor verifies again: the page says the log is damaged and names the entry changed,
+also when the attacker recomputed the row's hash (the signed tree head catches it), says the
+published checkpoint cannot be vouched for, and the failed verification is itself in the log.
+Once the row is put back, the log verifies again. Every page passes axe-core in the journey's
+language.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tests.e2e.journeys import Walk
 from tests.functional.workflow_helpers import ROLE_USERS
 from wbs.audit import merkle
 from wbs.audit.leaf import leaf_bytes
+from wbs.jobs import publish_checkpoint_job
 from wbs.models import AuditEntry
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +36,10 @@ pytestmark = pytest.mark.e2e
 AUDIT_LOG = {"id": "Log audit", "en": "Audit log"}
 VERIFY = {"id": "Verifikasi log", "en": "Verify the log"}
 DAMAGED = {"id": "Log audit rusak.", "en": "The audit log is damaged."}
+CHECKPOINT_OK = {"id": "Titik periksa ini sesuai dengan log yang telah diverifikasi.",
+                 "en": "The checkpoint matches the verified log."}
+CHECKPOINT_UNVERIFIED = {"id": "Titik periksa ini mencakup entri yang tidak dapat diverifikasi.",
+                         "en": "The checkpoint covers entries that could not be verified."}
 FIRST_BAD = {"id": "Entri pertama yang bermasalah: no. {seq}.",
              "en": "First bad entry: no. {seq}."}
 
@@ -61,6 +68,7 @@ def _verify(tab: Tab, walk: Walk, label: str) -> dict[str, str]:
     return {"result": result.get_attribute("data-result") or "", "text": result.inner_text(),
             "role": result.get_attribute("role") or "",
             "size": size.locator("td").inner_text().strip(),
+            "checkpoint": tab.page.locator("section[aria-labelledby=cp-title]").inner_text(),
             "problem_lang": tab.page.evaluate(
                 "() => { const c = document.querySelector('#verify-result code');"
                 " return c ? (c.closest('[lang]') || document.documentElement)"
@@ -80,9 +88,11 @@ def test_an_auditor_verifies_the_log_and_sees_a_tampered_entry_named(
     assert tab.path() == "/staf/audit"
     walk.check(tab, "audit log")
 
-    # --- intact ------------------------------------------------------------------------------
+    # --- intact, with a checkpoint published by the scheduled job ----------------------------
+    publish_checkpoint_job(live_server.ctx)
     before = _size(live_server)
     shown = _verify(tab, walk, "verified")
+    assert CHECKPOINT_OK[lang] in shown["checkpoint"], shown
     assert shown["result"] == "ok" and shown["role"] == "status", shown
     assert shown["size"] == str(before) and str(before) in shown["text"], (shown, before)
     assert _last(live_server) == ("auditor", "audit.verify",
@@ -106,6 +116,8 @@ def test_an_auditor_verifies_the_log_and_sees_a_tampered_entry_named(
         # too, so a screen reader reads it in English (WCAG 3.1.2, language of parts).
         assert shown["problem_lang"] == "en", shown
         assert shown["size"] == str(victim - 1), shown  # the entries before it check out
+        # The published checkpoint covers the changed entry: it cannot vouch for the log.
+        assert CHECKPOINT_UNVERIFIED[lang] in shown["checkpoint"], shown
         assert _last(live_server) == ("auditor", "audit.verify",
                                       {"ok": False, "size": victim - 1, "first_bad": victim})
         # An attacker who also recomputes the row's hash is caught by the signed tree head.
@@ -127,6 +139,7 @@ def test_an_auditor_verifies_the_log_and_sees_a_tampered_entry_named(
     shown = _verify(tab, walk, "restored")
     assert shown["result"] == "ok", shown
     assert shown["size"] == str(_size(live_server) - 1)
+    assert CHECKPOINT_OK[lang] in shown["checkpoint"], shown
     walk.close()
     assert not walk.problems, "\n".join(walk.problems)
     print(f"\n[audit {tab.variant}] {len(walk.pages)} pages in {time.monotonic() - started:.1f} s")
