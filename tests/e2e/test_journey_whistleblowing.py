@@ -9,8 +9,9 @@ that code, lands in the mailbox and writes a reply. An APIP investigator (the on
 see a whistleblowing report, RULES §2) signs in, finds the case in the list, states a purpose,
 and reads the report, the reporter's reply and the evidence, decrypted, and downloads the file:
 the same picture or page, without the hidden author. The verifier and the liaison of the unit the
-report names are refused the case. The investigator answers; the reporter, back in the mailbox,
-reads the answer. Then the same with JavaScript disabled.
+report names are refused the case. The investigator answers and accepts the report for
+examination; the reporter, back in the mailbox, reads the answer and the new status. Then the
+same with JavaScript disabled.
 
 Besides what the pages show, the database is read: one case of the whistleblowing kind at APIP,
 no plaintext of the report, the reply, the answer or the file anywhere in its sealed columns.
@@ -270,7 +271,14 @@ def test_whistleblowing_journey(lang: str, width: int, js: bool,
     assert ANSWER in spage.locator("section[aria-labelledby=msg-title]").inner_text()
     walk.check(staff, "answer sent")
 
+    # APIP accepts it for examination: the reporter's status follows.
+    staff.submit(spage.locator("#act-apip_intake button[type=submit]"), "accepted")
+    assert {"id": "Sedang diproses", "en": "being processed"}[lang].lower() in spage.locator(
+        "section[aria-labelledby=meta-title]").inner_text().lower()
+    walk.check(staff, "accepted for examination")
+
     stored = _stored(live_server, number)
+    assert stored["state"] == "in_process"
     assert stored["messages"] == [("reporter", "message"), ("staff", "message")]
     for secret in (REPLY, ANSWER):
         assert secret.encode() not in stored["sealed"]
@@ -286,6 +294,8 @@ def test_whistleblowing_journey(lang: str, width: int, js: bool,
     assert thread.count() == 2
     assert REPLY in thread.nth(0).inner_text() and ANSWER in thread.nth(1).inner_text()
     assert {"id": "Petugas", "en": "Official"}[lang] in thread.nth(1).inner_text()
+    status = page.locator("section[aria-labelledby=status-title]").inner_text().lower()
+    assert {"id": "sedang diproses", "en": "being processed"}[lang] in status, status
     walk.check(tab, "mailbox with answer")
 
     # Every staff access is in the audit log: the refusals with their reason, APIP's reading
