@@ -10,7 +10,7 @@ downloads it with small counts suppressed column by column (`wbs.reports.suppres
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from wbs import audit
 from wbs.accounts import StaffIdentity
+from wbs.cases import deadlines
+from wbs.cases.sla import DayUnit, DeadlineRule
 from wbs.context import Context
 from wbs.models import Case, CaseTask, Unit
 from wbs.reports import statistics, surveys
@@ -40,8 +42,9 @@ COUNT_COLUMNS = (1, 2, 3, 6)
 FOLLOW_UPS = {"staff": "Internal: pegawai", "system": "Internal: sistem",
               "procedure": "Internal: prosedur", "oversight": "Eksternal: pengawasan",
               "facilities": "Eksternal: sarana dan prasarana"}
-LIMIT_NAMES = {"verification": "Verifikasi dan disposisi", "answer_5": "Jawaban 5 hari kerja",
-               "answer_14": "Jawaban 14 hari kerja", "answer_60": "Jawaban 60 hari kerja",
+# The answer limits are named from the rules in force (`limit_names`): a Pemda with 14
+# calendar days must not read "14 hari kerja" in its report (issue 10).
+LIMIT_NAMES = {"verification": "Verifikasi dan disposisi",
                "decision": "Keputusan", "decision_delivery": "Penyampaian keputusan"}
 DIM_TITLES = {"kind": "Menurut jenis", "category": "Menurut kategori (penyebab pengaduan)",
               "unit": "Menurut unit (disposisi)", "channel": "Menurut saluran"}
@@ -68,8 +71,24 @@ def _table(title: str, source: str, header: list[str], rows: list[list[str]],
             "counts": list(counts), "total": total}
 
 
+def _limit_text(rule: DeadlineRule) -> str:
+    unit = "hari kerja" if rule.unit is DayUnit.WORKING_DAYS else "hari"
+    return f"{rule.amount} {unit}"
+
+
+def limit_names(rules: Mapping[str, DeadlineRule]) -> dict[str, str]:
+    """Each limit's name in a document, the answer limits stated as the rules in force count
+    them ("Jawaban 14 hari" under Jayapura's calendar days), never a fixed number."""
+    names = dict(LIMIT_NAMES)
+    for key in ("answer_5", "answer_14", "answer_60"):
+        if key in rules:
+            names[key] = f"Jawaban {_limit_text(rules[key])}"
+    return names
+
+
 def _labels(session: Session) -> dict[str, dict[Any, str]]:
     return {
+        "limit": dict(limit_names(deadlines.load_rules(session))),
         "unit": dict(session.execute(select(Unit.id, Unit.name)).all()),
         "category": dict(session.execute(select(CaseCategory.id, CaseCategory.name_id)).all()),
         "kind": {"whistleblowing": "Whistleblowing", "complaint": "Pengaduan",
@@ -92,7 +111,7 @@ def _figure_sections(stats: Statistics, labels: dict[str, dict[Any, str]],
         sections.append(_table(DIM_TITLES[dim], f"statistics.compute(period={p}{unit}).by"
                                f"['{dim}']", FIGURE_HEADER, rows, COUNT_COLUMNS,
                                total=dim != "unit"))
-    limit_rows = [[LIMIT_NAMES.get(k, k), labels["unit"].get(u, "–"), str(f.on_time),
+    limit_rows = [[labels["limit"].get(k, k), labels["unit"].get(u, "–"), str(f.on_time),
                    str(f.late), str(f.overdue), str(f.running)]
                   for (k, u), f in sorted(stats.limits.items(), key=lambda x: (x[0][0],
                                                                              str(x[0][1])))]
