@@ -186,6 +186,11 @@ class Case(Base):
     lookup_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     kind: Mapped[str] = mapped_column(String(32))
+    # The regulation's name of the kind, from the profile in force at intake (issue 10,
+    # `wbs.profiles.kinds`): keluhan, apresiasi, kritik... beside the workflow kind above, which
+    # alone decides routing and limits. NULL on cases from before it: their kind's national
+    # name (statistics count them so).
+    profile_kind: Mapped[str | None] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32))
     received_on: Mapped[date] = mapped_column(Date)

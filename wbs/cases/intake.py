@@ -31,6 +31,8 @@ from wbs.crypto import aead, codes
 from wbs.enums import AuditOutcome, CaseState, Channel, ReportKind, Role, UnitKind
 from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, Unit
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles.model import KindLabel
 
 LIMITS = {"title": 200, "what": 20_000, "how": 20_000, "where": 1000, "when": 200,
           "who_name": 200, "who_nip": 32, "who_agency": 200, "who_position": 200}
@@ -65,6 +67,9 @@ class ReportInput:
     identity: Identity | None = field(default=None, repr=False)
     # The reporter asks that the unit named not handle it, for fear of retaliation (RULES §6).
     shield_reported_unit: bool = False
+    # The regulation's name of the kind (`wbs.profiles.kinds`), e.g. keluhan handled as a
+    # complaint; empty means the national name of `kind`.
+    profile_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,18 +124,34 @@ def parse_identity(raw: Mapping[str, object], errors: dict[str, str],
 
 
 def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
-                 identity_required: bool = False) -> ReportInput:
+                 identity_required: bool = False,
+                 kinds: Sequence[KindLabel] | None = None) -> ReportInput:
     """Validate a submitted report; raise InvalidReport with a message key per bad field.
 
     `identity_required` is the regional profile's rule for a complaint (Belitung Timur Ps
     12-13, Jayapura Ps 14(2)-(4)): name, address and a phone number or e-mail address. It never
-    applies to whistleblowing, nor to the other kinds (RULES §2)."""
+    applies to whistleblowing, nor to the other kinds (RULES §2).
+
+    `kinds` are the profile's kinds in force (`wbs.profiles.kinds`): the posted kind must be
+    one of them or whistleblowing; the case keeps the profile's key beside its workflow kind."""
     errors: dict[str, str] = {}
-    try:
-        kind = ReportKind(_clean(raw.get("kind")))
-    except ValueError:
-        errors["kind"] = "required"
-        kind = ReportKind.COMPLAINT
+    posted = _clean(raw.get("kind"))
+    profile_kind = ""
+    if kinds is None:
+        try:
+            kind = ReportKind(posted)
+        except ValueError:
+            errors["kind"] = "required"
+            kind = ReportKind.COMPLAINT
+    else:
+        # The kinds of the profile in force (issue 10): another profile's kind, or a forged
+        # one, is refused with the form as typed, never mapped to something else.
+        choice = profile_kinds.resolve(posted, kinds) if posted else None
+        if choice is None:
+            errors["kind"] = "kind_not_offered" if posted else "required"
+            kind = ReportKind.COMPLAINT
+        else:
+            kind, profile_kind = choice.handled_as, choice.key
     values = {k: _clean(raw.get(k)) for k in LIMITS}
     for key, limit in LIMITS.items():
         if len(values[key]) > limit:
@@ -162,7 +183,8 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
         raise InvalidReport(errors)
     shield = _clean(raw.get("shield_reported_unit")) in ("1", "on", "true")
     return ReportInput(kind=kind, reported_unit=reported, identity=identity,
-                       shield_reported_unit=shield, **values)
+                       shield_reported_unit=shield,
+                       profile_kind=profile_kind or profile_kinds.national_key(kind), **values)
 
 
 def reportable_units(session: Session) -> list[Unit]:
@@ -189,6 +211,7 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
     doc = asdict(report)
     doc.pop("identity")
     doc.pop("shield_reported_unit")  # kept on the case row, where access reads it
+    doc.pop("profile_kind")  # kept on the case row, where statistics count it
     doc["kind"] = report.kind.value
     return doc
 
@@ -233,7 +256,9 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
                     reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
                     identity_provided=report.identity is not None, report_sealed=b"",
                     report_digest=b"", code_needs_replacing=entered_by is not None,
-                    shield_reported_unit=report.shield_reported_unit)
+                    shield_reported_unit=report.shield_reported_unit,
+                    profile_kind=(report.profile_kind
+                                  or profile_kinds.national_key(report.kind))[:40])
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)
@@ -266,7 +291,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         # The profile may send every complaint to SP4N-LAPOR!: queued now, while K is at hand.
         lapor_outbox.on_intake(session, ctx, case, document, reporter=entered_by is None)
         details: dict[str, str | int | bool | None] = {
-            "kind": report.kind.value, "channel": channel.value, "attachments": len(files),
+            "kind": report.kind.value, "profile_kind": case.profile_kind,
+            "channel": channel.value, "attachments": len(files),
             "receiving_unit": receiving.slug}
         if entered_by is None:
             audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",

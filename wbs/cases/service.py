@@ -77,6 +77,8 @@ class CaseView:
     attachments: list[attachments.AttachmentMeta]
     timeline: list[tuple[str, date]]
     purpose: str
+    # The regulation's kind chosen at intake (issue 10), e.g. keluhan; None before it.
+    profile_kind: str | None = None
 
 
 def actor_of(staff: StaffIdentity) -> Actor:
@@ -221,7 +223,8 @@ def view_case(ctx: Context, staff: StaffIdentity, case_number: str) -> CaseView:
             report=sealing.open_json(keys[0], case, "report", case.report_sealed),
             messages=read_messages(session, case, keys),
             attachments=attachments.list_meta(session, case, keys),
-            timeline=[(e.state, e.on) for e in events], purpose=purpose)
+            timeline=[(e.state, e.on) for e in events], purpose=purpose,
+            profile_kind=case.profile_kind)
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
                      action="case.view", case_number=case.case_number, reason=purpose,
                      now=ctx.now())

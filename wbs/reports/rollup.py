@@ -35,7 +35,11 @@ KAPUAS_GROUPS = {
     "archived": ("archived",),
 }
 STATE_GROUP = {s: g for g, states in KAPUAS_GROUPS.items() for s in states}
-CASE_DIMS = ("kind", "category", "classification", "channel", "state")
+CASE_DIMS = ("kind", "category", "classification", "channel", "state", "profile_kind")
+# The regulation's kind of a case (issue 10); a case from before it counts under its kind's
+# national name.
+NATIONAL_KEY = {"complaint": "pengaduan", "information_request": "permintaan_informasi",
+                "aspiration": "aspirasi"}
 INT_DIMS = ("category", "unit")
 NEVER_FROM, NEVER_TO = date(9999, 12, 31), date(1, 1, 1)  # an empty span: never used
 FIRST, LAST = date(1, 1, 1), date(9999, 12, 31)
@@ -78,7 +82,7 @@ def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
     cases = session.execute(select(
         Case.id, Case.received_on, Case.kind, Case.category_id, Case.classification,
         Case.channel, Case.state, Case.first_response_on, Case.response_wd, Case.completed_on,
-        Case.completion_wd).where(Case.received_on.in_(days))).all()
+        Case.completion_wd, Case.profile_kind).where(Case.received_on.in_(days))).all()
     in_days = select(Case.id).where(Case.received_on.in_(days))
     dues: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
     for case_id, due, met in session.execute(
@@ -129,7 +133,8 @@ def _refresh_days(session: Session, days: Sequence[date], r: date) -> None:
         values: list[tuple[str, str | None]] = [
             ("kind", c.kind), ("category", _str(c.category_id)),
             ("classification", c.classification), ("channel", c.channel),
-            ("state", state_then)]
+            ("state", state_then),
+            ("profile_kind", c.profile_kind or NATIONAL_KEY.get(c.kind, c.kind))]
         values += [("unit", str(u)) for u in sorted(units.get(c.id, ()))] or [("unit", None)]
         for dim, value in values:
             row = case_rows.setdefault((day, dim, value, grp), [0] * 7)

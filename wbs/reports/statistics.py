@@ -37,7 +37,9 @@ from wbs.models import Case, CaseEvent, CaseTask, Deadline
 from wbs.reports import rollup
 from wbs.reports.tables import StatCaseDay, StatLimitDay, StatTarget
 
-DIMENSIONS = ("kind", "category", "classification", "unit", "channel", "state")
+DIMENSIONS = ("kind", "category", "classification", "unit", "channel", "state", "profile_kind")
+# A case from before profile kinds (issue 10) counts under its kind's national name.
+_NATIONAL_KEY = rollup.NATIONAL_KEY
 # The Pemda's own obligations; the reporter's windows (missing data, objection) are not.
 OBLIGATIONS = rollup.OBLIGATIONS
 KAPUAS_GROUPS = rollup.KAPUAS_GROUPS
@@ -217,16 +219,17 @@ def _from_cases(session: Session, stats: Statistics, scope: ColumnElement[bool])
     # One pass over the period's cases, grouped by every case-level dimension at once; the
     # groups are few (kinds × channels × states × …) and are summed up per dimension here.
     keys = (Case.kind, Case.category_id, Case.classification, Case.channel,
-            state_on(as_of).label("state"))
+            state_on(as_of).label("state"), Case.profile_kind)
     query = (select(*keys, overdue.label("overdue"), *_aggregates(as_of))
              .where(scope).group_by(*keys, overdue))
     for row in session.execute(query):
-        kind, category, classification, channel, state, late = row[:6]
-        figures = _figures(row[6:], bool(late))
+        kind, category, classification, channel, state, profile_kind, late = row[:7]
+        figures = _figures(row[7:], bool(late))
         stats.total.add(figures)
         for dim, value in (("kind", kind), ("category", category),
                            ("classification", classification), ("channel", channel),
-                           ("state", state)):
+                           ("state", state),
+                           ("profile_kind", profile_kind or _NATIONAL_KEY.get(kind, kind))):
             stats.by[dim].setdefault(value, Figures()).add(figures)
     _by_unit(session, stats, scope, overdue, as_of)
 

@@ -22,6 +22,8 @@ from wbs.accounts import StaffIdentity
 from wbs.context import Context
 from wbs.enums import CaseState, Channel, Classification, ReportKind
 from wbs.models import Unit
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles import store
 from wbs.reports import statistics
 from wbs.reports.statistics import Figures, LimitFigures, Period, Statistics, TargetRow
 from wbs.reports.tables import CaseCategory
@@ -48,7 +50,8 @@ CLASSIFICATIONS = {"needs_oversight": N_("Needs oversight (berkadar pengawasan)"
 DIMENSION_TITLES = {"kind": N_("By kind"), "category": N_("By category"),
                     "classification": N_("By result of examination"),
                     "unit": N_("By unit (dispositions)"), "channel": N_("By channel"),
-                    "state": N_("By status at the end of the period")}
+                    "state": N_("By status at the end of the period"),
+                    "profile_kind": N_("By kind, as the regulation names it")}
 KAPUAS = {"completed": N_("Completed"), "in_process": N_("In process"),
           "pending": N_("Pending"), "archived": N_("Archived")}
 NONE_LABEL = N_("(not set)")
@@ -137,11 +140,17 @@ def build(ctx: Context, query: Query, lang: str) -> Page:
         categories = {c.id: (c.name_id if lang == "id" else c.name_en)
                       for c in session.scalars(select(CaseCategory))}
         stats = statistics.compute(session, query.period, ctx.today(), unit_id)
+        profile = store.in_force(session)
     unit_names = {u.id: u.name for u in units}
+    # The profile's kinds (issue 10), whistleblowing first, in the regulation's order.
+    kind_choices = profile_kinds.choices(profile.kinds)
+    kind_names = {c.key: gettext(KINDS[c.handled_as.value]) if c.national else c.label(lang)
+                  for c in kind_choices}
     orders: dict[str, list[str | int | None]] = {
         "kind": [k.value for k in ReportKind], "channel": [c.value for c in Channel],
         "classification": [c.value for c in Classification],
-        "state": [s.value for s in CaseState]}
+        "state": [s.value for s in CaseState],
+        "profile_kind": [c.key for c in kind_choices]}
     tables = []
     for dim in statistics.DIMENSIONS:
         rows = []
@@ -151,6 +160,9 @@ def build(ctx: Context, query: Query, lang: str) -> Page:
                     else gettext(NONE_LABEL)
             elif dim == "unit":
                 label = unit_names.get(key, "") if isinstance(key, int) else gettext(NO_UNIT)
+            elif dim == "profile_kind":
+                label = kind_names.get(str(key)) or profile_kinds.name_of(
+                    str(key), profile.kinds, lang)
             else:
                 label = _label({"kind": KINDS, "channel": CHANNELS, "state": STATES,
                                 "classification": CLASSIFICATIONS}[dim], key)

@@ -135,8 +135,10 @@ async def create_report(request: Request) -> Response:
             return _replay(found, digest)
     slugs = await run_in_threadpool(_reportable_slugs, ctx)
     try:
+        profile = store.current(ctx)
         report = intake.parse_report(_flatten(data), slugs,
-                                     identity_required=store.current(ctx).identity_required)
+                                     identity_required=profile.identity_required,
+                                     kinds=profile.kinds)
     except intake.InvalidReport as exc:
         return _error(422, "invalid", fields=exc.errors)
     if key is None:

@@ -17,10 +17,12 @@ from wbs.access import Permission
 from wbs.cases import deadlines, identity, listing, reported_unit, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
 from wbs.integrations import outbox as lapor_outbox
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles import store
 from wbs.reports import counting
 from wbs.web import forms
 from wbs.web.guard import requires
-from wbs.web.render import render
+from wbs.web.render import language_of, render
 from wbs.web.reporter import file_response
 
 
@@ -111,8 +113,11 @@ async def _render_case(request: Request, number: str, *, error: str = "",
     _facts, similar = await run_in_threadpool(duplicates.similar_to, ctx, staff, number)
     lapor_ref = await run_in_threadpool(lapor_outbox.reference_of, ctx, number)
     limits = await run_in_threadpool(deadlines.rules_in_force, ctx)
+    profile = await run_in_threadpool(store.current, ctx)
     return render(request, "staff/case.html", {
         "lapor_ref": lapor_ref,
+        "kind_name": profile_kinds.label_of(view.profile_kind, view.kind, profile.kinds,
+                                            language_of(request)),
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,

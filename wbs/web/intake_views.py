@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.access import Actor, Permission
 from wbs.cases import intake
 from wbs.enums import Channel, ReportKind
+from wbs.profiles import kinds as profile_kinds
 from wbs.profiles import store
 from wbs.web.guard import requires
 from wbs.web.render import render
@@ -34,9 +35,14 @@ def _page(request: Request, values: dict[str, str], errors: dict[str, str],
     ctx = request.app.state.ctx
     with ctx.read() as session:
         units = [(u.slug, u.name) for u in intake.reportable_units(session)]
-    kinds = [k.value for k in intake.kinds_for(_actor(request))]
+    allowed = intake.kinds_for(_actor(request))
+    # The kinds of the profile in force (issue 10); whistleblowing only for APIP staff.
+    choices = profile_kinds.choices(store.current(ctx).kinds,
+                                    whistleblowing=ReportKind.WHISTLEBLOWING in allowed)
+    kinds = [c.value for c in choices if c.handled_as in allowed]
     return render(request, "staff/intake.html", {
-        "kinds": kinds, "units": units, "values": values, "errors": errors,
+        "kinds": kinds, "kind_choices": {c.value: c for c in choices}, "units": units,
+        "values": values, "errors": errors,
         "rejected": rejected, "channels": OFFLINE,
         "whistleblowing_elsewhere": ReportKind.WHISTLEBLOWING.value not in kinds},
         status_code=status_code)
@@ -59,8 +65,10 @@ async def intake_submit(request: Request) -> Response:
         errors["channel"] = "required"
     received_on, attested = intake.parse_offline(form.fields, channel, ctx.today(), errors)
     try:
+        profile = store.current(ctx)
         report = intake.parse_report(form.fields, slugs,
-                                     identity_required=store.current(ctx).identity_required)
+                                     identity_required=profile.identity_required,
+                                     kinds=profile.kinds)
     except intake.InvalidReport as exc:
         errors.update(exc.errors)
     if errors:

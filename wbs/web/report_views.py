@@ -25,7 +25,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wbs.cases import held_files, intake, receipt_hold
-from wbs.enums import Channel, ReportKind
+from wbs.enums import Channel
+from wbs.profiles import kinds as profile_kinds
 from wbs.profiles import store
 from wbs.web import forms, ratelimit
 from wbs.web.guard import public
@@ -77,18 +78,25 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
     nonce = values.get("nonce", "")
     if not receipt_hold.valid_token(nonce):
         nonce = receipt_hold.new_token()
+    choices = _kind_choices(request)
     page = render(request, "public/report_form.html", {
-        "kinds": [k.value for k in ReportKind], "units": _units(request),
+        "kinds": [c.value for c in choices], "kind_choices": {c.value: c for c in choices},
+        "units": _units(request),
         "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
         "dropped": dropped or [], "held": held or [], "already_sent": already_sent,
         "hold_minutes": receipt_hold.HOLD_MINUTES}, status_code=status_code)
     return _with_secret(request, page)
 
 
+def _kind_choices(request: Request) -> list[profile_kinds.KindChoice]:
+    """Whistleblowing and the kinds of the profile in force (issue 10)."""
+    return profile_kinds.choices(store.current(request.app.state.ctx).kinds)
+
+
 @public
 async def report_form(request: Request) -> Response:
     kind = request.query_params.get("jenis", "")
-    known = {k.value for k in ReportKind}
+    known = {c.value for c in _kind_choices(request)}
     return _form_page(request, {"kind": kind if kind in known else ""}, {}, [])
 
 
@@ -152,8 +160,9 @@ async def report_submit(request: Request) -> Response:
     errors: dict[str, str] = {}
     report = None
     try:
-        report = intake.parse_report(fields, slugs,
-                                     identity_required=store.current(ctx).identity_required)
+        profile = store.current(ctx)
+        report = intake.parse_report(fields, slugs, identity_required=profile.identity_required,
+                                     kinds=profile.kinds)
     except intake.InvalidReport as exc:
         errors = exc.errors
     if taken.lost:
