@@ -732,6 +732,29 @@ class LaporReference(Base):
     recorded_on: Mapped[date] = mapped_column(Date)
 
 
+class LaporIdentityConsent(Base):
+    """The reporter's consent to send their identity to SP4N-LAPOR! (issue 10).
+
+    Given in the mailbox, revocable until the case document first leaves the portal. The
+    identity the reporter agreed to send is sealed (HPKE) to the connector's key, so that the
+    connector can add it to the document without any handler holding the identity key; the
+    copy is erased when consent is revoked or used. It travels only if a disclosure was also
+    approved (`wbs.integrations.consent`). States: given, revoked, sent (went with the
+    document), withheld (the document went without it: no approved disclosure). A date, never
+    a time: the row must not place the reporter within the day.
+    """
+
+    __tablename__ = "lapor_identity_consents"
+    __table_args__ = (
+        CheckConstraint("state IN ('given', 'revoked', 'sent', 'withheld')", name="state"),
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    identity_sealed: Mapped[Sealed]
+    decided_on: Mapped[date] = mapped_column(Date)
+
+
 # --- compensation (ganti rugi, Perbup Sanggau 33/2019 Ps 17(3), 18) ------------------------------
 
 

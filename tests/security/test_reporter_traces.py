@@ -219,6 +219,8 @@ def test_every_mailbox_handler_refreshes_the_cookie(app: Any, client: TestClient
         "empty message": post("/kotak-pesan/pesan", body=" "),
         "identity": post("/kotak-pesan/identitas", identity_name="Budi"),
         "bad identity": post("/kotak-pesan/identitas", identity_email="bukan-email"),
+        "lapor consent": post("/kotak-pesan/lapor-identitas", decision="give"),
+        "lapor consent revoked": post("/kotak-pesan/lapor-identitas", decision="revoke"),
         "file": lambda token: mailbox.post(
             "/kotak-pesan/lampiran", data={"csrf_token": token},
             files=[("files", ("b.txt", b"lagi", "text/plain"))]),

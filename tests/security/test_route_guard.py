@@ -23,9 +23,11 @@ PUBLIC = {
     ("/kotak-pesan/lampiran/{attachment_id:rowid}", "GET"), ("/kotak-pesan/keluar", "POST"),
     ("/kotak-pesan/tanggapan", "POST"), ("/kotak-pesan/kode-baru", "POST"),
     ("/kotak-pesan/ganti-rugi", "POST"), ("/kotak-pesan/ganti-rugi", "GET"),
+    # The reporter's consent to send the identity to SP4N-LAPOR! (issue 10): a mailbox session.
+    ("/kotak-pesan/lapor-identitas", "POST"),
     # A GET on a mailbox form's address leads back to the mailbox (the language switch).
     *(("/kotak-pesan/" + name, "GET") for name in ("masuk", "pesan", "identitas", "lampiran",
-                                                   "tanggapan")),
+                                                   "tanggapan", "lapor-identitas")),
     ("/verifikasi", "GET"), ("/verifikasi", "POST"),
     ("/masuk", "GET"), ("/masuk", "POST"),
     ("/api/v1/openapi.json", "GET"), ("/api/v1/reports", "POST"), ("/api/v1/status", "POST"),

@@ -436,6 +436,10 @@ def add_identity(ctx: Context, access: ReporterAccess, identity: Identity) -> No
         case.identity_sealed = sealing.seal_json(key, case, "identity",
                                                  asdict(identity))
         case.identity_provided = True
+        # A consent to send the identity to SP4N-LAPOR! was for the old details (issue 10).
+        from wbs.integrations import consent
+
+        consent.forget_on_new_identity(session, case, ctx.today())
         audit.record(session, ctx.audit_keys, actor="reporter", role="reporter",
                      action="identity.add", case_number=case.case_number, reporter=True,
                      now=ctx.now())

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, aliased
 from wbs import audit, logs
 from wbs.context import Context
 from wbs.enums import AuditOutcome
+from wbs.integrations import consent, outbox
 from wbs.integrations import lapor_format as fmt
-from wbs.integrations import outbox
 from wbs.models import Case, LaporOutboxItem, LaporReference
 
 ACTOR = "lapor-connector"
@@ -162,7 +162,8 @@ def _prepare(ctx: Context, item_id: int) -> tuple[str, str, bytes, int] | None:
             item.state, item.last_error, item.next_attempt_at = "failed", "withheld_apip", None
             _audit(session, ctx, case.case_number, item, AuditOutcome.DENIED, "withheld_apip")
             return None
-        document = outbox.open_document(ctx, item, case.case_number)
+        document = consent.attach(session, ctx, item, case,
+                                  outbox.open_document(ctx, item, case.case_number))
         body = outbox.wire(session, item, document)
         path = fmt.STATUS_PATH if item.kind == "status" else fmt.CASE_PATH
         return path, item.idempotency_key, body, item.attempts

@@ -9,7 +9,8 @@ coordinator's page, the database and the logs see only the delivery state.
 
 The reporter's identity travels only when an identity disclosure was approved *and* the
 reporter consented (`identity_may_travel`); the verifier who forwards never holds the identity
-key, so a forwarded document is anonymous unless both conditions hold for whoever supplies it.
+key, so the identity comes from the reporter's consent (`consent.py`), added when the document
+first leaves, and only if a disclosure is approved then.
 """
 
 from __future__ import annotations
@@ -60,12 +61,17 @@ def _held_until(ctx: Context, reporter: bool) -> datetime | None:
                       ctx.settings.notice_batch_times).astimezone(UTC)
 
 
+def seal_document(ctx: Context, case: Case, key: str, document: dict[str, Any]) -> bytes:
+    """An outbox document sealed to the connector's key, bound to its case and item."""
+    return hpke.wrap(keys.public_key(ctx.settings.keys_dir),
+                     json.dumps(document, ensure_ascii=False).encode(),
+                     keys.info(case.case_number, key))
+
+
 def _add(session: Session, ctx: Context, case: Case, kind: str, document: dict[str, Any],
          reporter: bool) -> LaporOutboxItem:
     key = secrets.token_hex(16)
-    blob = hpke.wrap(keys.public_key(ctx.settings.keys_dir),
-                     json.dumps(document, ensure_ascii=False).encode(),
-                     keys.info(case.case_number, key))
+    blob = seal_document(ctx, case, key, document)
     item = LaporOutboxItem(case_id=case.id, kind=kind, state="pending", idempotency_key=key,
                            payload_sealed=blob, created_on=ctx.today(), attempts=0,
                            next_attempt_at=_held_until(ctx, reporter))
@@ -222,6 +228,7 @@ def export_pending(ctx: Context, actor: Actor) -> bytes:
     does not send them too and the next export does not repeat them.
     """
     from wbs.cases.service import scope_of  # here: wbs.cases imports this module
+    from wbs.integrations import consent
     from wbs.integrations import lapor_format as fmt
 
     _require(ctx, actor, Permission.LAPOR_EXPORT, "lapor.outbox.export")
@@ -238,7 +245,8 @@ def export_pending(ctx: Context, actor: Actor) -> bytes:
             # (issue 8 finding 10, as for every other way to a case's content).
             if case.at_apip or hidden_from(actor, scope_of(session, case, ctx.now())):
                 continue
-            doc = open_document(ctx, item, case.case_number)
+            doc = consent.attach(session, ctx, item, case,
+                                 open_document(ctx, item, case.case_number))
             documents.append(fmt.export_entry(item.kind, item.idempotency_key,
                                               wire(session, item, doc)))
             item.state = "exported"

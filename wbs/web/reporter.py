@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from wbs.cases import intake, reporter
 from wbs.cases.receipts import verify_receipt
+from wbs.integrations import consent
 from wbs.reports import surveys
 from wbs.web import code_views, forms, i18n
 from wbs.web.guard import public
@@ -84,8 +85,10 @@ def _mailbox_page(request: Request, access: reporter.ReporterAccess,
     # After the outcome, the reporter is invited to rate the complaint service (RULES §9) on
     # the same public form as anyone: the link is the round's, never the case's.
     invite = surveys.open_for_complaints(ctx, ctx.today()) if view.closed else None
+    lapor_consent = consent.for_reporter(ctx, access.case_id, access.secret)
     return render(request, "public/mailbox.html",
                   {"view": view, "idle_minutes": _idle_minutes(request), "compensation": claim,
+                   "lapor_consent": lapor_consent,
                    "survey_invite": invite, **(extra or {})}, status_code=status_code)
 
 
@@ -200,6 +203,26 @@ async def mailbox_identity(request: Request) -> Response:
     # Allowed on a closed case too: a reward (PP 43/2018) can come after closure.
     await run_in_threadpool(reporter.add_identity, request.app.state.ctx, found[0], identity)
     return _back(found, "identity")
+
+
+@public
+async def mailbox_lapor_consent(request: Request) -> Response:
+    """The reporter agrees, or no longer agrees, that the identity may go to SP4N-LAPOR!."""
+    found = await run_in_threadpool(_session, request)
+    values = await forms.read_form(request)
+    if found is None:
+        return _session_ended(request, values)
+    ctx, access = request.app.state.ctx, found[0]
+    try:
+        if values.get("decision") == "give":
+            await run_in_threadpool(consent.give, ctx, access.case_id, access.secret)
+        elif values.get("decision") == "revoke":
+            await run_in_threadpool(consent.revoke, ctx, access.case_id)
+        else:
+            return await _page(request, found, {"consent_error": "consent_not_given"}, 400)
+    except consent.ConsentRefused as exc:
+        return await _page(request, found, {"consent_error": exc.reason}, 409)
+    return _back(found, "lapor_consent")
 
 
 @public
@@ -357,7 +380,7 @@ def mailbox_action_page(request: Request) -> Response:
     return RedirectResponse("/kotak-pesan", status_code=303)
 
 
-MAILBOX_FORMS = ("masuk", "pesan", "identitas", "lampiran", "tanggapan")
+MAILBOX_FORMS = ("masuk", "pesan", "identitas", "lampiran", "tanggapan", "lapor-identitas")
 
 
 def routes() -> list[BaseRoute]:
@@ -368,6 +391,7 @@ def routes() -> list[BaseRoute]:
         Route("/kotak-pesan/masuk", mailbox_open, methods=["POST"]),
         Route("/kotak-pesan/pesan", mailbox_message, methods=["POST"]),
         Route("/kotak-pesan/identitas", mailbox_identity, methods=["POST"]),
+        Route("/kotak-pesan/lapor-identitas", mailbox_lapor_consent, methods=["POST"]),
         Route("/kotak-pesan/lampiran", mailbox_attachment, methods=["POST"]),
         Route("/kotak-pesan/lampiran/{attachment_id:rowid}", mailbox_download, methods=["GET"]),
         Route("/kotak-pesan/tanggapan", mailbox_response, methods=["POST"]),
