@@ -202,3 +202,27 @@ def test_statistics_count_by_the_profile_kind(client: TestClient, ctx: Context, 
     assert rows == {"whistleblowing": "1", "apresiasi": "1", "aspirasi": "0", "kritik": "1",
                     "permintaan_informasi": "1", "keluhan": "2", "pengaduan": "2"}
     assert '<th scope="row">Keluhan</th>' in table
+
+
+@pytest.mark.parametrize(("profile", "regional"), [
+    ("sanggau", None),
+    ("jayapura", "Indikasi pelanggaran (pemeriksaan lapangan)"),
+    ("belitung-timur", "Sengketa / tanpa pemeriksaan lapangan"),
+])
+def test_the_verifier_chooses_the_classification_under_the_profile_labels(
+        client: TestClient, ctx: Context, demo: Any, clock: Clock, profile: str,
+        regional: str | None) -> None:
+    store.choose(ctx, profile, "admin", "administrator")
+    number = _file(ctx, "complaint")
+    sign_in(client, demo["verifikator"], "verifikator", clock)
+    page = client.get(f"/staf/kasus/{number}")
+    if f'action="/staf/kasus/{number}/tujuan"' in page.text:
+        token = csrf_from(client, f"/staf/kasus/{number}")
+        page = client.post(f"/staf/kasus/{number}/tujuan",
+                           data={"csrf_token": token, "purpose": "verifikasi"},
+                           follow_redirects=True)
+    labels = re.findall(r"<span data-regional-label>([^<]+)</span>", page.text)
+    if regional is None:  # Sanggau's labels are the national terms themselves
+        assert labels == []
+    else:
+        assert regional in labels and len(labels) == 2

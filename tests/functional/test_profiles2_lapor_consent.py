@@ -30,6 +30,7 @@ from wbs.context import Context
 from wbs.enums import Channel, ReportKind
 from wbs.integrations import connector, outbox
 from wbs.models import AuditEntry, Case, IdentityRequest, LaporIdentityConsent
+from wbs.profiles import store
 from wbs.settings import Secret
 
 NAME = "Maria-CANARY-NAMA-5521"
@@ -252,3 +253,23 @@ def test_a_whistleblower_is_never_asked(app: Any, ctx: Context, team: Any) -> No
     assert _decide(browser, "give").status_code == 409
     with ctx.db() as s:
         assert s.scalars(select(LaporIdentityConsent)).all() == []
+
+
+@pytest.mark.parametrize(("profile", "expected"), [
+    ("jayapura", [("complaint", "keluhan"), ("aspiration", "kritik"),
+                  ("complaint", "pengaduan")]),
+    ("sanggau", [("complaint", "pengaduan"), ("aspiration", "aspirasi"),
+                 ("complaint", "pengaduan")]),
+])
+def test_a_regional_kind_from_lapor_enters_as_the_profile_names_it(
+        ctx: Context, team: Any, stub: LaporStub, profile: str,
+        expected: list[tuple[str, str]]) -> None:
+    store.choose(ctx, profile, "admin", "administrator")
+    stub.incoming = {"laporan": [
+        {"nomor_tracking": f"LAPOR-IN-{n}", "judul": "Antrean puskesmas", "isi": "Lama.",
+         "jenis": jenis, "pelapor": None}
+        for n, jenis in enumerate(("keluhan", "kritik", "pengaduan"))]}
+    assert connector.run(ctx)["lapor_imported"] == 3
+    with ctx.db() as s:
+        rows = s.execute(select(Case.kind, Case.profile_kind).order_by(Case.id)).all()
+    assert [tuple(r) for r in rows] == expected

@@ -32,7 +32,8 @@ every complaint)::
 
     {"laporan": [{"nomor_tracking": "...", "judul": "...", "isi": "...", "kategori": "...",
                   "lokasi": "...", "tanggal": "2026-03-01", "kanal": "lapor.go.id",
-                  "jenis": "pengaduan" | "aspirasi" | "permintaan_informasi",
+                  "jenis": "pengaduan" | "aspirasi" | "permintaan_informasi"
+                           | "keluhan" | "apresiasi" | "kritik",
                   "pelapor": null | {"nama": ..., "alamat": ..., "telepon": ..., "email": ...}}]}
 
   The same object (or the ``{"laporan": [...]}`` wrapper) is what `wbs lapor import FILE` reads.
@@ -70,6 +71,11 @@ STATUS_LABELS: Mapping[CaseState, str] = {
 _KINDS_IN = {"pengaduan": ReportKind.COMPLAINT, "aspirasi": ReportKind.ASPIRATION,
              "permintaan_informasi": ReportKind.INFORMATION_REQUEST}
 _KINDS_OUT = {kind: name for name, kind in _KINDS_IN.items()}
+# The regional kinds LAPOR! instances name (jayapurakab.lapor.go.id, Perbup Jayapura 58/2023
+# Ps 14(5)) and the national kind each is handled as; the importer keeps the name when the
+# profile in force has it (`wbs.profiles.kinds`).
+_REGIONAL_KINDS_IN = {"keluhan": ReportKind.COMPLAINT, "apresiasi": ReportKind.ASPIRATION,
+                      "kritik": ReportKind.ASPIRATION}
 _REASONS = {"sp4n_lapor": "admin_nasional", "other_agency": "bukan_wewenang",
             "every_complaint": "salinan"}
 
@@ -127,6 +133,7 @@ class IncomingReport:
     event_date: str = field(repr=False)
     channel: str
     reporter: Reporter | None = field(default=None, repr=False)
+    kind_name: str = ""  # the "jenis" as LAPOR! named it
 
 
 def category_of(kind: str, classification: str | None) -> str:
@@ -216,7 +223,8 @@ def decode_incoming(data: bytes) -> list[IncomingReport]:
     for raw in items:
         if not isinstance(raw, dict):
             raise FormatError("laporan")
-        kind = _KINDS_IN.get(_text(raw, "jenis", 64) or "pengaduan")
+        jenis = _text(raw, "jenis", 64) or "pengaduan"
+        kind = _KINDS_IN.get(jenis) or _REGIONAL_KINDS_IN.get(jenis)
         if kind is None:
             raise FormatError("jenis")
         reports.append(IncomingReport(
@@ -225,7 +233,7 @@ def decode_incoming(data: bytes) -> list[IncomingReport]:
             content=_text(raw, "isi", 20_000, required=True),
             category=_text(raw, "kategori", 200), location=_text(raw, "lokasi", 1000),
             event_date=_text(raw, "tanggal", 200), channel=_text(raw, "kanal", 64),
-            reporter=_reporter(raw.get("pelapor"))))
+            reporter=_reporter(raw.get("pelapor")), kind_name=jenis))
     return reports
 
 

@@ -9,6 +9,7 @@ follows the case on LAPOR!, where its status changes flow back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,6 +21,9 @@ from wbs.context import Context
 from wbs.enums import AuditOutcome, Channel
 from wbs.integrations import lapor_format as fmt
 from wbs.models import Case, LaporReference
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles import store
+from wbs.profiles.model import KindLabel
 
 
 @dataclass
@@ -29,7 +33,15 @@ class ImportResult:
     case_numbers: tuple[str, ...] = ()
 
 
-def _report(incoming: fmt.IncomingReport) -> intake.ReportInput:
+def _profile_kind(incoming: fmt.IncomingReport, kinds: Sequence[KindLabel]) -> str:
+    """LAPOR!'s kind when the profile in force has it (handled alike), else the national
+    name of the workflow kind: a keluhan from LAPOR! stays a keluhan under Jayapura's profile."""
+    found = next((k for k in kinds if k.key == incoming.kind_name
+                  and k.handled_as is incoming.kind), None)
+    return found.key if found else profile_kinds.national_key(incoming.kind)
+
+
+def _report(incoming: fmt.IncomingReport, kinds: Sequence[KindLabel] = ()) -> intake.ReportInput:
     identity = None
     if incoming.reporter is not None:
         identity = intake.Identity(name=incoming.reporter.name,
@@ -40,7 +52,7 @@ def _report(incoming: fmt.IncomingReport) -> intake.ReportInput:
     how = f"Kategori SP4N-LAPOR!: {incoming.category}" if incoming.category else ""
     return intake.ReportInput(kind=incoming.kind, title=incoming.title, what=incoming.content,
                               where=incoming.location, when=incoming.event_date, how=how,
-                              identity=identity)
+                              identity=identity, profile_kind=_profile_kind(incoming, kinds))
 
 
 def import_documents(ctx: Context, data: bytes, *, actor: str) -> ImportResult:
@@ -55,6 +67,7 @@ def import_documents(ctx: Context, data: bytes, *, actor: str) -> ImportResult:
         raise
     result = ImportResult()
     numbers = []
+    kinds = store.current(ctx).kinds
     for incoming in reports:
         with ctx.db() as session:
             known = session.scalar(select(LaporReference.case_id).where(
@@ -71,7 +84,8 @@ def import_documents(ctx: Context, data: bytes, *, actor: str) -> ImportResult:
                          action="lapor.import", case_number=case.case_number,
                          details={"tracking_number": tracking}, now=ctx.now())
 
-        submission = intake.submit(ctx, _report(incoming), [], Channel.API, entered_by=actor,
+        submission = intake.submit(ctx, _report(incoming, kinds), [], Channel.API,
+                                   entered_by=actor,
                                    on_created=keep_reference)
         numbers.append(submission.case_number)
         result.imported += 1

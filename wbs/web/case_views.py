@@ -19,6 +19,7 @@ from wbs.enums import CaseState, ReportKind, Role
 from wbs.integrations import outbox as lapor_outbox
 from wbs.profiles import kinds as profile_kinds
 from wbs.profiles import store
+from wbs.profiles.shipped import SANGGAU_LABELS
 from wbs.reports import counting
 from wbs.web import forms
 from wbs.web.guard import requires
@@ -118,6 +119,10 @@ async def _render_case(request: Request, number: str, *, error: str = "",
         "lapor_ref": lapor_ref,
         "kind_name": profile_kinds.label_of(view.profile_kind, view.kind, profile.kinds,
                                             language_of(request)),
+        # The profile's own names of the hasil penelaahan where they differ from the national
+        # terms (Belitung Timur, Jayapura: indikasi pelanggaran / sengketa; issue 10).
+        "regional_classes": {k: v for k, v in profile.classification_labels.items()
+                             if SANGGAU_LABELS.get(k) != v},
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "similar": similar,
