@@ -226,3 +226,18 @@ def test_the_verifier_chooses_the_classification_under_the_profile_labels(
         assert labels == []
     else:
         assert regional in labels and len(labels) == 2
+
+
+def test_the_reporter_sees_the_kind_they_chose(app: Any, client: TestClient, ctx: Context,
+                                               demo: Any) -> None:
+    store.choose(ctx, "jayapura", "admin", "administrator")
+    client.headers["accept-language"] = "id"
+    receipt = _post(client, {"kind": "apresiasi", "title": TITLE, "what": WHAT})
+    code = re.search(r'class="code-box"[^>]*>([0-9A-Z-]{29})<', receipt.text)
+    assert code is not None
+    mailbox = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    mailbox.headers["accept-language"] = "en"
+    token = csrf_from(mailbox, "/kotak-pesan")
+    assert mailbox.post("/kotak-pesan/masuk", data={"csrf_token": token,
+                                                    "code": code.group(1)}).status_code == 303
+    assert '<dd data-kind="apresiasi">Appreciation</dd>' in mailbox.get("/kotak-pesan").text

@@ -88,6 +88,7 @@ class StatusView:
     timeline: list[tuple[str, date]]
     next_deadline: date | None
     code_must_change: bool = False  # issued through staff intake, not yet replaced
+    profile_kind: str | None = None  # the regulation's kind chosen at intake (issue 10)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def _status_view(session: Session, case: Case) -> StatusView:
     return StatusView(case_number=case.case_number, kind=case.kind, state=case.state,
                       received_on=case.received_on, timeline=[(e.state, e.on) for e in events],
                       next_deadline=deadlines.next_due(session, case),
-                      code_must_change=case.code_needs_replacing)
+                      code_must_change=case.code_needs_replacing,
+                      profile_kind=case.profile_kind)
 
 
 def _access(session: Session, case: Case, code: str) -> ReporterAccess:

@@ -243,6 +243,17 @@ def limit(value: DeadlineRule | None) -> str:
     return gettext("%(num)s days") % {"num": value.amount}
 
 
+def profile_kind(key: str | None, workflow_kind: str, lang: str) -> str:
+    """The regulation's name of a case's kind (issue 10: keluhan, apresiasi, kritik), or ""
+    when it is the workflow kind's national name, which the page labels as before. Kinds are
+    shipped with the profiles (an administrator cannot add any), so their labels are found
+    there whichever profile is in force now."""
+    from wbs.profiles import kinds
+
+    return kinds.label_of(key, workflow_kind, (), lang) or ""
+
+
 def install(env: Environment) -> None:
     env.globals.update(audit_action_label=audit_action, detail_key_label=detail_key,
-                       detail_value_label=detail_value, rule_label=rule, limit_text=limit)
+                       detail_value_label=detail_value, rule_label=rule, limit_text=limit,
+                       profile_kind_label=profile_kind)
