@@ -273,3 +273,18 @@ def test_a_regional_kind_from_lapor_enters_as_the_profile_names_it(
     with ctx.db() as s:
         rows = s.execute(select(Case.kind, Case.profile_kind).order_by(Case.id)).all()
     assert [tuple(r) for r in rows] == expected
+
+
+def test_a_keluhan_goes_to_lapor_as_a_keluhan(ctx: Context, team: Any, stub: LaporStub) -> None:
+    store.choose(ctx, "jayapura", "admin", "administrator")
+    numbers = []
+    for kind in ("keluhan", "pengaduan"):
+        report = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Antrean", what="Lama.",
+                                    profile_kind=kind, identity=intake.Identity(
+                                        name="Yakobus", address="Sentani", phone="0812"))
+        numbers.append(intake.submit(ctx, report, [], Channel.WEB).case_number)
+        routing.forward_external(ctx, team["verifikator"], numbers[-1], "sp4n_lapor", REASON)
+    connector.deliver_due(ctx)
+    sent = {json.loads(p.body)["id_eksternal"]: json.loads(p.body)["kategori"]
+            for p in stub.posts(PATH)}
+    assert sent == {numbers[0]: "keluhan", numbers[1]: "pengaduan"}

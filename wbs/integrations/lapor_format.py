@@ -136,8 +136,12 @@ class IncomingReport:
     kind_name: str = ""  # the "jenis" as LAPOR! named it
 
 
-def category_of(kind: str, classification: str | None) -> str:
+def category_of(kind: str, classification: str | None, profile_kind: str | None = None) -> str:
+    """The kind as LAPOR! names it: the regional kind the case was filed as (keluhan, kritik,
+    apresiasi) when LAPOR! knows that name, else the national name of the workflow kind."""
     name = _KINDS_OUT.get(ReportKind(kind), kind)
+    if profile_kind in _REGIONAL_KINDS_IN and _REGIONAL_KINDS_IN[profile_kind].value == kind:
+        name = profile_kind
     return f"{name}/{classification}" if classification else name
 
 

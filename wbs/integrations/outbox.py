@@ -102,7 +102,8 @@ def enqueue_case(session: Session, ctx: Context, case: Case, report: dict[str, A
                                                            reporter_consented)
     document = {
         "case_number": case.case_number, "title": str(report.get("title") or ""),
-        "content": _content(report), "category": category_of(case.kind, case.classification),
+        "content": _content(report),
+        "category": category_of(case.kind, case.classification, case.profile_kind),
         "location": str(report.get("where") or ""), "event_date": str(report.get("when") or ""),
         "received_on": case.received_on.isoformat(), "channel": case.channel, "reason": reason,
         "reporter": identity.__dict__ if travels and identity is not None else None,
