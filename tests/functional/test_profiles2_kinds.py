@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from tests.conftest import Clock, csrf_from, sign_in
@@ -23,7 +23,8 @@ from wbs.context import Context
 from wbs.enums import Channel
 from wbs.models import Case, Unit
 from wbs.profiles import store
-from wbs.reports import statistics
+from wbs.reports import rollup, statistics
+from wbs.reports.tables import StatCaseDay
 
 NATIONAL = ["whistleblowing", "complaint", "information_request", "aspiration"]
 OFFERED = {
@@ -191,6 +192,16 @@ def test_statistics_count_by_the_profile_kind(client: TestClient, ctx: Context, 
                   "permintaan_informasi": 1, "whistleblowing": 1}
     assert {k: f.received for k, f in stats.by["kind"].items()} == {
         "complaint": 4, "aspiration": 2, "information_request": 1, "whistleblowing": 1}
+    # The same figures once the statistics roll-up holds the days (issue 11's job).
+    with ctx.db.begin() as s:
+        assert rollup.refresh(s, today) > 0
+        assert s.scalar(select(func.count()).select_from(StatCaseDay).where(
+            StatCaseDay.dim == "profile_kind")) > 0
+    with ctx.db() as s:
+        # The filing day is served by the roll-up, not counted from the cases again.
+        assert (today, today) not in rollup.direct_ranges(s, today, today, today)
+        rolled = statistics.compute(s, statistics.Period(date(today.year, 1, 1), today), today)
+    assert {k: f.received for k, f in rolled.by["profile_kind"].items()} == by
     # The leadership's page shows the dimension, labelled from the profile.
     client.headers["accept-language"] = "id"
     sign_in(client, demo["pimpinan"], "pimpinan", clock)
