@@ -185,13 +185,27 @@ def compute(session: Session, period: Period, today: date,
     from it (`wbs.reports.rollup`), the other days counted from the cases: the same figures
     either way (`use_rollup=False` counts every day from the cases). A unit's own statistics
     are always counted from the cases (the roll-up is not kept per unit)."""
+    if not use_rollup or unit_id is not None:
+        return _compute(session, period, today, unit_id, None)
+    # Added up from the roll-up in several statements: a job pass committing in between could
+    # hand over a day taken for another as-of day. Checked again afterwards, and counted once
+    # more if anything moved (then from the cases alone, should the job keep moving it).
+    year_start = date(period.start.year, 1, 1)
+    for _attempt in range(3):
+        seen = rollup.fingerprint(session, year_start, period.end)
+        stats = _compute(session, period, today, unit_id, rollup.direct_ranges(
+            session, year_start, period.end, period.as_of(today)))
+        if rollup.fingerprint(session, year_start, period.end) == seen:
+            return stats
+    return _compute(session, period, today, unit_id, None)
+
+
+def _compute(session: Session, period: Period, today: date, unit_id: int | None,
+             direct: list[tuple[date, date]] | None) -> Statistics:
     as_of = period.as_of(today)
     stats = Statistics(period=period, as_of=as_of, unit_id=unit_id,
                        by={d: {} for d in DIMENSIONS})
-    year_start = date(period.start.year, 1, 1)
-    direct: list[tuple[date, date]] | None = None
-    if use_rollup and unit_id is None:
-        direct = rollup.direct_ranges(session, year_start, period.end, as_of)
+    if direct is not None:
         _from_rollup(session, stats, direct)
     scope = _in_period(period, unit_id)
     deadline_scope = None
