@@ -9,7 +9,7 @@ from wbs import audit
 from wbs.context import Context
 from wbs.crypto import aead, hpke
 from wbs.enums import UnitKind
-from wbs.models import Unit, User
+from wbs.models import Unit
 from wbs.ops import recovery
 
 
@@ -53,7 +53,3 @@ def take_pending_private_key(ctx: Context, unit: Unit) -> bytes | None:
 
 def by_slug(session: Session, slug: str) -> Unit | None:
     return session.scalars(select(Unit).where(Unit.slug == slug)).first()
-
-
-def members(session: Session, unit: Unit) -> list[User]:
-    return list(session.scalars(select(User).where(User.unit_id == unit.id, User.active)).all())

@@ -80,9 +80,7 @@ class ProofCache:
 
     def _mth(self, read: LeafReader, lo: int, hi: int) -> bytes:
         """MTH(D[lo:hi]) for a subtree of the RFC 6962 tree: a complete left part, recursively."""
-        n = hi - lo
-        if n == 0:
-            return merkle.EMPTY_ROOT
+        n = hi - lo  # >= 1: _subproof never asks for an empty range
         if n & (n - 1) == 0:
             return self._perfect_hash(read, lo, n)
         if n < BLOCK:

@@ -86,22 +86,6 @@ def held_size(ctx: Context, token: str) -> int:
     return int(total or 0)
 
 
-def names(ctx: Context, secret: str, token: str) -> list[str]:
-    """The names of the held files, for the page (without loading their contents)."""
-    found = []
-    with ctx.read() as session:
-        rows = session.execute(select(HeldUpload.idx, HeldUpload.meta_sealed).where(
-            HeldUpload.lookup == _lookup(ctx, token)).order_by(HeldUpload.idx)).all()
-    for idx, meta_sealed in rows:
-        try:
-            meta = json.loads(keyring.open_for_session(
-                meta_sealed, _key_token(secret, token, idx), _PURPOSE_META))
-        except (aead.DecryptionError, ValueError):
-            return []
-        found.append(str(meta["name"]))
-    return found
-
-
 @dataclass(frozen=True)
 class Taken:
     """What a form's token brought back. `lost`: the form said files were kept, but they are

@@ -192,15 +192,8 @@ def reportable_units(session: Session) -> list[Unit]:
                                 .order_by(Unit.name)))
 
 
-def unit_of_kind(session: Session, kind: UnitKind) -> Unit:
-    unit = session.scalars(select(Unit).where(Unit.kind == kind.value).order_by(Unit.id)).first()
-    if unit is None:
-        raise NotConfigured(f"no unit of kind {kind.value} is configured")
-    return unit
-
-
 def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:
-    """What `unit_of_kind` answers, from units already loaded (ordered by id)."""
+    """The configured unit of this kind with the lowest id, from units already loaded."""
     unit = next((u for u in units if u.kind == kind.value), None)
     if unit is None:
         raise NotConfigured(f"no unit of kind {kind.value} is configured")

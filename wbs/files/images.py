@@ -72,9 +72,28 @@ def strip_image(data: bytes, kind: str, *, transpose: bool) -> CleanFile:
     return CleanFile(out, media_type, stripped=True, note="image_reencoded")
 
 
+_WEBP_MAX_CHUNKS: Final = 64
+
+
 def _webp_lossless(data: bytes, kind: str) -> bool:
-    # A lossless WebP (a screenshot, usually) stays lossless; the others are re-encoded lossy.
-    return kind == "webp" and b"VP8L" in data[12:64]
+    """Whether the first image of a WebP is lossless (a screenshot, usually): it stays lossless,
+    the others are re-encoded lossy. The first image chunk decides; in an extended file it may
+    follow an ICC profile, and in an animation it sits inside the first frame (ANMF)."""
+    if kind != "webp":
+        return False
+    at, end = 12, len(data)
+    for _ in range(_WEBP_MAX_CHUNKS):
+        if at + 8 > end:
+            break
+        fourcc, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if fourcc in (b"VP8L", b"VP8 "):
+            return fourcc == b"VP8L"
+        if fourcc == b"ANMF":
+            # The frame's own chunks follow its 16-byte header: look inside.
+            at, end = at + 8 + 16, min(end, at + 8 + size)
+            continue
+        at += 8 + size + (size & 1)
+    return False
 
 
 def _pixels_only(img: Image.Image, keep: tuple[str, ...] = ()) -> Image.Image:
@@ -98,10 +117,8 @@ def _reencode_still(img: Image.Image, fmt: str, transpose: bool, *, lossless: bo
         ImageOps.exif_transpose(img, in_place=True)
     out = io.BytesIO()
     if fmt == "JPEG":
-        clean = _pixels_only(img)
-        if clean.mode not in ("L", "RGB", "CMYK"):
-            clean = clean.convert("RGB")
-        clean.save(out, format="JPEG", quality=JPEG_QUALITY)
+        # Pillow opens a JPEG as L, RGB or CMYK only: each saves as JPEG as it is.
+        _pixels_only(img).save(out, format="JPEG", quality=JPEG_QUALITY)
     elif fmt == "WEBP":
         clean = _pixels_only(img)
         if lossless:

@@ -25,7 +25,10 @@ MAX_PDF_PAGES: Final = 2_000
 # Page keys that hold metadata (XMP, application private data, thumbnails) or automatic actions.
 _PDF_PAGE_EXCLUDED: Final = ("/Metadata", "/PieceInfo", "/Thumb", "/AA")
 # Catalog entries that could reach a fresh writer and would carry metadata or active content.
-_PDF_CATALOG_DROPPED: Final = ("/Metadata", "/OpenAction", "/AA", "/AcroForm", "/PieceInfo")
+# /Names holds document scripts and embedded files (a fresh writer has none, and the check after
+# writing refuses any that appear).
+_PDF_CATALOG_DROPPED: Final = ("/Metadata", "/OpenAction", "/AA", "/AcroForm", "/PieceInfo",
+                               "/Names")
 # Link actions that only navigate are kept; JavaScript, Launch, SubmitForm and the rest are not.
 _PDF_SAFE_ACTIONS: Final = frozenset({"/GoTo", "/URI", "/Named"})
 # Annotations that carry files or media, i.e. embedded files by another name.
@@ -44,19 +47,16 @@ def strip_pdf(data: bytes) -> CleanFile:
         pages = _page_count(reader)
         writer = PdfWriter()
         for page in reader.pages:
-            copy = writer.add_page(page, excluded_keys=_PDF_PAGE_EXCLUDED)
-            _scrub_pdf_page(copy)
+            # Scrubbed before it is copied: the writer copies every object a page references
+            # and writes each one, referenced or not, so an annotation dropped after the copy
+            # (a file attachment, with the attached file) would still be in the output.
+            _scrub_pdf_page(page)
+            writer.add_page(page, excluded_keys=_PDF_PAGE_EXCLUDED)
         # A new writer starts with /Info holding only its /Producer; None removes /Info entirely.
         writer.metadata = None
         root = writer.root_object
         for key in _PDF_CATALOG_DROPPED:
             root.pop(NameObject(key), None)
-        names = root.get("/Names")
-        if isinstance(names, PdfObject):
-            names_dict = names.get_object()
-            if isinstance(names_dict, DictionaryObject):
-                names_dict.pop(NameObject("/JavaScript"), None)
-                names_dict.pop(NameObject("/EmbeddedFiles"), None)
         # A fresh random /ID: the original's would link this copy to the file on the reporter's
         # own machine.
         writer.generate_file_identifiers()

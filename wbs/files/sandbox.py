@@ -135,14 +135,17 @@ class Sandbox:
             process.join(timeout=5)
 
 
-def _limit_self(limits: Limits) -> None:
+# Both functions below run only inside the worker process, where RLIMIT_FSIZE is 0: coverage
+# cannot write its data there, so they are excluded from the measurement. Their behaviour is
+# tested from outside, in tests/unit/files/test_sandbox.py (limits, answers, deaths).
+def _limit_self(limits: Limits) -> None:  # pragma: no cover - worker only, see above
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
 
 
-def _worker(conn: Connection, limits: Limits) -> None:
+def _worker(conn: Connection, limits: Limits) -> None:  # pragma: no cover - worker only, see above
     """The worker process: limits first, then one file in, one answer out, exit."""
     _limit_self(limits)
     from PIL import Image

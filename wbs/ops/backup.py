@@ -41,7 +41,7 @@ from typing import IO, Any
 import pyrage
 from pyrage import x25519
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from wbs import instance
 from wbs.settings import Settings
@@ -91,7 +91,9 @@ def _pg_target(url: str) -> tuple[str, dict[str, str], str | None]:
     options = parsed.query.get("options")
     if isinstance(options, str) and "search_path=" in options:
         schema = options.split("search_path=", 1)[1].split()[0].split(",")[0]
-    libpq = parsed.set(drivername="postgresql", password=None)
+    # `URL.set(password=None)` keeps the password (None means "unchanged"): build the URL anew.
+    libpq = URL.create("postgresql", username=parsed.username, host=parsed.host,
+                       port=parsed.port, database=parsed.database, query=parsed.query)
     return libpq.render_as_string(hide_password=False), env, schema
 
 

@@ -16,6 +16,7 @@ replaced by random bytes, so the reporter's code no longer leads to the row at a
 
 from __future__ import annotations
 
+import calendar
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -57,12 +58,9 @@ def _add(day: date, amount: int, unit: str) -> date:
         return date.fromordinal(day.toordinal() + amount)
     months = day.month - 1 + amount * (12 if unit == "y" else 1)
     year, month = day.year + months // 12, months % 12 + 1
-    for last in (31, 30, 29, 28):  # 31 January + 1 month: the end of February
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    # 31 January + 1 month: the end of February.
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def expires_on(case_kind: str, state: str, ended_on: date,
