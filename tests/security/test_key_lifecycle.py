@@ -236,7 +236,12 @@ def test_recovery_with_exactly_m_of_n_shares(app: Any, client: TestClient, demo:
     recovery.recover(ctx, "inspektorat", "investigator", [words[4], words[0], words[2]], "cli")
     assert "Isi rahasia nomor 7" in staff_open(staff, number).text
     used = _actions(ctx, "recovery.use")
-    assert used == [{"unit": "inspektorat", "member": "investigator", "shares": 3}]
+    # The M-1 attempt and the outsider's are on record as refused, then the one use.
+    assert used == [
+        {"unit": "inspektorat", "member": "investigator", "shares": 2,
+         "why": "shares_insufficient"},
+        {"unit": "inspektorat", "member": "verifikator", "shares": 3, "why": "not_a_member"},
+        {"unit": "inspektorat", "member": "investigator", "shares": 3}]
     assert [u.unit for u in recovery.uses(ctx)] == ["inspektorat"]
     page = client.get("/transparansi")
     assert "Penggunaan kunci pemulihan" in page.text and "inspektorat" in page.text

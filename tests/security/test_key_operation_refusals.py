@@ -4,6 +4,7 @@ follows every rotation, so the shares always give back the unit's current key.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -55,6 +56,14 @@ def _audited(ctx: Context, action: str) -> int:
     return _count(ctx, AuditEntry, AuditEntry.action == action)
 
 
+def _whys(ctx: Context, action: str, outcome: str) -> list[str]:
+    with ctx.read() as session:
+        return [json.loads(d).get("why", "") for d in session.scalars(
+            select(AuditEntry.details).where(AuditEntry.action == action,
+                                             AuditEntry.outcome == outcome)
+            .order_by(AuditEntry.seq))]
+
+
 def test_rotation_refuses_strangers_outsiders_and_members_without_the_key(
         ctx: Context, demo: Any) -> None:
     with pytest.raises(keys.KeyRefused, match="unknown_user"):
@@ -73,6 +82,9 @@ def test_rotation_refuses_strangers_outsiders_and_members_without_the_key(
     assert _count(ctx, UnitKeyRotation) == 0
     assert _unit(ctx, "inspektorat").key_serial == 0
     assert _audited(ctx, "key.unit.rotate.start") == 0
+    assert _whys(ctx, "key.unit.rotate", "allowed") == []
+    assert _whys(ctx, "key.unit.rotate", "denied") == [
+        "unknown_user", "not_a_member", "not_a_member", "not_a_key_holder"]
     # A removed member's password opens nothing any more.
     keys.remove_member(ctx, "investigator2", "admin")
     with pytest.raises(keys.KeyRefused, match="wrong_password"):
@@ -118,7 +130,17 @@ def test_recovery_refusals_change_nothing(ctx: Context, demo: Any) -> None:
     keys.rotate_unit_key(ctx, "inspektorat", "investigator", demo["investigator"]["password"])
     with pytest.raises(recovery.RecoveryRefused, match="not_a_member"):  # removed: inactive
         recovery.recover(ctx, "inspektorat", "investigator2", shares[:2], "cli")
-    assert _audited(ctx, "recovery.use") == 0
+    # Nothing was recovered, and every attempt on the recovery key left a denied row naming
+    # why (and never a share).
+    assert _whys(ctx, "recovery.use", "allowed") == []
+    assert _whys(ctx, "recovery.use", "denied") == [
+        "not_set_up", "wrong_shares", "not_a_member", "not_a_member", "not_a_member",
+        "unit_not_escrowed", "not_a_member"]
+    assert recovery.uses(ctx) == []
+    with ctx.read() as session:
+        details = " ".join(session.scalars(select(AuditEntry.details).where(
+            AuditEntry.action == "recovery.use")))
+    assert not any(word in details for word in shares[0].split()[:3])
 
 
 def test_the_escrow_follows_each_rotation_and_recovery_rewraps_an_existing_wrap(

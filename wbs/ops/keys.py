@@ -28,6 +28,7 @@ from wbs.cases import sealing
 from wbs.context import Context
 from wbs.crypto import hpke, keyring
 from wbs.crypto.passwords import Argon2Params
+from wbs.enums import AuditOutcome
 from wbs.models import (
     Case,
     CaseKeyWrap,
@@ -135,7 +136,20 @@ class Rotated:
 
 def rotate_unit_key(ctx: Context, slug: str, username: str, password: str, *,
                     progress: Progress = _quiet, batch: int = BATCH) -> Rotated:
-    """Start (or resume) and finish a rotation of the unit's key pair."""
+    """Start (or resume) and finish a rotation of the unit's key pair. A refusal (a wrong
+    password, a stranger, a member without the key) is recorded as a denied rotation."""
+    try:
+        return _rotate_unit_key(ctx, slug, username, password, progress=progress, batch=batch)
+    except KeyRefused as refused:
+        with ctx.db.begin() as session:
+            audit.record(session, ctx.audit_keys, actor=username[:64], role="administrator",
+                         action="key.unit.rotate", outcome=AuditOutcome.DENIED,
+                         details={"unit": slug[:64], "why": refused.code}, now=ctx.now())
+        raise
+
+
+def _rotate_unit_key(ctx: Context, slug: str, username: str, password: str, *,
+                     progress: Progress, batch: int) -> Rotated:
     user_private = member_private_key(ctx, username, password)
     with ctx.db.begin() as session:
         unit = session.scalars(select(Unit).where(Unit.slug == slug)).first()

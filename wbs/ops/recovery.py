@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from wbs import audit
 from wbs.context import Context
 from wbs.crypto import hpke, keyring
+from wbs.enums import AuditOutcome
 from wbs.models import RecoveryKey, Unit, UnitKeyWrap, UnitRecoveryWrap, User
 
 KEYPAIR_LABEL = "organisational-recovery"
@@ -84,7 +85,22 @@ def escrow_unit(session: Session, ctx: Context, unit: Unit, unit_private: bytes)
 
 
 def recover(ctx: Context, slug: str, username: str, mnemonics: list[str], actor: str) -> None:
-    """Give `username` (a member of the unit) the unit's key again, with M shares."""
+    """Give `username` (a member of the unit) the unit's key again, with M shares. A refused
+    attempt is recorded too (`recovery.use`, denied, with why): an attempt on the recovery key
+    is as telling as its use."""
+    try:
+        _recover(ctx, slug, username, mnemonics, actor)
+    except RecoveryRefused as refused:
+        with ctx.db.begin() as session:
+            audit.record(session, ctx.audit_keys, actor=actor, role="administrator",
+                         action="recovery.use", outcome=AuditOutcome.DENIED,
+                         details={"unit": slug[:64], "member": username[:64],
+                                  "shares": len(mnemonics), "why": refused.code},
+                         now=ctx.now())
+        raise
+
+
+def _recover(ctx: Context, slug: str, username: str, mnemonics: list[str], actor: str) -> None:
     try:
         secret = shamir_mnemonic.combine_mnemonics([" ".join(m.split()) for m in mnemonics])
     except shamir_mnemonic.MnemonicError as exc:
@@ -134,7 +150,8 @@ def uses(ctx: Context) -> list[RecoveryUse]:
     from wbs.models import AuditEntry
 
     with ctx.read() as session:
-        rows = session.scalars(select(AuditEntry).where(AuditEntry.action == "recovery.use")
-                               .order_by(AuditEntry.seq)).all()
+        rows = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "recovery.use", AuditEntry.outcome == AuditOutcome.ALLOWED)
+            .order_by(AuditEntry.seq)).all()
         return [RecoveryUse(on=date.fromisoformat(row.occurred_at[:10]),
                             unit=json.loads(row.details).get("unit", "")) for row in rows]
