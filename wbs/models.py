@@ -519,6 +519,20 @@ class RuleProfileRow(Base):
     changes: Mapped[str] = mapped_column(Text, default="{}")
 
 
+class RulesVersion(Base):
+    """A token that changes with every change to the rules in force (issue 12): database
+    triggers on `calendar_overrides`, `deadline_rules` and `rule_profile` set a new random
+    value in the same transaction as the change, so a process may keep the rules and calendar
+    it built and check in one cheap read that they are still the ones stored. Random rather
+    than counted: a value a rolled-back change wrote is never written again."""
+
+    __tablename__ = "rules_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class Notice(Base):
     """A work notice to one staff member: in-app inbox and e-mail. Never content or identity.
 

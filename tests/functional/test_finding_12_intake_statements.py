@@ -34,7 +34,7 @@ def statements(ctx: Context) -> Iterator[list[str]]:
 REPORT = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Jalan rusak", what="x" * 200)
 
 
-# Units, calendar overrides, deadline rules and the unit's members (four reads); the
+# Units, the rules' version token and the unit's members (three reads); the
 # case (INSERT, then its number and sealed report, which need its id); each unit's current key
 # pair read under a share lock (issue 11's key rotation: two reads); one check that the random
 # per-case row ids are free; one INSERT each for the timeline, the deadline, the notices and the
@@ -44,9 +44,10 @@ REPORT = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Jalan rusak", what
 # Since then the regional profiles (issue 10) rebuild the rules per submission from the profile
 # row (read twice) and the stored rules, no longer cached per process, and a random case number
 # (issue 8, finding 10) checks that it is free, while the sealed report, its digest and the
-# reporter's public key (issue 13) go in one UPDATE. Caching the rules with the calendar,
-# invalidated by the same rows, would save three of these reads (issue 12 note).
-STATEMENTS = 20
+# reporter's public key (issue 13) go in one UPDATE. The rules, the profile and the calendar
+# are kept per process with them (issue 12): one read of the rules' version token replaces
+# the reads of the overrides, the profile row and the stored rules.
+STATEMENTS = 17
 
 
 def test_a_submission_runs_a_pinned_number_of_statements(

@@ -7,6 +7,7 @@ by what an administrator stored (regional holidays, changed cuti bersama, a Pemd
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -22,34 +23,71 @@ from wbs.cases.sla import (
     reminder_date,
 )
 from wbs.context import Context
-from wbs.models import CalendarOverrideRow, Case, Deadline, Notice
+from wbs.models import CalendarOverrideRow, Case, Deadline, Notice, RulesVersion
+from wbs.profiles.model import Profile
 
-# The calendar built from the stored overrides, kept per process and keyed by those
-# overrides: building a calendar (and its holiday years) was ~5% of a submission, while
-# reading the few override rows is cheap. Keyed by content, a change made by any process (an
-# administrator on another worker) is seen by the next read here; no invalidation can be
-# missed. One entry: the overrides change rarely. The rules are rebuilt on each read from
-# their few rows and the regional profile (wbs/profiles/store.py), which is cheap.
-_calendars: dict[tuple[tuple[date, bool, str], ...], WorkingCalendar] = {}
+
+# The rules in force and the calendar, built once per process and kept while the stored rules
+# stay the same (issue 12): building them (the profile, its overrides, the holiday years) was
+# ~5% of a submission and three reads. Whether they are still the ones stored is one read of
+# `rules_version`, a token that triggers in the database change with every change to the
+# calendar overrides, the rule overrides or the profile, in the transaction that makes it: a
+# change made by any process (an administrator on another worker, or straight in the
+# database) is seen by the next read here, and none can be missed by a code path that forgets
+# to invalidate. The token is read first and the rows after it, so a snapshot is never older
+# than its token. Read once per transaction: a transaction sees one set of rules.
+@dataclass(frozen=True)
+class RulesSnapshot:
+    token: int | None  # None: the database has no token (then nothing is kept)
+    calendar: WorkingCalendar
+    profile: Profile
+
+
+_snapshot: list[RulesSnapshot] = []  # at most one: the rules change rarely
+_MEMO = "wbs.rules_snapshot"
+
+
+def _build(session: Session, token: int | None) -> RulesSnapshot:
+    from wbs.profiles import store  # the profiles build on the pure rules of sla
+
+    overrides = sorted(session.execute(select(
+        CalendarOverrideRow.day, CalendarOverrideRow.working, CalendarOverrideRow.label)))
+    calendar = WorkingCalendar(CalendarOverride(day, working, label)
+                               for day, working, label in overrides)
+    return RulesSnapshot(token, calendar, store.in_force(session))
+
+
+def rules_snapshot(session: Session) -> RulesSnapshot:
+    """The calendar and the profile in force (with its rules) as stored now."""
+    memo = session.info.get(_MEMO)
+    transaction = session.get_transaction()
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        snapshot: RulesSnapshot = memo[1]
+        return snapshot
+    token = session.scalar(select(RulesVersion.token).where(RulesVersion.id == 1))
+    kept = _snapshot[0] if _snapshot else None
+    if token is not None and kept is not None and kept.token == token:
+        snapshot = kept
+    else:
+        snapshot = _build(session, token)
+        if token is not None:
+            _snapshot[:] = [snapshot]
+    session.info[_MEMO] = (session.get_transaction(), snapshot)
+    return snapshot
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
-    key = tuple(sorted((day, working, label) for day, working, label in session.execute(select(
-        CalendarOverrideRow.day, CalendarOverrideRow.working, CalendarOverrideRow.label))))
-    calendar = _calendars.get(key)
-    if calendar is None:
-        calendar = WorkingCalendar(CalendarOverride(day, working, label)
-                                   for day, working, label in key)
-        _calendars.clear()
-        _calendars[key] = calendar
-    return calendar
+    return rules_snapshot(session).calendar
 
 
 def load_rules(session: Session) -> Mapping[str, DeadlineRule]:
     """The rules in force: the regional profile's limits with the stored overrides."""
-    from wbs.profiles import store  # the profiles build on the pure rules of sla
+    return rules_snapshot(session).profile.rules
 
-    return store.in_force(session).rules
+
+def load_profile(session: Session) -> Profile:
+    """The profile in force, with its local changes and rules (wbs.profiles.store.in_force)."""
+    return rules_snapshot(session).profile
 
 
 def start_day(case: Case, rule: DeadlineRule, today: date) -> date:

@@ -78,8 +78,11 @@ def in_force(session: Session) -> Profile:
 
 
 def current(ctx: Context) -> Profile:
+    """The profile in force, as kept per process while the stored rules stay the same."""
+    from wbs.cases import deadlines
+
     with ctx.read() as session:
-        return in_force(session)
+        return deadlines.load_profile(session)
 
 
 def choose(ctx: Context, name: str, actor: str = "system", role: str = "system") -> None:
