@@ -113,26 +113,31 @@ def test_auditor_sees_entries_and_filters_narrow_them(
 
     views = entries(ctx, action="audit.view")
     assert len(views) == 6
-    assert json.loads(views[2].details) == {"outcome": "denied", "page": 1,
-                                             "total": len(expected)}
+    # A filter's first page counts its matches (up to a cap); it has no page number.
+    assert json.loads(views[2].details) == {"outcome": "denied", "total": len(expected)}
     assert views[-1].case_number == "none-such"  # the case's own trail shows the look-up
 
 
 def test_pagination(auditor: TestClient, ctx: Context) -> None:
     add(ctx, 120, action="test.fill")
+    # The whole log: numbered pages, each a range of sequence numbers.
+    whole = auditor.get("/staf/audit")
+    assert 'href="/staf/audit?page=2"' in whole.text and 'aria-current="page"' in whole.text
+    # A filter: pages by key (issue 12), the links carry the sequence number they continue at.
     first = auditor.get("/staf/audit", params={"action": "test.fill"})
     fills = [e.seq for e in entries(ctx, action="test.fill")]
     assert [s for s, _, _ in rows_of(first.text)] == fills[::-1][:50]
     assert "120" in first.text
-    assert 'href="/staf/audit?action=test.fill&amp;page=2"' in first.text
-    assert 'href="/staf/audit?action=test.fill&amp;page=3"' in first.text
-    assert 'aria-current="page"' in first.text
-    third = auditor.get("/staf/audit", params={"action": "test.fill", "page": "3"})
+    after = fills[::-1][49]
+    assert f'href="/staf/audit?action=test.fill&amp;setelah={after}"' in first.text
+    second = auditor.get("/staf/audit", params={"action": "test.fill", "setelah": str(after)})
+    assert [s for s, _, _ in rows_of(second.text)] == fills[::-1][50:100]
+    third = auditor.get("/staf/audit", params={"action": "test.fill",
+                                               "setelah": str(fills[::-1][99])})
     assert [s for s, _, _ in rows_of(third.text)] == fills[::-1][100:]
-    beyond = auditor.get("/staf/audit", params={"action": "test.fill", "page": "99"})
-    assert rows_of(beyond.text) == rows_of(third.text)
+    assert 'rel="next"' not in third.text and 'rel="prev"' in third.text
     for junk in ("-1", "²", "1" * 30):
-        again = auditor.get("/staf/audit", params={"action": "test.fill", "page": junk})
+        again = auditor.get("/staf/audit", params={"action": "test.fill", "setelah": junk})
         assert rows_of(again.text) == rows_of(first.text)
 
 

@@ -114,16 +114,39 @@ class LogEntry:
                  else value) for key, value in parsed.items()]
 
 
+# A filtered view counts its matches up to this many and says "more than" beyond: an exact
+# count of a million entries on every view is what issue 12 removed from the case list.
+COUNT_CAP = 1000
+
+
 @dataclass(frozen=True)
 class LogPage:
     entries: list[LogEntry]
-    total: int
-    page: int
-    pages: int
+    # The whole log: the number of entries. A filter: the matching entries up to COUNT_CAP + 1,
+    # counted on its first page only (None on the others).
+    total: int | None
+    # Numbered pages (the whole log only: a page is a range of sequence numbers); None for a
+    # filter, whose pages are found by key.
+    page: int | None
+    pages: int | None
+    # A filter's pages: the sequence number the next (older) page continues below, and the one
+    # the previous (newer) page continues above; None at either end.
+    next_after: int | None = None
+    prev_before: int | None = None
+
+    @property
+    def total_capped(self) -> bool:
+        return self.pages is None and self.total is not None and self.total > COUNT_CAP
 
 
-def search(session: Session, flt: AuditFilter, page: int, per_page: int = 50) -> LogPage:
-    """One page of matching entries, newest first, and the number of all matching entries."""
+def search(session: Session, flt: AuditFilter, page: int, per_page: int = 50, *,
+           after: int | None = None, before: int | None = None) -> LogPage:
+    """One page of matching entries, newest first.
+
+    The whole log is paged by number (a page is a range of sequence numbers). A filtered log is
+    paged by key (issue 12): the entries below `after` (the last one shown), or above `before`
+    (the first one shown), or the newest; never counted and skipped with OFFSET.
+    """
     conditions = flt.conditions()
     if not conditions:
         # The whole log: sequence numbers run 1..n without gaps (a gap is tampering, which
@@ -140,18 +163,28 @@ def search(session: Session, flt: AuditFilter, page: int, per_page: int = 50) ->
         )
         entries = [LogEntry(**row._asdict()) for row in session.execute(query)]
         return LogPage(entries=entries, total=total, page=page, pages=pages)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    query = (
-        select(*_COLUMNS)
-        .where(*conditions)
-        .order_by(AuditEntry.seq.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    entries = [LogEntry(**row._asdict()) for row in session.execute(query)]
-    return LogPage(entries=entries, total=total, page=page, pages=pages)
+    if after is not None:
+        query = (select(*_COLUMNS).where(*conditions, AuditEntry.seq < after)
+                 .order_by(AuditEntry.seq.desc()))
+    elif before is not None:
+        # The page before: walk up from its first entry, then turn the rows round.
+        query = (select(*_COLUMNS).where(*conditions, AuditEntry.seq > before)
+                 .order_by(AuditEntry.seq.asc()))
+    else:
+        query = select(*_COLUMNS).where(*conditions).order_by(AuditEntry.seq.desc())
+    # One more than the page shows: whether there is a page beyond it.
+    fetched = [LogEntry(**row._asdict()) for row in session.execute(query.limit(per_page + 1))]
+    more = len(fetched) > per_page
+    fetched = fetched[:per_page][::-1] if before is not None else fetched[:per_page]
+    total = None
+    if after is None and before is None:
+        counted = select(AuditEntry.seq).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(counted)) or 0
+    has_next = more if before is None else True
+    has_prev = (after is not None) if before is None else more
+    return LogPage(entries=fetched, total=total, page=None, pages=None,
+                   next_after=fetched[-1].seq if fetched and has_next else None,
+                   prev_before=fetched[0].seq if fetched and has_prev else None)
 
 
 def export_snapshot(session: Session, flt: AuditFilter) -> tuple[int, int]:

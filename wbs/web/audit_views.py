@@ -29,7 +29,7 @@ from wbs.access import Permission, role_has
 from wbs.accounts import StaffIdentity
 from wbs.audit import activity, merkle
 from wbs.audit import checkpoint as cp
-from wbs.audit.leaf import ACTION
+from wbs.audit.leaf import ACTION, Scalar
 from wbs.context import Context
 from wbs.enums import AuditOutcome
 from wbs.models import AuditCheckpoint, AuditEntry
@@ -45,6 +45,7 @@ ACTIVITY_DEFAULT_DAYS = 30
 PAGE_WINDOW = 3  # page links shown on each side of the current page
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PAGE = re.compile(r"[0-9]{1,7}")  # str.isdigit() would pass "²", which int() refuses
+_KEY = re.compile(r"[0-9]{1,18}")  # a sequence number
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); a
 # leading quote makes it text. Tab and carriage return are on OWASP's list as well.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -141,32 +142,54 @@ def _page_links(values: Mapping[str, str], page: int, pages: int) -> list[PageLi
 # --- the log ------------------------------------------------------------------------------
 
 def _view_log(ctx: Context, staff: StaffIdentity, flt: activity.AuditFilter,
-              page: int) -> activity.LogPage:
+              page: int, after: int | None = None,
+              before: int | None = None) -> activity.LogPage:
     with ctx.db.begin() as session:
-        found = activity.search(session, flt, page, PER_PAGE)
+        found = activity.search(session, flt, page, PER_PAGE, after=after, before=before)
         # A case filter goes into the entry's case column: the case's own trail then shows
         # who looked at it.
+        where: dict[str, Scalar] = {"page": found.page, "total": found.total,
+                                    "after": after if found.pages is None else None,
+                                    "before": before if found.pages is None else None}
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
                      action="audit.view", case_number=flt.case_number or None,
-                     details={**flt.summary(), "page": found.page, "total": found.total},
+                     details={**flt.summary(),
+                              **{k: v for k, v in where.items() if v is not None}},
                      now=ctx.now())
     return found
+
+
+def _key(raw: str | None) -> int | None:
+    """A filtered page's key from a link (a sequence number), None for anything else."""
+    return int(raw) if raw and _KEY.fullmatch(raw) else None
+
+
+def _keys(request: Request) -> tuple[int | None, int | None]:
+    after = _key(request.query_params.get("setelah"))
+    return after, None if after is not None else _key(request.query_params.get("sebelum"))
 
 
 def _log_page(request: Request, values: dict[str, str], errors: dict[str, str],
               found: activity.LogPage | None) -> Response:
     context: dict[str, Any] = {
         "form": values, "errors": errors, "found": found, "outcomes": list(AuditOutcome),
-        "role_labels": ROLE_LABELS,
+        "role_labels": ROLE_LABELS, "count_cap": activity.COUNT_CAP,
         "can_export": role_has(_staff(request).role, Permission.AUDIT_EXPORT),
         "export_url": _url("/staf/audit/ekspor.csv", values),
     }
-    if found is not None:
+    if found is not None and found.page is not None and found.pages is not None:
         context["page_links"] = _page_links(values, found.page, found.pages)
         page = found.page
         context["prev_url"] = _url("/staf/audit", values, page=page - 1) if page > 1 else None
         context["next_url"] = (_url("/staf/audit", values, page=page + 1)
                                if page < found.pages else None)
+    elif found is not None:
+        # A filter's pages are found by key: the links carry a sequence number, nothing else.
+        context["page_links"] = []
+        context["prev_url"] = (_url("/staf/audit", values, sebelum=found.prev_before)
+                               if found.prev_before is not None else None)
+        context["next_url"] = (_url("/staf/audit", values, setelah=found.next_after)
+                               if found.next_after is not None else None)
     return render(request, "staff/audit.html", context, status_code=400 if errors else 200)
 
 
@@ -176,20 +199,27 @@ async def log_page(request: Request) -> Response:
     if errors:
         return _log_page(request, values, errors, None)
     found = await run_in_threadpool(_view_log, _ctx(request), _staff(request), flt,
-                                    _page_number(request.query_params.get("page")))
+                                    _page_number(request.query_params.get("page")),
+                                    *_keys(request))
     return _log_page(request, values, errors, found)
 
 
 @requires(Permission.AUDIT_READ)
 async def log_api(request: Request) -> Response:
-    """The auditor's API: the same filters and paging as the page, as JSON (staff session)."""
+    """The auditor's API: the same filters and paging as the page, as JSON (staff session).
+    A filter's pages are found by key: `next_after` and `prev_before` are the values to pass
+    as `setelah` and `sebelum`; `total` is counted on its first page only, up to `count_cap` + 1.
+    """
     _values, flt, errors = _parse_filter(request.query_params)
     if errors:
         return JSONResponse({"error": "invalid", "fields": errors}, status_code=400)
     found = await run_in_threadpool(_view_log, _ctx(request), _staff(request), flt,
-                                    _page_number(request.query_params.get("page")))
+                                    _page_number(request.query_params.get("page")),
+                                    *_keys(request))
     return JSONResponse({
         "total": found.total, "page": found.page, "pages": found.pages,
+        "next_after": found.next_after, "prev_before": found.prev_before,
+        "count_cap": activity.COUNT_CAP,
         "entries": [{"seq": e.seq, "occurred_at": e.occurred_at, "actor": e.actor,
                      "role": e.role, "action": e.action, "case_number": e.case_number,
                      "outcome": e.outcome, "reason": e.reason,
