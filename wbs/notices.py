@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from wbs import row_ids
@@ -106,15 +106,67 @@ class InboxItem:
     overdue: bool
 
 
-def inbox(ctx: Context, user_id: int, limit: int = 100) -> list[InboxItem]:
-    """Pending work for one user: overdue first, then by due date."""
+# The inbox, one page at a time (issue 12): ordered by due date (the ones without one last),
+# then row id, and the next page found by the key of the last item shown, a date and a row id.
+# A notice with no due date sorts as if due on the last day there is.
+PER_PAGE = 50
+_NO_DUE = date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxItem]
+    next_key: str  # "" on the last page
+    prev_key: str  # "" on the first page
+
+
+def _make_key(due_on: date | None, notice_id: int) -> str:
+    return f"{(due_on or _NO_DUE).isoformat()}.{notice_id}"
+
+
+def parse_key(value: str) -> tuple[date, int] | None:
+    """A page key from a link, or None for anything that is not one (the first page then)."""
+    day, sep, number = value.partition(".")
+    if not sep or len(value) > 32 or not number.isdigit() or len(number) > 12:
+        return None
+    try:
+        return date.fromisoformat(day), int(number)
+    except ValueError:
+        return None
+
+
+def inbox_page(ctx: Context, user_id: int, *, after: str = "", before: str = "",
+               per_page: int = PER_PAGE) -> InboxPage:
+    """One page of pending work for one user: overdue first, then by due date."""
     today = ctx.today()
+    due = func.coalesce(Notice.due_on, _NO_DUE)
+    position = tuple_(due, Notice.id)
+    query = (select(Case.case_number, Notice.kind, Notice.due_on, Notice.id)
+             .join(Case, Case.id == Notice.case_id)
+             .where(Notice.user_id == user_id, Notice.done_on.is_(None), released(ctx.now())))
+    start, end = parse_key(after), parse_key(before)
+    if start is not None:
+        query = query.where(position > tuple_(*start)).order_by(due, Notice.id)
+    elif end is not None:
+        # The page before: walk back from its first item, then turn the rows round.
+        query = query.where(position < tuple_(*end)).order_by(due.desc(), Notice.id.desc())
+    else:
+        query = query.order_by(due, Notice.id)
     with ctx.read() as session:
-        rows = session.execute(
-            select(Case.case_number, Notice.kind, Notice.due_on)
-            .join(Case, Case.id == Notice.case_id)
-            .where(Notice.user_id == user_id, Notice.done_on.is_(None), released(ctx.now()))
-            .order_by(Notice.due_on.is_(None), Notice.due_on, Notice.id).limit(limit)).all()
-    items = [InboxItem(number, kind, due, due is not None and due < today)
-             for number, kind, due in rows]
-    return sorted(items, key=lambda i: (not i.overdue, i.due_on is None, i.due_on or today))
+        fetched = session.execute(query.limit(per_page + 1)).all()
+    more = len(fetched) > per_page
+    rows = list(fetched[:per_page])
+    if end is not None:
+        rows.reverse()
+    items = [InboxItem(number, kind, due_on, due_on is not None and due_on < today)
+             for number, kind, due_on, _id in rows]
+    has_next = more if end is None else True
+    has_prev = (start is not None) if end is None else more
+    return InboxPage(items,
+                     _make_key(rows[-1][2], rows[-1][3]) if rows and has_next else "",
+                     _make_key(rows[0][2], rows[0][3]) if rows and has_prev else "")
+
+
+def inbox(ctx: Context, user_id: int, limit: int = PER_PAGE) -> list[InboxItem]:
+    """The first page of pending work for one user: overdue first, then by due date."""
+    return inbox_page(ctx, user_id, per_page=limit).items

@@ -94,7 +94,11 @@ async def sign_out(request: Request) -> Response:
 async def dashboard(request: Request) -> Response:
     staff = request.state.staff
     ctx = request.app.state.ctx
-    items = await run_in_threadpool(notices.inbox, ctx, staff.user_id)
+    page = await run_in_threadpool(
+        lambda: notices.inbox_page(ctx, staff.user_id,
+                                   after=request.query_params.get("setelah", ""),
+                                   before=request.query_params.get("sebelum", "")))
+    items = page.items
     pending = await run_in_threadpool(accounts.pending_members, ctx, staff)
     requests: list[object] = []
     if role_has(staff.role, Permission.CASE_IDENTITY_DECIDE):
@@ -106,6 +110,7 @@ async def dashboard(request: Request) -> Response:
         items = [item for item in items if item.kind != "identity_request"]
     return render(request, "staff/dashboard.html", {
         "role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items, "pending": pending,
+        "inbox_next": page.next_key, "inbox_prev": page.prev_key,
         "identity_requests": requests,
         "notice": request.query_params.get("ok", ""),
         "error": request.query_params.get("galat", "")})

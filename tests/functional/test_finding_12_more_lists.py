@@ -1,0 +1,119 @@
+"""Issue 12: every list that can grow is paged by key in O(page), like the case list: the
+staff inbox of notices and the custodians' queue of identity requests. The links carry the
+key of the last row shown (a date and a row id, or a row id), never anything of a report.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.conftest import Clock, sign_in
+from tests.functional.test_finding_12_case_list import _offsets
+from wbs import demo as demo_module
+from wbs import notices
+from wbs.context import Context
+from wbs.models import Case, Notice, User
+
+N = 130
+
+
+@pytest.fixture
+def statements(ctx: Context) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", capture)
+    yield seen
+    event.remove(ctx.engine, "before_cursor_execute", capture)
+
+
+def _user(ctx: Context, username: str) -> int:
+    with ctx.db() as session:
+        return session.scalars(select(User.id).where(User.username == username)).one()
+
+
+@pytest.fixture
+def inbox_of_many(ctx: Context, demo: dict[str, dict[str, str]]) -> tuple[int, list[str]]:
+    """Many open notices for the verifier, many sharing a due date, some without one; the
+    expected inbox order (case numbers)."""
+    demo_module.bulk(ctx.engine, N, today=ctx.today(), seed=11)
+    user_id = _user(ctx, "verifikator")
+    rng = random.Random(5)
+    today = ctx.today()
+    with ctx.db.begin() as session:
+        session.query(Notice).filter(Notice.user_id == user_id).delete()
+        cases = session.execute(select(Case.id, Case.case_number)).all()
+        for case_id, _number in cases:
+            due = None if rng.random() < 0.2 else today + timedelta(days=rng.randrange(-8, 8))
+            session.add(Notice(user_id=user_id, case_id=case_id, kind="new_task", due_on=due,
+                               created_on=today))
+    with ctx.db() as session:
+        rows = session.execute(select(Notice.due_on, Notice.id, Case.case_number)
+                               .join(Case, Case.id == Notice.case_id)
+                               .where(Notice.user_id == user_id)).all()
+    rows.sort(key=lambda r: (r.due_on is None, r.due_on or today, r.id))
+    return user_id, [r.case_number for r in rows]
+
+
+def test_the_inbox_walks_every_notice_once_forward_and_back_by_key(
+        ctx: Context, inbox_of_many: tuple[int, list[str]],
+        statements: list[tuple[str, Any]]) -> None:
+    user_id, expected = inbox_of_many
+    assert len(expected) > 3 * 9
+    statements.clear()
+    page = notices.inbox_page(ctx, user_id, per_page=9)
+    assert not page.prev_key
+    pages = [page]
+    while page.next_key:
+        page = notices.inbox_page(ctx, user_id, after=page.next_key, per_page=9)
+        pages.append(page)
+    forward = [item.case_number for p in pages for item in p.items]
+    assert forward == expected
+    # Overdue first: the order puts every overdue notice before any other.
+    flags = [item.overdue for p in pages for item in p.items]
+    assert flags == sorted(flags, reverse=True)
+    backward: list[str] = []
+    page = pages[-1]
+    backward[:0] = [item.case_number for item in page.items]
+    while page.prev_key:
+        page = notices.inbox_page(ctx, user_id, before=page.prev_key, per_page=9)
+        assert len(page.items) == 9 and page.next_key
+        backward[:0] = [item.case_number for item in page.items]
+    assert backward == expected
+    listed = [s for s, _ in statements if "FROM notices" in s and "ORDER BY" in s]
+    assert listed
+    assert all(offset == 0 for s, p in statements for offset in _offsets(s, p)), statements
+    assert any(re.search(r"\(coalesce\(notices\.due_on, \S+\), notices\.id\) >", s)
+               for s in listed), listed
+    # One statement a page: never a count.
+    assert not any("count(" in s.lower() for s, _ in statements)
+
+
+def test_the_dashboard_shows_every_pending_notice_page_by_page(
+        ctx: Context, inbox_of_many: tuple[int, list[str]], demo: dict[str, dict[str, str]],
+        client: Any, clock: Clock) -> None:
+    _user_id, expected = inbox_of_many
+    sign_in(client, demo["verifikator"], "verifikator", clock)
+    shown: list[str] = []
+    url = "/staf"
+    for _ in range(20):
+        text = client.get(url).text
+        section = text[text.index('id="inbox-title"'):]
+        shown.extend(re.findall(r'href="/staf/kasus/(WBS-[0-9-]+)"', section))
+        found = re.search(r'rel="next" href="(/staf\?setelah=[^"]+)"', section)
+        if not found:
+            break
+        url = found.group(1)
+        key = url.split("=", 1)[1].replace("%2E", ".").replace("%2e", ".")
+        assert notices.parse_key(key) is not None  # a date and a row id, nothing else
+    # Main showed the first 100 and never the rest.
+    assert shown == expected
