@@ -247,6 +247,10 @@ class CaseKeyWrap(Base):
         # The cases a unit holds: counting a unit's list starts from here.
         Index("ix_case_key_wraps_holder", "recipient_kind", "recipient_id", "purpose",
               "case_id"),
+        # The cases a unit holds in list order (issue 12): visibility and order in one index.
+        Index("ix_case_key_wraps_unit_list", "recipient_id", "epoch", "received_on", "case_id",
+              postgresql_where=text("purpose = 'content' AND recipient_kind = 'unit'"),
+              sqlite_where=text("purpose = 'content' AND recipient_kind = 'unit'")),
     )
 
     id: Mapped[intpk]
@@ -261,6 +265,10 @@ class CaseKeyWrap(Base):
     unit_key_serial: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The content key's epoch (issue 13): a case is re-keyed when a unit loses it.
     epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # On a wrap of the content key to a unit: the case's day of receipt, which database
+    # triggers copy from the case (migration 0211), so the unit's list is one index walk.
+    # NULL on other wraps. Never written by the application.
+    received_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseEvent(Base):

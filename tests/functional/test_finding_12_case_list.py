@@ -112,7 +112,12 @@ def test_a_page_link_carries_the_key_and_the_list_uses_no_offset(
     assert listed, statements
     # SQLAlchemy writes "LIMIT ? OFFSET ?" on SQLite even without an offset (it binds 0).
     assert all(offset == 0 for s, p in statements for offset in _offsets(s, p)), statements
-    assert any(re.search(r"\(cases\.received_on, cases\.id\) <", s) for s in listed)
+    # The page walks the unit's holdings in list order (issue 12, migration 0211): the key
+    # is compared on the holder's index, not on the whole list's.
+    page_sql = [s for s in listed if "FROM case_key_wraps JOIN cases" in s and "LIMIT" in s]
+    assert page_sql, listed
+    assert any(re.search(
+        r"\(case_key_wraps\.received_on, case_key_wraps\.case_id\) <", s) for s in page_sql)
     # The second page continues where the first ended.
     first_numbers = re.findall(r'href="/staf/kasus/(WBS-[0-9-]+)"', first.text)
     second_numbers = re.findall(r'href="/staf/kasus/(WBS-[0-9-]+)"', second.text)
@@ -216,7 +221,9 @@ def test_on_postgresql_the_overdue_filter_uses_the_partial_index(
     # The filter is a semi-join on open deadlines inside the page, and the next deadline a
     # subquery outside it: run for the page's rows only.
     lines = plan.splitlines()
-    start = next(i for i, line in enumerate(lines) if "Subquery Scan on page" in line)
+    # The page: its subquery scan, or (once the planner flattens it) its LIMIT.
+    start = next(i for i, line in enumerate(lines)
+                 if "Subquery Scan on page" in line or line.lstrip().startswith("->  Limit"))
     depth = len(lines[start]) - len(lines[start].lstrip())
     inside = list(itertools.takewhile(lambda line: len(line) - len(line.lstrip()) > depth,
                                       lines[start + 1:]))
@@ -239,3 +246,61 @@ def test_bulk_cases_can_be_added_twice(ctx: Context, bulk: dict[str, dict[str, s
     with ctx.db() as session:
         numbers = list(session.scalars(select(Case.case_number)))
     assert len(numbers) == len(set(numbers)) == N + 30
+
+
+def _page_query(ctx: Context, staff: StaffIdentity,
+                f: listing.CaseFilter) -> tuple[str, Any]:
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", capture)
+    try:
+        listing.list_cases(ctx, staff, f)
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", capture)
+    return next((s, p) for s, p in captured if "ORDER BY" in s)
+
+
+@pytest.mark.parametrize("username", ["verifikator", "penghubung.pendidikan"])
+def test_on_postgresql_a_page_walks_the_units_holdings_in_list_order(
+        ctx: Context, bulk: dict[str, dict[str, str]], clock: Clock, username: str) -> None:
+    """Visibility and order from one index (migration 0211): the page is the first entries of
+    the unit's holdings by day of receipt, not a walk of the whole list probing each case."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("the plan pinned here is PostgreSQL's")
+    staff = wh.sign_in(ctx, bulk, clock, username)
+    first = listing.list_cases(ctx, staff, listing.CaseFilter(per_page=PER))
+    for f in (listing.CaseFilter(), listing.CaseFilter(after=first.next_key)):
+        query, params = _page_query(ctx, staff, f)
+        with ctx.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            conn.exec_driver_sql("SET enable_sort = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params))
+        assert "ix_case_key_wraps_unit_list" in plan, plan
+        assert "ix_cases_received_id" not in plan, plan
+
+
+def test_the_holdings_keep_the_cases_day_of_receipt(
+        ctx: Context, bulk: dict[str, dict[str, str]]) -> None:
+    """The day copied to the unit wraps follows the case, written by any path (triggers)."""
+    from wbs.models import CaseKeyWrap
+
+    def mismatched() -> int:
+        with ctx.db() as session:
+            return len(session.execute(
+                select(CaseKeyWrap.id).join(Case, Case.id == CaseKeyWrap.case_id).where(
+                    CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+                    CaseKeyWrap.received_on.is_distinct_from(Case.received_on))).all())
+
+    assert mismatched() == 0  # the fixture moved many cases' days after their wraps were made
+    with ctx.db.begin() as session:
+        session.execute(update(Case).where(Case.id % 5 == 0).values(
+            received_on=ctx.today() - timedelta(days=400)))
+    assert mismatched() == 0
+    with ctx.db() as session:
+        others = session.scalars(select(CaseKeyWrap.received_on).where(
+            (CaseKeyWrap.purpose != "content") | (CaseKeyWrap.recipient_kind != "unit"))).all()
+    assert others and all(day is None for day in others)

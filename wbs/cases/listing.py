@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import exists, func, literal, select, tuple_
 
 from wbs.accounts import StaffIdentity
 from wbs.context import Context
@@ -83,7 +83,10 @@ def parse_key(value: str) -> tuple[date, int] | None:
 
 
 def _holds(staff: StaffIdentity) -> tuple[Any, ...]:
-    return (CaseKeyWrap.purpose == "content", CaseKeyWrap.recipient_kind == "unit",
+    # The two constants as literals, not parameters: a plan prepared for any parameter could
+    # not use the partial index of the unit wraps of the content key (ix_case_key_wraps_unit_list).
+    return (CaseKeyWrap.purpose == literal("content", literal_execute=True),
+            CaseKeyWrap.recipient_kind == literal("unit", literal_execute=True),
             CaseKeyWrap.recipient_id == staff.unit_id,
             # Every holder holds epoch 0 (issue 13): one row per case, so counts stay exact.
             CaseKeyWrap.epoch == 0)
@@ -144,19 +147,21 @@ def list_cases(ctx: Context, staff: StaffIdentity, filters: CaseFilter | None = 
                                                    Role.INVESTIGATOR):
         return CasePage([], 0, "", "")
     today = ctx.today()
-    condition = _condition(staff, f, today)
+    # Walked from the unit's wraps in list order (ix_case_key_wraps_unit_list): the cases the
+    # unit holds, newest first, each checked against the rest of the condition by its key.
+    condition = _condition(staff, f, today, held=False)
     after, before = parse_key(f.after), parse_key(f.before)
-    position = tuple_(Case.received_on, Case.id)
+    held_on, held_id = CaseKeyWrap.received_on, CaseKeyWrap.case_id
+    position = tuple_(held_on, held_id)
+    base = (select(held_id.label("id"), held_on.label("received_on"))
+            .join(Case, Case.id == held_id).where(*_holds(staff), condition))
     if after is not None:
-        ids = (select(Case.id, Case.received_on).where(condition, position < tuple_(*after))
-               .order_by(Case.received_on.desc(), Case.id.desc()))
+        ids = base.where(position < tuple_(*after)).order_by(held_on.desc(), held_id.desc())
     elif before is not None:
         # The page before: walk the other way from its first row, then turn the rows round.
-        ids = (select(Case.id, Case.received_on).where(condition, position > tuple_(*before))
-               .order_by(Case.received_on.asc(), Case.id.asc()))
+        ids = base.where(position > tuple_(*before)).order_by(held_on.asc(), held_id.asc())
     else:
-        ids = (select(Case.id, Case.received_on).where(condition)
-               .order_by(Case.received_on.desc(), Case.id.desc()))
+        ids = base.order_by(held_on.desc(), held_id.desc())
     # One more than the page shows: whether there is a page beyond it.
     page = ids.limit(f.per_page + 1).subquery("page")
     next_due = (select(func.min(Deadline.due_on))
