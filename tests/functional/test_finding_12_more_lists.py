@@ -117,3 +117,71 @@ def test_the_dashboard_shows_every_pending_notice_page_by_page(
         assert notices.parse_key(key) is not None  # a date and a row id, nothing else
     # Main showed the first 100 and never the rest.
     assert shown == expected
+
+
+@pytest.fixture
+def many_requests(ctx: Context, demo: dict[str, dict[str, str]]) -> int:
+    """A pending identity request on each of many cases; the custodian's user id."""
+    from wbs.models import IdentityRequest
+
+    demo_module.bulk(ctx.engine, 60, today=ctx.today(), seed=3)
+    requester = _user(ctx, "investigator")
+    with ctx.db.begin() as session:
+        for case_id in session.scalars(select(Case.id)):
+            session.add(IdentityRequest(case_id=case_id, requester_id=requester,
+                                        reason="Laporan resmi ke Kejaksaan.", quorum=2,
+                                        created_at=ctx.now()))
+    return _user(ctx, "inspektur")
+
+
+def test_the_identity_queue_walks_every_request_once_by_key(
+        ctx: Context, many_requests: int, demo: dict[str, dict[str, str]], clock: Clock,
+        statements: list[tuple[str, Any]]) -> None:
+    from tests.functional import workflow_helpers as wh
+    from wbs.cases import identity
+
+    custodian = wh.sign_in(ctx, demo, clock, "inspektur")
+    everything = [r.id for r in identity.pending_page(ctx, custodian, per_page=10_000).rows]
+    assert len(everything) > 3 * 7
+    statements.clear()
+    walked: list[int] = []
+    page = identity.pending_page(ctx, custodian, per_page=7)
+    pages = 1
+    walked.extend(r.id for r in page.rows)
+    while page.next_after is not None:
+        assert len(page.rows) == 7
+        page = identity.pending_page(ctx, custodian, after=page.next_after, per_page=7)
+        walked.extend(r.id for r in page.rows)
+        pages += 1
+    assert walked == everything and pages == -(-len(everything) // 7)
+    listed = [s for s, _ in statements if "FROM identity_requests" in s and "ORDER BY" in s]
+    assert listed and all(re.search(r"identity_requests\.id > ", s) for s in listed)
+    assert all(offset == 0 for s, p in statements for offset in _offsets(s, p)), statements
+    assert all("LIMIT" in s for s in listed)
+
+
+def test_the_identity_queue_page_links_carry_a_request_id_only(
+        ctx: Context, many_requests: int, demo: dict[str, dict[str, str]], client: Any,
+        clock: Clock) -> None:
+    from tests.functional import workflow_helpers as wh
+    from wbs.cases import identity
+
+    custodian = wh.sign_in(ctx, demo, clock, "inspektur")
+    # All the custodian may decide, in one page: what the pages must show between them.
+    expected = [r.case_number for r in identity.pending_page(ctx, custodian,
+                                                             per_page=10_000).rows]
+    clock.advance(seconds=31)  # a TOTP code is taken once
+    sign_in(client, demo["inspektur"], "inspektur", clock)
+    shown: list[str] = []
+    url = "/staf/identitas"
+    for _ in range(40):
+        text = client.get(url).text
+        on_page = re.findall(r'<h2 id="req-[0-9]+">(WBS-[0-9-]+)</h2>', text)
+        assert len(on_page) <= identity.PER_PAGE  # main listed every request on one page
+        shown.extend(on_page)
+        found = re.search(r'rel="next" href="(/staf/identitas\?setelah=[0-9]+)"', text)
+        if not found:
+            break
+        url = found.group(1)
+    assert shown == expected  # every request, in order, each once
+    assert len(expected) > 20  # more than one page

@@ -103,36 +103,71 @@ def request_identity(ctx: Context, staff: StaffIdentity, case_number: str, reaso
     return with_case(ctx, staff, case_number, Permission.CASE_IDENTITY_REQUEST, act)
 
 
-def pending_requests(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
+# The custodians' queue, one page at a time (issue 12): requests by row id, read in batches
+# from the last one shown until a page of those this custodian may decide is filled, and the
+# next page found by the id of its last request (the link's only value).
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    rows: list[PendingRequest]
+    next_after: int | None  # the id the next page continues after; None on the last page
+
+
+def pending_page(ctx: Context, staff: StaffIdentity, *, after: int | None = None,
+                 per_page: int = PER_PAGE, undecided: bool = False) -> RequestPage:
+    """One page of the pending requests this custodian may decide (only those they have not
+    decided yet with `undecided`), oldest first."""
     actor = actor_of(staff)
+    result: list[PendingRequest] = []
+    cursor = after or 0
     with ctx.read() as session:
-        rows = session.execute(
-            select(IdentityRequest, Case, User.username)
-            .join(Case, Case.id == IdentityRequest.case_id)
-            .join(User, User.id == IdentityRequest.requester_id)
-            .where(IdentityRequest.state == "pending").order_by(IdentityRequest.id)).all()
-        result = []
-        for req, case, requester in rows:
-            if not identity_requests.is_live(req, case, ctx.now(),
-                                             ctx.settings.identity_request_days):
-                continue  # past its time or its case: the job marks it expired
-            # A custodian with a conflict on the case (or from the reported unit), or one nobody
-            # vouched for, never sees it.
-            scope = scope_of(session, case, ctx.now())
-            if not authorize(actor, Permission.CASE_IDENTITY_DECIDE, scope).allowed:
-                continue
-            decided = session.execute(select(IdentityDecision.custodian_id).where(
-                IdentityDecision.request_id == req.id, IdentityDecision.approve)).scalars().all()
-            counted = [uid for uid in decided if uid in scope.identity_custodians]
-            result.append(PendingRequest(req.id, case.case_number, requester, req.reason,
-                                         req.created_at, len(counted), req.quorum,
-                                         decided_by_me=staff.user_id in decided))
-        return result
+        while len(result) <= per_page:
+            batch = session.execute(
+                select(IdentityRequest, Case, User.username)
+                .join(Case, Case.id == IdentityRequest.case_id)
+                .join(User, User.id == IdentityRequest.requester_id)
+                .where(IdentityRequest.state == "pending", IdentityRequest.id > cursor)
+                .order_by(IdentityRequest.id).limit(per_page + 1)).all()
+            for req, case, requester in batch:
+                cursor = req.id
+                if not identity_requests.is_live(req, case, ctx.now(),
+                                                 ctx.settings.identity_request_days):
+                    continue  # past its time or its case: the job marks it expired
+                # A custodian with a conflict on the case (or from the reported unit), or one
+                # nobody vouched for, never sees it.
+                scope = scope_of(session, case, ctx.now())
+                if not authorize(actor, Permission.CASE_IDENTITY_DECIDE, scope).allowed:
+                    continue
+                decided = session.execute(select(IdentityDecision.custodian_id).where(
+                    IdentityDecision.request_id == req.id,
+                    IdentityDecision.approve)).scalars().all()
+                if undecided and staff.user_id in decided:
+                    continue
+                counted = [uid for uid in decided if uid in scope.identity_custodians]
+                result.append(PendingRequest(req.id, case.case_number, requester, req.reason,
+                                             req.created_at, len(counted), req.quorum,
+                                             decided_by_me=staff.user_id in decided))
+                if len(result) > per_page:
+                    break
+            if len(batch) <= per_page:
+                break
+    more = len(result) > per_page
+    rows = result[:per_page]
+    return RequestPage(rows, rows[-1].id if more else None)
+
+
+def pending_requests(ctx: Context, staff: StaffIdentity, *,
+                     after: int | None = None) -> list[PendingRequest]:
+    """The first page (or the page after `after`) of the requests this custodian may decide."""
+    return pending_page(ctx, staff, after=after).rows
 
 
 def awaiting_decision(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
-    """The requests this custodian still has to decide on (their start page's work)."""
-    return [r for r in pending_requests(ctx, staff) if not r.decided_by_me]
+    """The requests this custodian still has to decide on (their start page's work): the
+    first page of them."""
+    return pending_page(ctx, staff, undecided=True).rows
 
 
 def _settle_notices(session: Session, ctx: Context, staff: StaffIdentity,

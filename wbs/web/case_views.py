@@ -305,10 +305,13 @@ async def identity_view(request: Request) -> Response:
 
 @requires(Permission.CASE_IDENTITY_DECIDE)
 async def identity_queue(request: Request) -> Response:
-    rows = await run_in_threadpool(identity.pending_requests, request.app.state.ctx,
-                                   request.state.staff)
+    raw = request.query_params.get("setelah", "")
+    after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    page = await run_in_threadpool(lambda: identity.pending_page(
+        request.app.state.ctx, request.state.staff, after=after))
     return render(request, "staff/identity_requests.html", {
-        "rows": rows, "notice": request.query_params.get("ok", "")})
+        "rows": page.rows, "notice": request.query_params.get("ok", ""),
+        "next_after": page.next_after, "paged": after is not None})
 
 
 @requires(Permission.CASE_IDENTITY_DECIDE)
