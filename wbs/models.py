@@ -249,7 +249,7 @@ class CaseKeyWrap(Base):
               "case_id"),
         # The cases a unit holds in list order (issue 12): visibility and order in one index.
         Index("ix_case_key_wraps_unit_list", "recipient_id", "epoch", "received_on", "case_id",
-              postgresql_where=text("purpose = 'content' AND recipient_kind = 'unit'"),
+              "next_due", postgresql_where=text("purpose = 'content' AND recipient_kind = 'unit'"),
               sqlite_where=text("purpose = 'content' AND recipient_kind = 'unit'")),
     )
 
@@ -269,6 +269,9 @@ class CaseKeyWrap(Base):
     # triggers copy from the case (migration 0211), so the unit's list is one index walk.
     # NULL on other wraps. Never written by the application.
     received_on: Mapped[date | None] = mapped_column(Date)
+    # Beside it, the case's next open deadline (migration 0212, triggers on deadlines): the
+    # overdue filter reads it from the index entry instead of probing each case's deadlines.
+    next_due: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseEvent(Base):

@@ -116,13 +116,6 @@ def visible(staff: StaffIdentity, *, held: bool = True) -> Any:
     return condition
 
 
-def _open_due_before(day: date, *, inclusive: bool) -> Any:
-    """Whether the case has an open deadline due before (or on) `day`: the same as "its next
-    deadline is before `day`", answered from the partial index of open deadlines."""
-    due = Deadline.due_on <= day if inclusive else Deadline.due_on < day
-    return exists().where(Deadline.case_id == Case.id, Deadline.met_on.is_(None), due)
-
-
 def _condition(staff: StaffIdentity, f: CaseFilter, today: date, *, held: bool = True) -> Any:
     condition = visible(staff, held=held)
     if f.state:
@@ -133,11 +126,20 @@ def _condition(staff: StaffIdentity, f: CaseFilter, today: date, *, held: bool =
         condition = condition & exists().where(
             CaseTask.case_id == Case.id, CaseTask.unit_id == Unit.id, Unit.slug == f.unit)
     if f.overdue:
-        condition = condition & _open_due_before(today, inclusive=False)
+        condition = condition & (_next_due(held) < today)
     if f.due_within is not None:
-        condition = condition & _open_due_before(today + timedelta(days=f.due_within),
-                                                 inclusive=True)
+        condition = condition & (_next_due(held) <= today + timedelta(days=f.due_within))
     return condition
+
+
+def _next_due(held: bool) -> Any:
+    """The case's next open deadline: read from the holding's index entry when the query
+    walks the unit's holdings (`held=False`: the caller joins them), else from the case's
+    open deadlines."""
+    if not held:
+        return CaseKeyWrap.next_due
+    return (select(func.min(Deadline.due_on))
+            .where(Deadline.case_id == Case.id, Deadline.met_on.is_(None)).scalar_subquery())
 
 
 def list_cases(ctx: Context, staff: StaffIdentity, filters: CaseFilter | None = None) -> CasePage:
