@@ -152,3 +152,34 @@ def test_another_process_sees_a_change_at_its_next_read(
     finally:
         reader.stdin.close()
         reader.wait(timeout=30)
+
+
+# Issue 12's triggers (migrations 0210-0212). On SQLite a later migration that copies one of
+# these tables (batch_alter_table recreating it) drops its triggers without a word: the rules
+# cache would then keep stale rules and the case list would miss new holdings.
+SQLITE_TRIGGERS = {
+    "calendar_overrides_insert_rules_version", "calendar_overrides_update_rules_version",
+    "calendar_overrides_delete_rules_version", "deadline_rules_insert_rules_version",
+    "deadline_rules_update_rules_version", "deadline_rules_delete_rules_version",
+    "rule_profile_insert_rules_version", "rule_profile_update_rules_version",
+    "rule_profile_delete_rules_version", "case_key_wraps_received_on",
+    "case_key_wraps_received_on_update", "cases_received_on", "deadlines_insert_next_due",
+    "deadlines_update_next_due", "deadlines_delete_next_due", "case_key_wraps_next_due"}
+POSTGRESQL_TRIGGERS = {
+    "calendar_overrides_rules_version", "deadline_rules_rules_version",
+    "rule_profile_rules_version", "case_key_wraps_received_on", "cases_received_on",
+    "deadlines_next_due"}
+
+
+def test_the_triggers_are_there_at_the_migration_head(ctx: Context) -> None:
+    from sqlalchemy import text
+
+    with ctx.engine.connect() as conn:
+        if ctx.engine.dialect.name == "sqlite":
+            names = set(conn.scalars(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+            assert names >= SQLITE_TRIGGERS, SQLITE_TRIGGERS - names
+        else:
+            names = set(conn.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+            assert names >= POSTGRESQL_TRIGGERS, POSTGRESQL_TRIGGERS - names

@@ -119,6 +119,10 @@ def downgrade() -> None:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER deadlines_{name}_next_due")
         op.execute("DROP TRIGGER case_key_wraps_next_due")
+        # SQLite drops a column by copying the table: 0211's triggers on it go with the old
+        # one, and the one on cases would name a table that is briefly missing.
+        for name in _SQLITE_0211:
+            op.execute(f"DROP TRIGGER {name}")
     with op.batch_alter_table('case_key_wraps') as batch:
         batch.drop_index('ix_case_key_wraps_unit_list', postgresql_where=sa.text(UNIT_CONTENT),
                          sqlite_where=sa.text(UNIT_CONTENT))
@@ -127,3 +131,27 @@ def downgrade() -> None:
                            postgresql_where=sa.text(UNIT_CONTENT),
                            sqlite_where=sa.text(UNIT_CONTENT))
         batch.drop_column('next_due')
+    if op.get_context().dialect.name != 'postgresql':
+        for statement in _SQLITE_0211.values():
+            op.execute(statement)
+
+
+_COPY = ("UPDATE case_key_wraps SET received_on = (SELECT received_on FROM cases "
+         "WHERE cases.id = NEW.case_id) WHERE id = NEW.id")
+# Migration 0211's SQLite triggers, as it made them.
+_SQLITE_0211 = {
+    "case_key_wraps_received_on":
+        "CREATE TRIGGER case_key_wraps_received_on AFTER INSERT ON case_key_wraps "
+        "WHEN NEW.purpose = 'content' AND NEW.recipient_kind = 'unit' "
+        f"BEGIN {_COPY}; END",
+    "case_key_wraps_received_on_update":
+        "CREATE TRIGGER case_key_wraps_received_on_update AFTER UPDATE OF case_id, "
+        "purpose, recipient_kind ON case_key_wraps "
+        "WHEN NEW.purpose = 'content' AND NEW.recipient_kind = 'unit' "
+        f"BEGIN {_COPY}; END",
+    "cases_received_on":
+        "CREATE TRIGGER cases_received_on AFTER UPDATE OF received_on ON cases "
+        "WHEN OLD.received_on IS NOT NEW.received_on BEGIN "
+        "UPDATE case_key_wraps SET received_on = NEW.received_on "
+        "WHERE case_id = NEW.id AND purpose = 'content' AND recipient_kind = 'unit'; END",
+}
