@@ -2,7 +2,7 @@
 rules and the calendar and check them in one read (issue 12)
 
 Revision ID: 0210
-Revises: 0185
+Revises: 0221
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0210'
-down_revision = '0185'
+down_revision = '0221'
 branch_labels = None
 depends_on = None
 
@@ -37,7 +37,7 @@ def upgrade() -> None:
                .bindparams(token=secrets.randbits(62)))
     if op.get_context().dialect.name == 'postgresql':
         op.execute("""
-            CREATE FUNCTION wbs_rules_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION wbs_rules_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
                 UPDATE rules_version
                    SET token = floor(random() * 4611686018427387903)::bigint WHERE id = 1;

@@ -56,7 +56,7 @@ def upgrade() -> None:
                            postgresql_where=sa.text(UNIT_CONTENT), sqlite_where=sa.text(UNIT_CONTENT))
     if postgresql:
         op.execute("""
-            CREATE FUNCTION wbs_wrap_received_on() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION wbs_wrap_received_on() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
                 IF NEW.purpose = 'content' AND NEW.recipient_kind = 'unit' THEN
                     NEW.received_on := (SELECT received_on FROM cases WHERE id = NEW.case_id);
@@ -69,7 +69,7 @@ def upgrade() -> None:
                    "case_id, purpose, recipient_kind ON case_key_wraps FOR EACH ROW "
                    "EXECUTE FUNCTION wbs_wrap_received_on()")
         op.execute("""
-            CREATE FUNCTION wbs_case_received_on() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION wbs_case_received_on() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
                 UPDATE case_key_wraps SET received_on = NEW.received_on
                  WHERE case_id = NEW.id AND purpose = 'content' AND recipient_kind = 'unit';

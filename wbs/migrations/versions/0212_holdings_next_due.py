@@ -58,7 +58,7 @@ def upgrade() -> None:
     if postgresql:
         op.execute("""
             CREATE OR REPLACE FUNCTION wbs_wrap_received_on() RETURNS trigger
-            LANGUAGE plpgsql AS $$
+            LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
                 IF NEW.purpose = 'content' AND NEW.recipient_kind = 'unit' THEN
                     NEW.received_on := (SELECT received_on FROM cases WHERE id = NEW.case_id);
@@ -71,7 +71,7 @@ def upgrade() -> None:
                 RETURN NEW;
             END $$""")
         op.execute("""
-            CREATE FUNCTION wbs_deadline_next_due() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION wbs_deadline_next_due() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             DECLARE
                 changed integer;
             BEGIN
@@ -106,7 +106,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION wbs_deadline_next_due()")
         op.execute("""
             CREATE OR REPLACE FUNCTION wbs_wrap_received_on() RETURNS trigger
-            LANGUAGE plpgsql AS $$
+            LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
                 IF NEW.purpose = 'content' AND NEW.recipient_kind = 'unit' THEN
                     NEW.received_on := (SELECT received_on FROM cases WHERE id = NEW.case_id);
