@@ -9,7 +9,8 @@ custodian unit's key and approves, the request still waits; the second custodian
 of their own, approves, and the identity is wrapped to the investigator alone; the investigator
 reads name and phone. A second investigator of the same unit, holding the same case, and the
 liaison of a unit that never held it, still cannot, and each refusal is a denied row of the
-audit log. Every page shown passes the page checks (axe-core WCAG 2.x A/AA and the rest).
+audit log. The reporter's mailbox then tells when and why, never who. Every page shown passes
+the page checks (axe-core WCAG 2.x A/AA and the rest).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.conftest import Tab
-from tests.e2e.journey import Journey, file_report
+from tests.e2e.journey import Journey, file_report, open_mailbox
 from tests.functional.workflow_helpers import ROLE_USERS, audit_since, last_seq
 from wbs import accounts, units
 from wbs.enums import AuditOutcome, CaseState, Role
@@ -123,7 +124,7 @@ def test_two_custodians_disclose_the_identity_to_the_investigator_alone(
 
     # 1. A whistleblower files a report confidentially, with name and phone.
     reporter = journey.tab("reporter")
-    number, _code = file_report(journey, reporter, "whistleblowing", "Suap perizinan usaha",
+    number, code = file_report(journey, reporter, "whistleblowing", "Suap perizinan usaha",
                                 "Pejabat meminta uang untuk izin usaha.",
                                 identity={"identity_name": NAME[lang],
                                           "identity_phone": PHONE[lang]})
@@ -199,6 +200,12 @@ def test_two_custodians_disclose_the_identity_to_the_investigator_alone(
         denied = _denials(audit_since(ctx, seq), username, number, why)
         assert denied, (who, [(e.actor, e.action, e.details) for e in audit_since(ctx, seq)
                               if e.actor == username])
+
+    # 7. The reporter is told in the mailbox: when, to an APIP investigator, why; never who.
+    open_mailbox(journey, reporter, code, "mailbox-told")
+    told = reporter.page.locator('section[aria-labelledby="id-title"] .alert').inner_text()
+    assert REASON[lang] in told
+    assert "Auditor Inspektorat" not in reporter.page.inner_text("body")
 
     # What the log holds of the custody, by whom.
     entries = [(e.actor, e.action, e.outcome) for e in audit_since(ctx, seq)
