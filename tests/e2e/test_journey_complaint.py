@@ -49,8 +49,8 @@ class Round:
 def complaint_round(live_server: Any) -> Round:
     """An SKM round rating the complaint service, open today, as an administrator opens it.
 
-    Opened through the service (the staff SKM page's form is a later step of no journey here);
-    a round of its own unit and start day, so another test's round does not collide.
+    Opened through the service; a round of its own unit and start day, so another test's round
+    does not collide.
     """
     from wbs.accounts import StaffIdentity
     from wbs.enums import Role
@@ -110,15 +110,22 @@ def _count_in_page(tab: Tab, survey_id: int) -> int:
 def test_a_complaint_from_the_public_form_to_the_skm_result(
         lang: str, open_tab: Callable[..., Tab], live_server: Any, complaint_round: Round,
         axe_ready: None) -> None:
+    from wbs.reports import surveys
+
     ctx = live_server.ctx
+    # The round the mailbox invites to: the newest complaint-service round open today (this
+    # module's, unless a test run in the same session opened a newer one).
+    current = surveys.open_for_complaints(ctx, ctx.today())
+    assert current is not None
+    invited = Round(current.id, current.token)
     journey = Journey(open_tab, live_server, lang)
     seq = last_seq(ctx)
 
     # The administrator's SKM page before: how many responses the round has.
     admin_tab, _admin = journey.staff("admin", ROLE_USERS["administrator"])
     journey.goto(admin_tab, "/staf/skm", "skm-before")
-    shown_before = _count_in_page(admin_tab, complaint_round.id)
-    stored_before = _responses(live_server, complaint_round.id)
+    shown_before = _count_in_page(admin_tab, invited.id)
+    stored_before = _responses(live_server, invited.id)
     assert shown_before == len(stored_before)
 
     # 1. The citizen files a complaint on the public form.
@@ -174,12 +181,12 @@ def test_a_complaint_from_the_public_form_to_the_skm_result(
     invite = page.locator("#survey-invite")
     assert invite.count() == 1, "no survey invitation in the closed case's mailbox"
     journey.submit(citizen, invite.get_by_role("link"), "survey")
-    assert citizen.path() == f"/survei/{complaint_round.token}"
+    assert citizen.path() == f"/survei/{invited.token}"
     for element, rating in enumerate(RATINGS, start=1):
         page.locator(f"label[for=e{element}-{rating}]").click()
     journey.check(citizen, "survey-filled")
     journey.submit(citizen, page.locator("main form button[type=submit]"), "survey-sent")
-    stored = _responses(live_server, complaint_round.id)
+    stored = _responses(live_server, invited.id)
     assert len(stored) == len(stored_before) + 1
     assert stored[-1] == (*RATINGS, "web")
     # Not linked to the case: no column of the response names it (RULES §9).
@@ -187,7 +194,7 @@ def test_a_complaint_from_the_public_form_to_the_skm_result(
 
     # 6. The administrator's SKM page counts the response in the round's result.
     journey.goto(admin_tab, "/staf/skm", "skm-after")
-    assert _count_in_page(admin_tab, complaint_round.id) == shown_before + 1
+    assert _count_in_page(admin_tab, invited.id) == shown_before + 1
 
     # What the server recorded of the path, in order, by whom.
     actions = [(e.actor, e.action) for e in audit_since(ctx, seq) if e.case_number == number]
