@@ -51,7 +51,9 @@ def _pages(role: str, world: staff_world.World) -> list[str]:
                 "/staf/penerimaan", "/staf/lapor",
                 f"/staf/kasus/{world.duplicate_pair[1]}",  # purpose page
                 *(f"/staf/kasus/{local[s].number}" for s in
-                  ("received", "needs_info", "verified", "archived", "forwarded"))]
+                  ("received", "needs_info", "verified", "archived", "forwarded")),
+                # The decided claim as a reader who may not decide sees it.
+                f"/staf/kasus/{world.compensation[1]}/ganti-rugi"]
     if role == "liaison":
         return [*common, "/staf/kasus", f"/staf/kasus/{world.dispute}",
                 *(f"/staf/kasus/{local[s].number}" for s in
@@ -77,6 +79,8 @@ def check_page(tab: Tab, path: str) -> list[str]:
     problems = []
     if response is None or response.status >= 400:
         problems.append(f"{path}: HTTP {response.status if response else '?'}")
+    if tab.path() != path:  # a redirect (say, to the purpose page) would check another page
+        problems.append(f"{path}: the walk landed on {tab.path()}")
     problems += (f"[{tab.variant}] {problem}"
                  for problem in checks.page_problems(tab.page, TARGETS, FOCUSABLE))
     return problems
