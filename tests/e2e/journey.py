@@ -64,8 +64,8 @@ class Journey:
     def staff(self, who: str, username: str) -> tuple[Tab, StaffIdentity]:
         """A staff member in a browser of their own, signed in on the sign-in page."""
         tab = self.tab(who)
-        staff = staff_world.browser_sign_in(self.server, tab, username)
-        self.check(tab, f"{who}-start")
+        # The sign-in page and the start page after it are checked too.
+        staff = staff_world.browser_sign_in(self.server, tab, username, check=self.check)
         return tab, staff
 
     def open_case(self, tab: Tab, number: str, who: str) -> None:
