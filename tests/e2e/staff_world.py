@@ -82,6 +82,10 @@ class World:
     dispute: str = ""
     identity_case: str = ""
     duplicate_pair: tuple[str, str] = ("", "")
+    # Complaints of the liaison's unit with a compensation claim: just claimed by the reporter,
+    # and decided (file complete, decision recorded, not yet delivered).
+    compensation: tuple[str, str] = ("", "")
+    published_report: int = 0  # a report document leadership published (/statistik/laporan/N)
 
 
 def build(server: Any) -> World:
@@ -108,6 +112,8 @@ def build(server: Any) -> World:
     first = file_report(ctx, ReportKind.COMPLAINT, reported_unit="dinas-pupr")
     second = file_report(ctx, ReportKind.COMPLAINT, reported_unit="dinas-pupr")
     world.duplicate_pair = (first.number, second.number)
+    world.compensation = compensation_cases(server, driver)
+    world.published_report = published_report(server)
     calendar_admin.set_override(ctx, "admin", "administrator",
                                 server.clock.current.date() + timedelta(days=40), False,
                                 "Hari Jadi Kabupaten")
@@ -127,3 +133,38 @@ def confidential_request(ctx: Any, investigator: StaffIdentity) -> str:
     identity.request_identity(ctx, investigator, number,
                               "Diperlukan untuk laporan resmi kepada Kejaksaan (PP 43/2018).")
     return number
+
+
+def compensation_cases(server: Any, driver: Driver) -> tuple[str, str]:
+    """Two complaints in process at the liaison's unit, each with a claim the reporter made in
+    the mailbox; the second with its file complete and the decision recorded by the liaison."""
+    from tests.functional.workflow_helpers import reporter_access
+    from wbs.cases import compensation
+
+    ctx, liaison = server.ctx, driver.staff["liaison"]
+    items = [{"description": "Biaya berobat ke klinik swasta", "amount": "350.000"},
+             {"description": "Ongkos perjalanan dua kali", "amount": "80000"}]
+    claimed = driver.build("local", CaseState.IN_PROCESS)
+    compensation.claim_by_reporter(ctx, reporter_access(ctx, claimed.code), items)
+    decided = driver.build("local", CaseState.IN_PROCESS)
+    compensation.claim_by_reporter(ctx, reporter_access(ctx, decided.code), items)
+    compensation.file_complete(ctx, liaison, decided.number)
+    compensation.decide(ctx, liaison, decided.number, amount="430000",
+                        payment_due_on=server.clock.current.date() + timedelta(days=30),
+                        reason="Biaya berobat dan perjalanan terbukti dengan kuitansi.")
+    return claimed.number, decided.number
+
+
+def published_report(server: Any) -> int:
+    """A yearly report leadership drew up and published (its public copy on /statistik)."""
+    from wbs.reports import documents
+    from wbs.reports.statistics import Period
+
+    leadership = sign_in(server, ROLE_USERS["leadership"])[1]
+    today = server.clock.current.date()
+    report_id = documents.create(server.ctx, leadership, "yearly",
+                                 Period(today.replace(month=1, day=1), today),
+                                 corrective="Loket pengaduan dibuka setiap hari kerja.",
+                                 recommendations="Menambah petugas penghubung di puskesmas.")
+    documents.publish(server.ctx, leadership, report_id)
+    return report_id
