@@ -332,7 +332,9 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entries"
-    __table_args__ = (CheckConstraint(_in("outcome", AuditOutcome), name="outcome"),)
+    __table_args__ = (CheckConstraint(_in("outcome", AuditOutcome), name="outcome"),
+                      # The activity summary reads a period's entries (migration 0240).
+                      Index("ix_audit_entries_occurred_at", "occurred_at"))
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[str] = mapped_column(String(32))  # ISO 8601; a date alone for reporters
