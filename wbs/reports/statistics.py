@@ -19,8 +19,8 @@ Conventions, so every figure can be recomputed by hand:
   once in each, once in the totals); cases not yet dispositioned form their own row.
 - Answers with files: the staff answers to the period's cases given by the as-of day that carry
   files (data, photos), and the number of those files; from the attachment rows' clear columns
-  (message, uploader, day), counted directly (the roll-up does not hold them: an index keeps
-  the count off the reporters' evidence). A unit's statistics count the answers on its cases.
+  (message, day), counted directly (the roll-up does not hold them: a partial index keeps the
+  count off the reporters' evidence). A unit's statistics count the answers on its cases.
 - Limits kept: the Pemda's own obligations (verification, answers, decisions) that started in
   the period; met on time (on or before the due day), met late, overdue (open past the due day on
   the as-of day) or still running, per unit owing them (verification belongs to no unit).
@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from wbs.models import Attachment, Case, CaseEvent, CaseTask, Deadline, Message
+from wbs.models import Attachment, Case, CaseEvent, CaseTask, Deadline
 from wbs.reports import rollup
 from wbs.reports.tables import StatCaseDay, StatLimitDay, StatTarget
 
@@ -236,13 +236,18 @@ def _compute(session: Session, period: Period, today: date, unit_id: int | None,
 
 def answer_files(session: Session, period: Period, as_of: date,
                  unit_id: int | None = None) -> tuple[int, int]:
-    """(answers with files, files) for the period's cases, answers given by the as-of day."""
-    query = (select(func.count(func.distinct(Attachment.message_id)), func.count(Attachment.id))
+    """(answers with files, files) for the period's cases, answers given by the as-of day.
+
+    An attachment has a message only when it was sent with a staff answer (`routing.answer` is
+    the one writer of `message_id`; the reporter's evidence has none), on the answer's day: so
+    the partial index `ix_attachments_answer` holds every column read here."""
+    query = (select(func.count(func.distinct(Attachment.message_id)), func.count())
              .select_from(Attachment)
-             .join(Message, Message.id == Attachment.message_id)
              .join(Case, Case.id == Attachment.case_id)
-             .where(Attachment.message_id.is_not(None), Attachment.uploader_kind == "staff",
-                    Message.kind == "answer", Message.created_on <= as_of,
+             # An answer is never older than its case: only the files of the days from the
+             # period's start to the as-of day are read, whatever the table holds.
+             .where(Attachment.message_id.is_not(None), Attachment.created_on >= period.start,
+                    Attachment.created_on <= as_of,
                     _in_period(period, unit_id)))
     answers, files = session.execute(query).one()
     return int(answers), int(files)
