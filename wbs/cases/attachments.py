@@ -33,6 +33,7 @@ class AttachmentMeta:
     stripped: bool
     uploader: str
     created_on: date
+    message_id: int | None = None  # the message (a staff answer) the file was sent with
 
 
 def _prefix(case: Case, attachment_id: int) -> bytes:
@@ -73,7 +74,8 @@ def _meta(case: Case, key: bytes, row: Attachment) -> AttachmentMeta:
     meta = sealing.open_json(key, case, f"attachment-meta:{row.id}", row.meta_sealed)
     return AttachmentMeta(id=row.id, name=meta["name"], content_type=meta["type"],
                           size=meta["size"], stripped=meta["stripped"],
-                          uploader=row.uploader_kind, created_on=row.created_on)
+                          uploader=row.uploader_kind, created_on=row.created_on,
+                          message_id=row.message_id)
 
 
 def ids_of(session: Session, case: Case) -> list[int]:

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from wbs import audit, notices
 from wbs.access import Permission
 from wbs.accounts import StaffIdentity
-from wbs.cases import deadlines, identity_requests, sealing, workflow
+from wbs.cases import attachments, deadlines, identity_requests, sealing, workflow
 from wbs.cases.reporter import ReporterAccess, add_message, reporter_keys
 from wbs.cases.service import content_keys, with_case
 from wbs.cases.workflow import Action, Allowed
 from wbs.context import Context
 from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role, UnitKind
+from wbs.files import CleanFile
 from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
 from wbs.refusals import Refusal
@@ -461,7 +462,11 @@ def return_disposition(ctx: Context, staff: StaffIdentity, case_number: str,
 
 def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
            outcome: str | None = None, followup: str = "",
-           improvement: bool = False) -> CaseState:
+           improvement: bool = False,
+           files: Sequence[tuple[str, CleanFile]] = ()) -> CaseState:
+    """The handling unit's (or APIP's) answer, with the data and photos it rests on: `files`,
+    already cleaned like the reporter's, are sealed under the case key next to the answer
+    message. The audit row counts them; their names and sizes stay sealed."""
     body = text.strip()
     if len(body) < 5 or len(body) > 50_000:
         raise InvalidInput("answer_required")
@@ -473,9 +478,13 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
         if case.at_apip and outcome is None:
             raise InvalidInput("outcome_required")
         task = _my_task(session, case, staff)
-        add_message(session, case, content_keys(session, case, staff), body, author_kind="staff",
-                    author_role=staff.role.value, author_user_id=staff.user_id,
-                    today=ctx.today(), kind="answer")
+        keys = content_keys(session, case, staff)
+        message = add_message(session, case, keys, body, author_kind="staff",
+                              author_role=staff.role.value, author_user_id=staff.user_id,
+                              today=ctx.today(), kind="answer")
+        for name, clean in files:
+            attachments.store(session, case, keys, name, clean, uploader="staff",
+                              today=ctx.today(), message_id=message.id)
         task.state, task.answered_on = "answered", ctx.today()
         lapor_outbox.on_staff_text(session, ctx, case, new, body)
         task.followup_kind, task.improvement_promised = followup_kind, improvement
@@ -491,7 +500,8 @@ def answer(ctx: Context, staff: StaffIdentity, case_number: str, text: str,
     permission = Permission.CASE_ANSWER
     return run_staff(ctx, staff, case_number, Step(
         Action.ANSWER, permission, apply,
-        details={"outcome": outcome, "followup": followup_kind, "improvement": improvement}))
+        details={"outcome": outcome, "followup": followup_kind, "improvement": improvement,
+                 "files": len(files)}))
 
 
 def answer_aspiration(ctx: Context, staff: StaffIdentity, case_number: str,

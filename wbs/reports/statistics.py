@@ -17,6 +17,10 @@ Conventions, so every figure can be recomputed by hand:
   half up.
 - A unit's figures are those of the cases dispositioned to it (a case given to two units counts
   once in each, once in the totals); cases not yet dispositioned form their own row.
+- Answers with files: the staff answers to the period's cases given by the as-of day that carry
+  files (data, photos), and the number of those files; from the attachment rows' clear columns
+  (message, day), counted directly (the roll-up does not hold them: a partial index keeps the
+  count off the reporters' evidence). A unit's statistics count the answers on its cases.
 - Limits kept: the Pemda's own obligations (verification, answers, decisions) that started in
   the period; met on time (on or before the due day), met late, overdue (open past the due day on
   the as-of day) or still running, per unit owing them (verification belongs to no unit).
@@ -33,7 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from wbs.models import Case, CaseEvent, CaseTask, Deadline
+from wbs.models import Attachment, Case, CaseEvent, CaseTask, Deadline
 from wbs.reports import rollup
 from wbs.reports.tables import StatCaseDay, StatLimitDay, StatTarget
 
@@ -126,6 +130,8 @@ class Statistics:
     limits: dict[tuple[str, int | None], LimitFigures] = field(default_factory=dict)
     kapuas: dict[str, int] = field(default_factory=dict)
     targets: list[TargetRow] = field(default_factory=list)
+    answers_with_files: int = 0
+    answer_files: int = 0
 
 
 def state_on(as_of: date) -> ColumnElement[str]:
@@ -223,7 +229,28 @@ def _compute(session: Session, period: Period, today: date, unit_id: int | None,
         _limits(session, stats, deadline_scope, as_of)
     _kapuas(stats)
     stats.targets = targets(session, period, as_of, direct)
+    stats.answers_with_files, stats.answer_files = answer_files(session, period, as_of,
+                                                                unit_id)
     return stats
+
+
+def answer_files(session: Session, period: Period, as_of: date,
+                 unit_id: int | None = None) -> tuple[int, int]:
+    """(answers with files, files) for the period's cases, answers given by the as-of day.
+
+    An attachment has a message only when it was sent with a staff answer (`routing.answer` is
+    the one writer of `message_id`; the reporter's evidence has none), on the answer's day: so
+    the partial index `ix_attachments_answer` holds every column read here."""
+    query = (select(func.count(func.distinct(Attachment.message_id)), func.count())
+             .select_from(Attachment)
+             .join(Case, Case.id == Attachment.case_id)
+             # An answer is never older than its case: only the files of the days from the
+             # period's start to the as-of day are read, whatever the table holds.
+             .where(Attachment.message_id.is_not(None), Attachment.created_on >= period.start,
+                    Attachment.created_on <= as_of,
+                    _in_period(period, unit_id)))
+    answers, files = session.execute(query).one()
+    return int(answers), int(files)
 
 
 def _from_cases(session: Session, stats: Statistics, scope: ColumnElement[bool]) -> None:

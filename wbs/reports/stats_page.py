@@ -226,6 +226,9 @@ def to_csv(page: Page) -> str:
         for row in table.rows:
             line(table.dimension, row.label, row.figures)
     writer.writerow([])
+    writer.writerow(["answers_with_files", "files_with_answers"])
+    writer.writerow([s.answers_with_files, s.answer_files])
+    writer.writerow([])
     writer.writerow(["limit", "unit", "on_time", "late", "overdue", "running"])
     for lim in page.limits:
         f = lim.figures

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from wbs.access import Permission
 from wbs.cases import deadlines, identity, listing, reported_unit, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
+from wbs.files import CleanFile
 from wbs.integrations import outbox as lapor_outbox
 from wbs.profiles import kinds as profile_kinds
 from wbs.profiles import store
@@ -25,6 +26,7 @@ from wbs.web import forms
 from wbs.web.guard import requires
 from wbs.web.render import language_of, render
 from wbs.web.reporter import file_response
+from wbs.web.upload_form import csrf_gate, read_upload_form
 
 
 def _number(request: Request) -> str:
@@ -100,7 +102,7 @@ async def case_list(request: Request) -> Response:
 
 async def _render_case(request: Request, number: str, *, error: str = "",
                        kept: dict[str, str] | None = None, kept_action: str = "",
-                       status_code: int = 200) -> Response:
+                       rejected: list[str] | None = None, status_code: int = 200) -> Response:
     """The case page; after a refused form, with what was chosen and typed still in it."""
     from wbs.cases import duplicates
 
@@ -125,7 +127,7 @@ async def _render_case(request: Request, number: str, *, error: str = "",
                              if SANGGAU_LABELS.get(k) != v},
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
-        "kept_action": kept_action, "similar": similar,
+        "kept_action": kept_action, "rejected": rejected or [], "similar": similar,
         "similar_window": duplicates.WINDOW_DAYS, "limits": limits,
         "categories": await run_in_threadpool(_categories, ctx)}, status_code=status_code)
 
@@ -152,7 +154,8 @@ def _whole(raw: str) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
 
 
-def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | None:
+def _action_call(action: str, values: dict[str, str],
+                 files: list[tuple[str, CleanFile]] | None = None) -> Callable[..., Any] | None:
     """Bind the form of one workflow action to its service function."""
     text = values.get("text", "")
     reason = values.get("reason", "")
@@ -175,7 +178,8 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
             ctx, staff, n, values.get("suggested_unit", ""), reason),
         "answer": lambda ctx, staff, n: routing.answer(
             ctx, staff, n, text, values.get("outcome") or None,
-            followup=values.get("followup", ""), improvement=values.get("improvement") == "yes"),
+            followup=values.get("followup", ""), improvement=values.get("improvement") == "yes",
+            files=files or []),
         "coordinator_close": lambda ctx, staff, n: routing.coordinator_close(
             ctx, staff, n, reason),
         "answer_aspiration": lambda ctx, staff, n: routing.answer_aspiration(
@@ -190,11 +194,23 @@ def _action_call(action: str, values: dict[str, str]) -> Callable[..., Any] | No
 async def case_action(request: Request) -> Response:
     """One route for every workflow action: the service decides per action, role and case."""
     number = _number(request)
-    values = await forms.read_form(request)
-    call = _action_call(str(request.path_params["action"]), values)
+    action = str(request.path_params["action"])
+    if action == "answer" and _multipart(request):
+        # The answer's data and photos: read, capped and cleaned like the reporter's files.
+        form = await read_upload_form(request, csrf_gate(request), refuse_large_files=True)
+        values, files = form.fields, form.files
+        if form.rejected:
+            # Nothing is sent: the answer comes back with what was typed and why each file
+            # was refused (the files themselves must be chosen again: a browser cannot refill
+            # a file input).
+            return await _render_case(request, number, error="file_refused",
+                                      kept=_kept(values), kept_action=action,
+                                      rejected=form.rejected, status_code=400)
+    else:
+        values, files = await forms.read_form(request), []
+    call = _action_call(action, values, files)
     if call is None:
         raise HTTPException(404)
-    action = str(request.path_params["action"])
     leadership = request.state.staff.role is Role.LEADERSHIP
     back = "/staf/sengketa" if leadership else f"/staf/kasus/{number}"
     try:
@@ -216,6 +232,10 @@ async def case_action(request: Request) -> Response:
         return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
     target = back if _still_visible(request, number) else "/staf/kasus"
     return RedirectResponse(f"{target}?ok=action", status_code=303)
+
+
+def _multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 def _still_visible(request: Request, number: str) -> bool:

@@ -59,6 +59,7 @@ REASONS: dict[str, str] = {
     "unreadable_image": N_("the image is damaged or is not what its type says"),
     "unreadable_pdf": N_("the PDF is damaged or could not be read"),
     "strip_failed": N_("its hidden information (metadata) could not be removed"),
+    "file_too_large": N_("the file is larger than the limit for one file"),
 }
 _ARCHIVE_REASON = N_("the document archive is damaged, too large or unusual")
 
@@ -128,9 +129,13 @@ def busy() -> HTTPException:
     return HTTPException(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-async def read_upload_form(request: Request,
-                           gate: Callable[[Mapping[str, str]], bool]) -> UploadedForm:
-    """Parse, enforce caps (413), the gate (403) and the budget (503); clean every file."""
+async def read_upload_form(request: Request, gate: Callable[[Mapping[str, str]], bool], *,
+                           refuse_large_files: bool = False) -> UploadedForm:
+    """Parse, enforce caps (413), the gate (403) and the budget (503); clean every file.
+
+    With `refuse_large_files`, a file over the one-file cap is not a 413 that loses the whole
+    form but a refused file (`file_too_large`) whose bytes are dropped as they arrive: the form
+    comes back with what was typed in it. The request's total cap stays a 413."""
     settings = request.app.state.ctx.settings
     cap = settings.max_report_bytes
     try:
@@ -150,7 +155,7 @@ async def read_upload_form(request: Request,
         raise busy()
     lease = Lease(budget, wait)
     register_lease(request.scope, lease)
-    raw_form = await _parse(request, gate, lease)
+    raw_form = await _parse(request, gate, lease, refuse_large_files)
     form = await _clean_all(request.app.state.sandbox, raw_form, lease)
     form.lease = lease
     return form
@@ -162,8 +167,29 @@ class _RawForm:
     received: list[tuple[PartInfo, MemorySink]]
 
 
+class _CappedSink(MemorySink):
+    """A sink that drops a file over `cap` instead of failing the request: it keeps nothing of
+    it and says so (`oversized`); `received` counts the bytes the budget took for it."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self._cap = cap
+        self.oversized = False
+        self.received = 0
+
+    def write(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.oversized:
+            return
+        if self.size + len(data) > self._cap:
+            self.abort()
+            self.oversized = True
+            return
+        super().write(data)
+
+
 async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
-                 lease: Lease) -> _RawForm:
+                 lease: Lease, refuse_large_files: bool = False) -> _RawForm:
     settings = request.app.state.ctx.settings
     received: list[tuple[PartInfo, MemorySink]] = []
     gate_checked: list[bool] = []
@@ -175,7 +201,8 @@ async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
             gate_checked.append(True)
         if len(received) >= MAX_FILES:
             raise UploadError("too_many_files")
-        sink = MemorySink(settings.max_file_bytes)
+        sink = (_CappedSink(settings.max_file_bytes) if refuse_large_files
+                else MemorySink(settings.max_file_bytes))
         received.append((info, sink))
         return sink
 
@@ -187,7 +214,8 @@ async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
 
     try:
         raw = await parse_multipart(request, open_file=open_file,
-                                    max_file_bytes=settings.max_file_bytes,
+                                    max_file_bytes=settings.max_report_bytes
+                                    if refuse_large_files else settings.max_file_bytes,
                                     max_total_bytes=settings.max_report_bytes
                                     + FORM_OVERHEAD_BYTES,
                                     max_files_bytes=settings.max_report_bytes,
@@ -214,6 +242,10 @@ async def _clean_all(sandbox: Sandbox, raw: _RawForm, lease: Lease) -> UploadedF
         # request holds at its peak, and the budget counts exactly that.
         while pending:
             info, sink = pending.pop(0)
+            if isinstance(sink, _CappedSink) and sink.oversized:
+                form.rejected.append(RejectedFile(info.filename, "file_too_large"))
+                lease.replace(sink.received, 0)
+                continue
             buffer = sink.take_buffer()
             size = len(buffer)
             try:
