@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from wbs import row_ids
 from wbs.context import Context
 from wbs.models import Case, Conflict, Notice, User
+from wbs.paging import make_key, parse_key
 
 KINDS = ("new_task", "returned", "reminder", "overdue", "escalation", "info_supplied",
          "objection", "identity_request", "reporter_message", "response")
@@ -121,18 +122,7 @@ class InboxPage:
 
 
 def _make_key(due_on: date | None, notice_id: int) -> str:
-    return f"{(due_on or _NO_DUE).isoformat()}.{notice_id}"
-
-
-def parse_key(value: str) -> tuple[date, int] | None:
-    """A page key from a link, or None for anything that is not one (the first page then)."""
-    day, sep, number = value.partition(".")
-    if not sep or len(value) > 32 or not number.isdigit() or len(number) > 12:
-        return None
-    try:
-        return date.fromisoformat(day), int(number)
-    except ValueError:
-        return None
+    return make_key(due_on or _NO_DUE, notice_id)
 
 
 def inbox_page(ctx: Context, user_id: int, *, after: str = "", before: str = "",

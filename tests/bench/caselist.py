@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from wbs import demo, instance, migrate
+from wbs import demo, instance, migrate, paging
 from wbs.accounts import StaffIdentity
 from wbs.cases import listing
 from wbs.context import Context
@@ -128,7 +128,7 @@ def measure(ctx: Context, n: int, runs: int = 30) -> dict[str, Any]:
         middle = session.execute(select(Case.received_on, Case.id)
                                  .order_by(Case.received_on.desc(), Case.id.desc())
                                  .offset(n // 2).limit(1)).one()
-    deep = listing.make_key(middle.received_on, middle.id)
+    deep = paging.make_key(middle.received_on, middle.id)
     figures: dict[str, Any] = {}
     for username, role in ROLES:
         staff = _staff(ctx, username, role)

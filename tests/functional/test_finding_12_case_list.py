@@ -20,6 +20,7 @@ from sqlalchemy import event, select, text, update
 from tests.conftest import Clock, sign_in
 from tests.functional import workflow_helpers as wh
 from wbs import demo as demo_module
+from wbs import paging
 from wbs.accounts import StaffIdentity
 from wbs.cases import listing
 from wbs.context import Context
@@ -103,7 +104,7 @@ def test_a_page_link_carries_the_key_and_the_list_uses_no_offset(
     assert found, "the first page links to the next by key"
     link = found.group(1).replace("&amp;", "&")
     key = dict(part.split("=", 1) for part in link.split("&"))["setelah"]
-    parsed = listing.parse_key(key.replace("%2E", ".").replace("%2e", "."))
+    parsed = paging.parse_key(key.replace("%2E", ".").replace("%2e", "."))
     assert parsed is not None  # a date and a row id: nothing of any report
     statements.clear()
     second = client.get("/staf/kasus?" + link)

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from tests.conftest import Clock, sign_in
 from tests.functional.test_finding_12_case_list import _offsets
 from wbs import demo as demo_module
-from wbs import notices
+from wbs import notices, paging
 from wbs.context import Context
 from wbs.models import Case, Notice, User
 
@@ -114,7 +114,7 @@ def test_the_dashboard_shows_every_pending_notice_page_by_page(
             break
         url = found.group(1)
         key = url.split("=", 1)[1].replace("%2E", ".").replace("%2e", ".")
-        assert notices.parse_key(key) is not None  # a date and a row id, nothing else
+        assert paging.parse_key(key) is not None  # a date and a row id, nothing else
     # Main showed the first 100 and never the rest.
     assert shown == expected
 

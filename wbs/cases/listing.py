@@ -25,6 +25,7 @@ from wbs.accounts import StaffIdentity
 from wbs.context import Context
 from wbs.enums import ReportKind, Role
 from wbs.models import Case, CaseKeyWrap, CaseTask, Conflict, Deadline, Unit
+from wbs.paging import make_key, parse_key
 
 COUNT_CAP = 1000
 PER_PAGE = 50
@@ -65,21 +66,6 @@ class CasePage:
     @property
     def count_capped(self) -> bool:
         return self.count is not None and self.count > COUNT_CAP
-
-
-def make_key(received_on: date, case_id: int) -> str:
-    return f"{received_on.isoformat()}.{case_id}"
-
-
-def parse_key(value: str) -> tuple[date, int] | None:
-    """A page key from a link, or None for anything that is not one (the first page then)."""
-    day, sep, number = value.partition(".")
-    if not sep or len(value) > 32 or not number.isdigit() or len(number) > 12:
-        return None
-    try:
-        return date.fromisoformat(day), int(number)
-    except ValueError:
-        return None
 
 
 def _holds(staff: StaffIdentity) -> tuple[Any, ...]:

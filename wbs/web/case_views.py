@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wbs import paging
 from wbs.access import Permission
 from wbs.cases import deadlines, identity, listing, reported_unit, routing, sealing, service
 from wbs.enums import CaseState, ReportKind, Role
@@ -62,8 +63,8 @@ def _filters(request: Request) -> listing.CaseFilter:
         overdue=q.get("terlambat") == "1",
         due_within=int(within) if within.isdigit() and int(within) <= 365 else None,
         # A key that is not one starts the list at its first page.
-        after=after if listing.parse_key(after) else "",
-        before=before if listing.parse_key(before) and not after else "")
+        after=after if paging.parse_key(after) else "",
+        before=before if paging.parse_key(before) and not after else "")
 
 
 def _unit_choices(request: Request) -> list[tuple[str, str]]:
