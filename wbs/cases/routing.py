@@ -26,6 +26,8 @@ from wbs.enums import AuditOutcome, CaseState, Classification, ReportKind, Role,
 from wbs.files import CleanFile
 from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, CaseKeyWrap, CaseTask, Deadline, Message, Unit
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles import store
 from wbs.refusals import Refusal
 from wbs.reports import counting, marks
 
@@ -275,6 +277,10 @@ def verify_and_dispose(ctx: Context, staff: StaffIdentity, case_number: str, *,
     counted = counting.parse_determination(determination)
 
     def apply(session: Session, case: Case, _new: CaseState) -> None:
+        fixed = profile_kinds.answer_rule(case.profile_kind, store.in_force(session).kinds)
+        if fixed is not None and deadlines.answer_rule(resolution_days) != fixed:
+            # The profile fixes this kind's answer limit (Jayapura Ps 16(7): keluhan, 5 days).
+            raise InvalidInput("resolution_kind")
         targets = _units(session, unit_slugs, case)
         keys = content_keys(session, case, staff)
         case.classification, case.resolution_days = cls.value, resolution_days

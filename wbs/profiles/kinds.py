@@ -75,6 +75,23 @@ def resolve(value: str, kinds: Sequence[KindLabel]) -> KindChoice | None:
     return None
 
 
+def accepted(kinds: Sequence[KindLabel]) -> list[str]:
+    """Every value `resolve` accepts under these kinds, in the form's order: what the API
+    documents as its kind enum (the posted value, and the profile's key where it differs)."""
+    values: list[str] = []
+    for choice in choices(kinds):
+        values += [v for v in (choice.value, choice.key) if v not in values]
+    return values
+
+
+def answer_rule(key: str | None, kinds: Iterable[KindLabel]) -> str | None:
+    """The answer limit the profile fixes for a stored profile kind (Jayapura: a keluhan is
+    answered within answer_5, Ps 16(7)), or None: the verifier chooses 5/14/60. A kind the
+    profile in force does not have fixes nothing."""
+    found = next((k for k in kinds if key and k.key == key), None)
+    return found.answer if found is not None else None
+
+
 def national_key(kind: ReportKind) -> str:
     """The profile kind of a case filed without one (before issue 10, an import, the API)."""
     return NATIONAL_KEY.get(kind, kind.value)

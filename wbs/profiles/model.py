@@ -38,6 +38,9 @@ class Reminded(StrEnum):
     VERIFIER_TEAM = "verifier_team"  # the Admin Instansi / Tim, the regulations' monitor
 
 
+ANSWER_RULES = ("answer_5", "answer_14", "answer_60")
+
+
 @dataclass(frozen=True)
 class KindLabel:
     """A kind as the regulation names it, and the workflow kind it is handled as."""
@@ -46,6 +49,10 @@ class KindLabel:
     label_id: str
     label_en: str
     handled_as: ReportKind
+    # The answer limit (a rule key, e.g. "answer_5") this kind always gets at disposition, when
+    # the regulation fixes it (Jayapura Ps 16(7): a keluhan is answered in 5 days); None leaves
+    # the 5/14/60 choice to the verifier.
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,10 @@ class Profile:
                 raise ValueError(f"profile {self.name!r}: {rule.key} is below its floor")
         if any(k.handled_as is ReportKind.WHISTLEBLOWING for k in self.kinds):
             raise ValueError("whistleblowing is not a regional kind: it always goes to APIP")
+        for kind in self.kinds:
+            if kind.answer is not None and (kind.answer not in ANSWER_RULES
+                                            or kind.answer not in self.rules):
+                raise ValueError(f"profile {self.name!r}: {kind.key} names no answer limit")
         if set(self.classification_labels) != {c.value for c in Classification}:
             raise ValueError(f"profile {self.name!r} must label every classification")
 

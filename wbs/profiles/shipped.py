@@ -39,7 +39,7 @@ JAYAPURA_KINDS = (
     KindLabel("kritik", "Kritik", "Criticism", _K.ASPIRATION),
     KindLabel("permintaan_informasi", "Permintaan informasi", "Information request",
               _K.INFORMATION_REQUEST),
-    KindLabel("keluhan", "Keluhan", "Grievance", _K.COMPLAINT),
+    KindLabel("keluhan", "Keluhan", "Grievance", _K.COMPLAINT, answer="answer_5"),
     KindLabel("pengaduan", "Pengaduan", "Complaint", _K.COMPLAINT),
 )
 

@@ -126,6 +126,8 @@ async def _render_case(request: Request, number: str, *, error: str = "",
         # terms (Belitung Timur, Jayapura: indikasi pelanggaran / sengketa; issue 10).
         "regional_classes": {k: v for k, v in profile.classification_labels.items()
                              if SANGGAU_LABELS.get(k) != v},
+        # The answer limit the profile fixes for this kind (Jayapura: keluhan, 5 days).
+        "fixed_answer": profile_kinds.answer_rule(view.profile_kind, profile.kinds),
         "view": view, "panel": info, "notice": "" if error else request.query_params.get("ok", ""),
         "error": error or request.query_params.get("galat", ""), "kept": kept or {},
         "kept_action": kept_action, "rejected": rejected or [], "similar": similar,

@@ -135,3 +135,41 @@ def test_a_profile_cannot_lower_a_floor() -> None:
 
 def test_profiles_are_profiles() -> None:
     assert all(isinstance(p, Profile) for p in PROFILES.values())
+
+
+# The answer limit each profile fixes for a kind (None: the verifier chooses 5/14/60). Only
+# Jayapura fixes one: a keluhan is answered like an information request (Ps 16(7)).
+FIXED_ANSWER = {
+    "sanggau": {"pengaduan": None, "permintaan_informasi": None, "aspirasi": None},
+    "kapuas": {"pengaduan": None, "permintaan_informasi": None, "aspirasi": None},
+    "belitung-timur": {"pengaduan": None, "permintaan_informasi": None, "aspirasi": None},
+    "jayapura": {"apresiasi": None, "aspirasi": None, "kritik": None,
+                 "permintaan_informasi": None, "keluhan": "answer_5", "pengaduan": None},
+}
+# A keluhan's due date under Jayapura, from a disposition on each start day: 5 calendar days,
+# holidays counted (13 March + 5 = 18 March, cuti bersama Nyepi; 22 December + 5 = 27 December).
+KELUHAN_DUE = {BEFORE_LEBARAN: date(2026, 3, 18), BEFORE_CHRISTMAS: date(2026, 12, 27)}
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_ANSWER))
+def test_the_answer_limit_fixed_per_kind(name: str) -> None:
+    assert {k.key: k.answer for k in PROFILES[name].kinds} == FIXED_ANSWER[name]
+
+
+@pytest.mark.parametrize("start", [BEFORE_LEBARAN, BEFORE_CHRISTMAS])
+def test_a_keluhan_is_due_in_5_days_under_jayapura(start: date) -> None:
+    jayapura = PROFILES["jayapura"]
+    keluhan = next(k for k in jayapura.kinds if k.key == "keluhan")
+    assert keluhan.answer is not None
+    assert due_date(CALENDAR, jayapura.rules[keluhan.answer], start) == KELUHAN_DUE[start]
+
+
+def test_a_kind_cannot_name_a_limit_that_is_not_an_answer_limit() -> None:
+    from dataclasses import replace
+
+    from wbs.profiles.model import KindLabel
+
+    jayapura = PROFILES["jayapura"]
+    with pytest.raises(ValueError, match="answer limit"):
+        replace(jayapura, kinds=(KindLabel("keluhan", "Keluhan", "Grievance",
+                                           ReportKind.COMPLAINT, answer="objection"),))
