@@ -80,7 +80,9 @@ def accepted(kinds: Sequence[KindLabel]) -> list[str]:
     documents as its kind enum (the posted value, and the profile's key where it differs)."""
     values: list[str] = []
     for choice in choices(kinds):
-        values += [v for v in (choice.value, choice.key) if v not in values]
+        for value in (choice.value, choice.key):
+            if value not in values:
+                values.append(value)
     return values
 
 

@@ -28,7 +28,7 @@ from wbs.enums import CaseState, Channel
 from wbs.profiles import store
 from wbs.web import text_input
 from wbs.web.guard import public
-from wbs.web.openapi import OPENAPI
+from wbs.web.openapi import document as openapi_document
 from wbs.web.upload_form import read_upload_form, refuse_when_disk_low
 
 MAX_JSON_BYTES = 512 * 1024
@@ -269,7 +269,8 @@ async def verify(request: Request) -> Response:
 
 @public
 async def openapi(request: Request) -> Response:
-    return JSONResponse(OPENAPI)
+    profile = await run_in_threadpool(store.current, request.app.state.ctx)
+    return JSONResponse(openapi_document(profile.kinds))
 
 
 def routes() -> list[BaseRoute]:

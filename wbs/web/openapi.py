@@ -1,8 +1,18 @@
-"""The OpenAPI 3.1 document of the reporter API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3.1 document of the reporter API, served at /api/v1/openapi.json.
+
+`OPENAPI` is the document under the default profile; the route serves `document(kinds)`, whose
+report kinds are those of the profile in force, exactly as the API validates them (issue 10).
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from typing import Any
+
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles.model import KindLabel
+from wbs.profiles.shipped import DEFAULT_PROFILE, PROFILES
 
 _STR = {"type": "string"}
 _CODE = {"type": "string", "maxLength": 64,
@@ -14,6 +24,17 @@ _IDENTITY = {"type": "object", "required": ["name"], "properties": {
     "address": {"type": "string", "maxLength": 500}, "phone": {"type": "string", "maxLength": 40},
     "email": {"type": "string", "maxLength": 254},
     "occupation": {"type": "string", "maxLength": 200}}}
+
+
+def _kind_schema(kinds: Sequence[KindLabel]) -> dict[str, Any]:
+    """Whistleblowing and the profile's kinds: each posted value the API accepts (the
+    workflow kind's value, and the profile's own key where it differs, e.g. pengaduan)."""
+    handled = "; ".join(f"{c.key}: {c.label_en}, handled as {c.handled_as.value}"
+                        for c in profile_kinds.choices(kinds) if not c.national)
+    schema: dict[str, Any] = {"type": "string", "enum": profile_kinds.accepted(kinds)}
+    schema["description"] = ("The kinds of the regional profile in force"
+                             + (f" ({handled})" if handled else "") + ".")
+    return schema
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +87,7 @@ OPENAPI: dict[str, Any] = {
                                "is refused (422)."}],
             "requestBody": _json_body({
                 "type": "object", "required": ["kind", "title", "what"], "properties": {
-                    "kind": {"enum": ["whistleblowing", "complaint", "information_request",
-                                      "aspiration"]},
+                    "kind": _kind_schema(PROFILES[DEFAULT_PROFILE].kinds),
                     "title": {"type": "string", "maxLength": 200},
                     "what": {"type": "string", "maxLength": 20000},
                     "who": {"oneOf": [{"type": "string", "maxLength": 200}, {
@@ -127,3 +147,11 @@ OPENAPI: dict[str, Any] = {
                 **_errors("400", "415")}}},
     },
 }
+
+
+def document(kinds: Sequence[KindLabel]) -> dict[str, Any]:
+    """The document with the report kinds of the profile in force."""
+    doc = copy.deepcopy(OPENAPI)
+    body = doc["paths"]["/api/v1/reports"]["post"]["requestBody"]
+    body["content"]["application/json"]["schema"]["properties"]["kind"] = _kind_schema(kinds)
+    return doc
