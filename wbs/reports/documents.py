@@ -24,6 +24,9 @@ from wbs.cases import deadlines
 from wbs.cases.sla import DayUnit, DeadlineRule
 from wbs.context import Context
 from wbs.models import Case, CaseTask, Unit
+from wbs.profiles import kinds as profile_kinds
+from wbs.profiles import store
+from wbs.profiles.shipped import PROFILES
 from wbs.reports import statistics, surveys
 from wbs.reports.statistics import Figures, Period, Statistics
 from wbs.reports.suppression import DEFAULT_THRESHOLD, suppress
@@ -47,7 +50,8 @@ FOLLOW_UPS = {"staff": "Internal: pegawai", "system": "Internal: sistem",
 LIMIT_NAMES = {"verification": "Verifikasi dan disposisi",
                "decision": "Keputusan", "decision_delivery": "Penyampaian keputusan"}
 DIM_TITLES = {"kind": "Menurut jenis", "category": "Menurut kategori (penyebab pengaduan)",
-              "unit": "Menurut unit (disposisi)", "channel": "Menurut saluran"}
+              "unit": "Menurut unit (disposisi)", "channel": "Menurut saluran",
+              "profile_kind": "Menurut jenis sebagaimana disebut peraturan daerah"}
 
 
 class DocumentError(ValueError):
@@ -86,8 +90,18 @@ def limit_names(rules: Mapping[str, DeadlineRule]) -> dict[str, str]:
     return names
 
 
+def _profile_kind_labels(session: Session) -> dict[Any, str]:
+    """The kinds as the regulation names them (issue 10), as on the statistics page: the
+    profile in force's, in its order (whistleblowing first), then any other shipped profile's
+    (a case filed under the profile used before keeps its kind)."""
+    current = {c.key: c.label_id for c in profile_kinds.choices(store.in_force(session).kinds)}
+    others = {k.key: k.label_id for p in PROFILES.values() for k in p.kinds if k.key not in current}
+    return {**current, **others}
+
+
 def _labels(session: Session) -> dict[str, dict[Any, str]]:
     return {
+        "profile_kind": _profile_kind_labels(session),
         "limit": dict(limit_names(deadlines.load_rules(session))),
         "unit": dict(session.execute(select(Unit.id, Unit.name)).all()),
         "category": dict(session.execute(select(CaseCategory.id, CaseCategory.name_id)).all()),
@@ -98,14 +112,16 @@ def _labels(session: Session) -> dict[str, dict[Any, str]]:
 
 
 def _figure_sections(stats: Statistics, labels: dict[str, dict[Any, str]],
-                     dims: Sequence[str]) -> list[dict[str, Any]]:
+                     dims: Sequence[str], kinds_in_force: Sequence[str] = ()
+                     ) -> list[dict[str, Any]]:
     p = f"{stats.period.start.isoformat()}..{stats.period.end.isoformat()}"
     unit = f", unit={stats.unit_id}" if stats.unit_id else ""
     sections = [_table("Ringkasan", f"statistics.compute(period={p}{unit}).total",
                        FIGURE_HEADER, [_figure_row("Jumlah", stats.total)], COUNT_COLUMNS)]
     for dim in dims:
         rows = [_figure_row(labels[dim].get(k, str(k) if k is not None else "(belum diisi)"), f)
-                for k, f in statistics.rows_of(stats, dim)]
+                for k, f in statistics.rows_of(
+                    stats, dim, kinds_in_force if dim == "profile_kind" else ())]
         if dim != "unit":  # a case given to two units counts in both: no total row
             rows.append(_figure_row("Jumlah", stats.total))
         sections.append(_table(DIM_TITLES[dim], f"statistics.compute(period={p}{unit}).by"
@@ -154,13 +170,17 @@ def build_snapshot(session: Session, kind: str, period: Period, today: date,
                    unit_id: int | None, pemda: str, corrective: str,
                    recommendations: str) -> dict[str, Any]:
     labels = _labels(session)
+    # The profile's kinds, each with its row even when nothing was received (statistics page).
+    in_force = [c.key for c in profile_kinds.choices(store.in_force(session).kinds)]
     stats = statistics.compute(session, period, today, unit_id)
     sections: list[dict[str, Any]] = []
     if kind == "unit_semester":
-        sections += _figure_sections(stats, labels, ("kind", "category", "channel"))
+        sections += _figure_sections(stats, labels, ("kind", "category", "channel",
+                                                     "profile_kind"), in_force)
         sections.append(_follow_ups(session, period, unit_id))
     else:
-        sections += _figure_sections(stats, labels, ("kind", "category", "unit", "channel"))
+        sections += _figure_sections(stats, labels, ("kind", "category", "unit", "channel",
+                                                     "profile_kind"), in_force)
     if kind in ("semester", "yearly"):
         before = statistics.compute(session, _previous(period), today, unit_id)
         sections.append(_table(
