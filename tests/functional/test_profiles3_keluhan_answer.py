@@ -155,7 +155,9 @@ def test_the_form_preselects_5_days_for_a_keluhan_and_refuses_14_with_the_form_k
     keluhan, pengaduan = _file(ctx, "keluhan"), _file(ctx, "complaint")
     _to_disposition_day(clock)
     client = _verifier(app, demo, clock, lang)
-    assert _checked(staff_open(client, keluhan).text) == ["5"]
+    page = staff_open(client, keluhan).text
+    assert _checked(page) == ["5"]
+    assert 'id="rd-fixed"' in page  # the hint saying why
     assert _checked(staff_open(client, pengaduan).text) == []  # the verifier chooses
     token = csrf_from(client, f"/staf/kasus/{keluhan}")
     refused = client.post(f"/staf/kasus/{keluhan}/aksi/verify_and_dispose", data={
@@ -173,3 +175,19 @@ def test_the_form_preselects_5_days_for_a_keluhan_and_refuses_14_with_the_form_k
         "unit_dinas-kesehatan": "dinas-kesehatan"})
     assert done.status_code == 303
     assert _answer_due(ctx, keluhan) == [date(2026, 3, 21)]
+
+
+@pytest.mark.parametrize(("lang", "line"), [
+    ("id", "Keluhan: dijawab dalam 5 hari kerja"),
+    ("en", "Grievance: answered within 5 working days")])
+def test_the_service_standard_states_the_keluhan_limit(
+        client: Any, ctx: Context, lang: str, line: str) -> None:
+    client.headers["Accept-Language"] = lang
+    assert "data-fixed-answer" not in client.get("/standar-layanan").text  # Sanggau: none
+    store.choose(ctx, "jayapura", "admin", "administrator")
+    calendar_admin.set_rule(ctx, "admin", "administrator", "answer_5", 5, "working_days")
+    page = client.get("/standar-layanan").text
+    assert page.count("data-fixed-answer") == 1
+    text = " ".join(re.sub(r"<[^>]+>", "", page).split())
+    # Stated from the rule in force: changed locally to working days.
+    assert line in text
