@@ -57,10 +57,7 @@ def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
                                          _args.recovery_threshold, "cli"),
                           _args.recovery_threshold)
         except recovery.RecoveryRefused as exc:
-            return _fail({"bad_holders": "name 2 to 16 different officials, separated by ';', "
-                                         "and a threshold between 2 and their number",
-                          "already_set_up": "a recovery key exists already"}
-                         .get(exc.code, exc.code))
+            return _recovery_refused(exc.code, _args)
     return 0
 
 
@@ -327,6 +324,21 @@ def _print_shares(made: list[Any], threshold: int) -> None:
         print(f"\n{share.holder}:\n  {share.words}")
 
 
+def _recovery_refused(code: str, args: argparse.Namespace) -> int:
+    """The operator's words for a refusal of `wbs recovery` (or `wbs init --recovery-holders`);
+    only `recovery use` names a unit and a member."""
+    slug, to = getattr(args, "slug", ""), getattr(args, "to", "")
+    return _fail({"bad_holders": "name 2 to 16 different officials, separated by ';', "
+                                 "and a threshold between 2 and their number",
+                  "already_set_up": "a recovery key exists already",
+                  "shares_insufficient": "the shares do not fit together or are too few",
+                  "wrong_shares": "these shares are not of this instance's recovery key",
+                  "not_set_up": "no recovery key was set up (wbs recovery setup)",
+                  "not_a_member": f"{to} is not an active member of {slug}",
+                  "unit_not_escrowed": f"the key of {slug} was never wrapped to the "
+                                       "recovery key"}.get(code, code))
+
+
 def cmd_recovery(settings: Settings, args: argparse.Namespace) -> int:
     """Organisational recovery: set up the M-of-N recovery key, or use M shares."""
     from wbs.ops import recovery
@@ -341,15 +353,7 @@ def cmd_recovery(settings: Settings, args: argparse.Namespace) -> int:
             else list(iter(lambda: getpass.getpass("share (blank to finish): ").strip(), ""))
         recovery.recover(ctx, args.slug, args.to, typed, "cli")
     except recovery.RecoveryRefused as exc:
-        return _fail({"bad_holders": "name 2 to 16 different officials, separated by ';', "
-                                     "and a threshold between 2 and their number",
-                      "already_set_up": "a recovery key exists already",
-                      "shares_insufficient": "the shares do not fit together or are too few",
-                      "wrong_shares": "these shares are not of this instance's recovery key",
-                      "not_set_up": "no recovery key was set up (wbs recovery setup)",
-                      "not_a_member": f"{args.to} is not an active member of {args.slug}",
-                      "unit_not_escrowed": f"the key of {args.slug} was never wrapped to the "
-                                           "recovery key"}.get(exc.code, exc.code))
+        return _recovery_refused(exc.code, args)
     print(f"{args.to} holds the key of {args.slug} again; this use is audited and shown on the "
           "transparency page")
     return 0

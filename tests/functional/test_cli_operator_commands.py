@@ -1,0 +1,316 @@
+"""The operator's command line (`wbs user | unit | demo | calendar | recovery | jobs | serve`): what
+each command prints, its exit code, what it refuses, and what a refusal leaves untouched.
+
+Every command runs in-process through `wbs.cli.main` against the test database (SQLite, and
+PostgreSQL in `make pg`), configured through the same WBS_* variables an operator sets.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from tests.conftest import Clock, sign_in
+from wbs import audit, cli, instance
+from wbs.context import Context
+from wbs.models import AuditEntry, Case, RecoveryKey, Unit, UnitKeyWrap, User
+from wbs.settings import Settings
+
+SECRET_RE = re.compile(r"secret: ([A-Z2-7]{16,})")
+
+
+@pytest.fixture
+def operator(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The instance of the `settings` fixture, as the environment of a shell names it."""
+    for name, value in (("DATABASE_URL", settings.database_url),
+                        ("KEYS_DIR", str(settings.keys_dir)), ("DATA_DIR", str(settings.data_dir)),
+                        ("BASE_URL", settings.base_url), ("ARGON2", settings.argon2.encode()),
+                        ("ENV", "development")):
+        monkeypatch.setenv(f"WBS_{name}", value)
+    for name in ("WBS_NEW_PASSWORD", "WBS_MEMBER_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    return settings
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def actions(ctx: Context) -> list[str]:
+    with ctx.db() as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def outcomes(ctx: Context) -> list[tuple[str, str]]:
+    with ctx.db() as session:
+        return [(row.action, row.outcome) for row in session.execute(
+            select(AuditEntry.action, AuditEntry.outcome).order_by(AuditEntry.seq))]
+
+
+def log_verifies(ctx: Context) -> bool:
+    k = ctx.audit_keys
+    with ctx.db() as session:
+        return audit.verify_log(session, k.public, k.origin, k.key_name).ok
+
+
+def add_user(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, username: str,
+             role: str, unit: str | None, password: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("WBS_NEW_PASSWORD", password)
+    extra = ["--unit", unit] if unit else []
+    return run(capsys, "user", "add", username, "--name", f"Nama {username}", "--role", role,
+               *extra)
+
+
+def test_user_add_refuses_an_unknown_unit_a_short_password_and_a_role_foreign_to_the_unit(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, "unit", "add", "inspektorat", "--name", "Inspektorat Daerah",
+               "--kind", "apip")[0] == 0
+    assert add_user(capsys, monkeypatch, "budi", "investigator", "nowhere",
+                    "a-long-password-1") == (2, "", "wbs: no unit nowhere\n")
+    assert add_user(capsys, monkeypatch, "budi", "investigator", "inspektorat",
+                    "short-pw") == (2, "", "wbs: password must have at least 12 characters\n")
+    code, out, err = add_user(capsys, monkeypatch, "budi", "liaison", "inspektorat",
+                              "a-long-password-1")
+    assert (code, out) == (2, "") and err == "wbs: a liaison cannot belong to this unit\n"
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+    assert actions(ctx) == ["unit.create"]  # the refusals changed nothing
+    assert run(capsys, "user", "list") == (0, "", "")
+
+
+def test_a_user_added_on_the_command_line_signs_in_with_the_secret_it_printed_once(
+        operator: Settings, ctx: Context, client: TestClient, clock: Clock,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = add_user(capsys, monkeypatch, "Auditor", "auditor", None, "a-long-password-1")
+    assert code == 0 and out.startswith("user Auditor created. Enrol this TOTP secret now")
+    assert "access to the unit's cases" not in out  # no unit, no key to wait for
+    secret = SECRET_RE.search(out)
+    assert secret
+    assert sign_in(client, {"password": "a-long-password-1", "totp_secret": secret.group(1)},
+                   "auditor", clock).status_code == 303  # stored lower-cased
+    code, out, _ = run(capsys, "user", "list")
+    assert code == 0 and out.split() == ["auditor", "auditor", "active"]
+    assert actions(ctx) == ["user.create", "auth.sign_in"] and log_verifies(ctx)
+
+
+def test_disable_removes_keys_and_sessions_and_reset_gives_a_new_password_and_secret(
+        operator: Settings, ctx: Context, app: Any, clock: Clock,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, "unit", "add", "inspektorat", "--name", "Inspektorat Daerah",
+               "--kind", "apip")[0] == 0
+    code, out, _ = add_user(capsys, monkeypatch, "investigator", "investigator", "inspektorat",
+                            "first-password-1")
+    assert code == 0 and "unless this is the unit's first member" in out
+    secret = SECRET_RE.search(out)
+    assert secret
+    creds = {"password": "first-password-1", "totp_secret": secret.group(1)}
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        assert sign_in(client, creds, "investigator", clock).status_code == 303
+        clock.advance(seconds=30)
+
+        assert run(capsys, "user", "disable", "nobody") == (2, "", "wbs: no user nobody\n")
+        code, out, _ = run(capsys, "user", "disable", "investigator")
+        assert code == 0 and out.startswith("user investigator disabled; removed ")
+        assert "1 unit key wraps" in out and "1 sessions" in out
+        assert client.get("/staf").status_code in (302, 303)  # its session is gone
+        assert sign_in(client, creds, "investigator", clock).status_code == 401
+        assert run(capsys, "user", "list")[1].split() == ["investigator", "investigator",
+                                                          "disabled"]
+        with ctx.db() as session:
+            assert session.scalar(select(func.count()).select_from(UnitKeyWrap)) == 0
+
+        monkeypatch.setenv("WBS_NEW_PASSWORD", "too-short")
+        assert run(capsys, "user", "reset", "investigator") == (
+            2, "", "wbs: password must have at least 12 characters\n")
+        monkeypatch.setenv("WBS_NEW_PASSWORD", "second-password-2")
+        assert run(capsys, "user", "reset", "nobody") == (2, "", "wbs: no user nobody\n")
+        code, out, _ = run(capsys, "user", "reset", "investigator")
+        assert code == 0 and "the old private key cannot be recovered" in out
+        new_secret = SECRET_RE.search(out)
+        assert new_secret and new_secret.group(1) != secret.group(1)
+    assert outcomes(ctx) == [("unit.create", "allowed"), ("key.unit.grant", "allowed"),
+                             ("user.create", "allowed"), ("auth.sign_in", "allowed"),
+                             ("user.disable", "allowed"), ("auth.sign_in", "denied"),
+                             ("user.reset", "allowed")]
+    assert log_verifies(ctx)
+
+
+def test_unit_add_refuses_a_slug_taken_and_unit_list_prints_every_unit(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "unit", "add", "dinas-kesehatan", "--name", "Dinas Kesehatan",
+               "--kind", "agency") == (
+        0, "unit dinas-kesehatan created; its key goes to its first member\n", "")
+    assert run(capsys, "unit", "add", "dinas-kesehatan", "--name", "Lain", "--kind", "bumd") == (
+        2, "", "wbs: unit dinas-kesehatan already exists\n")
+    assert run(capsys, "unit", "add", "bumd-air", "--name", "Perumda Air Minum",
+               "--kind", "bumd")[0] == 0
+    code, out, _ = run(capsys, "unit", "list")
+    assert code == 0
+    assert [line.split(None, 2) for line in out.splitlines()] == [
+        ["bumd-air", "bumd", "Perumda Air Minum"],
+        ["dinas-kesehatan", "agency", "Dinas Kesehatan"]]
+    assert actions(ctx) == ["unit.create", "unit.create"]
+
+
+def test_unit_rotate_refuses_wrong_password_and_non_members_then_rotates(
+        operator: Settings, ctx: Context, demo: dict[str, dict[str, str]],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    before = actions(ctx)
+    monkeypatch.setenv("WBS_MEMBER_PASSWORD", "not-the-password")
+    assert run(capsys, "unit", "rotate", "inspektorat", "--member", "investigator") == (
+        2, "", "wbs: wrong password (or the account is disabled)\n")
+    monkeypatch.setenv("WBS_MEMBER_PASSWORD", demo["verifikator"]["password"])
+    assert run(capsys, "unit", "rotate", "inspektorat", "--member", "verifikator") == (
+        2, "", "wbs: verifikator is not a member of inspektorat\n")
+    monkeypatch.setenv("WBS_MEMBER_PASSWORD", demo["investigator"]["password"])
+    assert run(capsys, "unit", "rotate", "inspektorat", "--member", "ghost") == (
+        2, "", "wbs: no user ghost\n")
+    assert actions(ctx) == before  # refusals rotate nothing
+    with ctx.db() as session:
+        serial = session.scalars(select(Unit.key_serial)
+                                 .where(Unit.slug == "inspektorat")).one()
+    assert run(capsys, "unit", "rotate", "inspektorat", "--member", "investigator") == (
+        0, f"unit inspektorat: key pair {serial + 1}; 0 case keys re-wrapped\n", "")
+    assert actions(ctx)[len(before):] == ["key.unit.rotate.start", "key.unit.rotate"]
+
+
+def test_unit_rotate_refuses_a_member_who_was_never_given_the_unit_key(
+        operator: Settings, ctx: Context, demo: dict[str, dict[str, str]],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert add_user(capsys, monkeypatch, "investigator3", "investigator", "inspektorat",
+                    "third-password-3")[0] == 0
+    monkeypatch.setenv("WBS_MEMBER_PASSWORD", "third-password-3")
+    assert run(capsys, "unit", "rotate", "inspektorat", "--member", "investigator3") == (
+        2, "", "wbs: investigator3 does not hold the unit's key\n")
+
+
+def test_demo_refuses_outside_development_and_writes_its_credentials_once(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = operator.data_dir / "demo-credentials.json"
+    monkeypatch.setenv("WBS_ENV", "production")
+    code, out, err = run(capsys, "demo")
+    assert (code, out) == (2, "") and "only runs with WBS_ENV=development" in err
+    assert not path.exists() and actions(ctx) == []
+
+    monkeypatch.setenv("WBS_ENV", "development")
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and f"written to {path} (0600)" in out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    written = json.loads(path.read_text())
+    assert written["admin"]["role"] == "administrator" and written["admin"]["unit"] == "sekretariat"
+    assert all(v["password"].startswith("demo-") for v in written.values())
+
+    code, out, _ = run(capsys, "demo", "--cases", "7")
+    assert code == 0 and out.splitlines() == [
+        f"demo data already present; credentials are in {path}",
+        "7 bulk cases added (metadata only: their sealed content is a fixed blob no key opens)"]
+    assert json.loads(path.read_text()) == written  # the first credentials are kept
+    with ctx.db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 7
+
+
+def test_calendar_commands_set_days_and_rules_and_refuse_bad_input(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "calendar", "holiday", "2026-08-28", "Hari jadi kabupaten")
+    assert code == 0 and "2026-08-28  holiday  Hari jadi kabupaten" in out.splitlines()
+    code, out, _ = run(capsys, "calendar", "workday", "2026-12-24", "Cuti bersama dibatalkan")
+    assert code == 0 and "2026-12-24  working  Cuti bersama dibatalkan" in out.splitlines()
+    code, out, _ = run(capsys, "calendar", "rule", "missing_data", "30", "calendar_days")
+    assert code == 0
+    changed = [line for line in out.splitlines() if line.endswith("(changed)")]
+    assert [line.split() for line in changed] == [["missing_data", "30", "calendar_days",
+                                                   "(changed)"]]
+    code, out, _ = run(capsys, "calendar", "list")
+    assert code == 0 and "2026-08-28  holiday  Hari jadi kabupaten" in out
+
+    before = actions(ctx)
+    assert run(capsys, "calendar", "holiday", "28-08-2026", "Salah") == (
+        2, "", "wbs: dates are YYYY-MM-DD\n")
+    assert run(capsys, "calendar", "holiday", "2026-09-01", "  ") == (
+        2, "", "wbs: label_required\n")
+    assert run(capsys, "calendar", "rule", "no_such_rule", "3", "working_days") == (
+        2, "", "wbs: unknown_rule\n")
+    assert actions(ctx) == before  # nothing changed, nothing recorded
+
+
+def test_recovery_setup_and_use_through_standard_input(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for slug, kind in (("inspektorat", "apip"), ("tim-pengelola", "verifier_team")):
+        assert run(capsys, "unit", "add", slug, "--name", slug.title(), "--kind", kind)[0] == 0
+    assert run(capsys, "recovery", "setup", "--holders", "Sekda;Sekda", "--threshold", "2") == (
+        2, "", "wbs: name 2 to 16 different officials, separated by ';', and a threshold between "
+               "2 and their number\n")
+    code, out, _ = run(capsys, "recovery", "setup", "--holders", "Sekda; Inspektur;Kominfo",
+                       "--threshold", "2")
+    assert code == 0 and "any 2 of these 3 officials" in out
+    blocks = out.split("\n\n")[1:]
+    assert [block.split(":\n")[0] for block in blocks] == ["Sekda", "Inspektur", "Kominfo"]
+    words = [block.split(":\n  ")[1].strip() for block in blocks]
+    assert all(len(w.split()) == 33 for w in words)
+    assert run(capsys, "recovery", "setup", "--holders", "A;B", "--threshold", "2") == (
+        2, "", "wbs: a recovery key exists already\n")
+    with ctx.db() as session:
+        assert session.get(RecoveryKey, 1) is not None
+    for username, role, unit in (("investigator", "investigator", "inspektorat"),
+                                 ("verifikator", "verifier", "tim-pengelola")):
+        assert add_user(capsys, monkeypatch, username, role, unit, "a-long-password-1")[0] == 0
+
+    def use(slug: str, to: str, shares: list[str]) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(shares) + "\n\n"))
+        return run(capsys, "recovery", "use", slug, "--to", to)
+
+    assert use("inspektorat", "investigator", words[:1]) == (
+        2, "", "wbs: the shares do not fit together or are too few\n")
+    assert use("inspektorat", "verifikator", words[1:]) == (
+        2, "", "wbs: verifikator is not an active member of inspektorat\n")
+    assert "recovery.use" not in actions(ctx)
+    code, out, _ = use("inspektorat", "investigator", [words[0], words[2]])
+    assert (code, out) == (0, "investigator holds the key of inspektorat again; this use is "
+                              "audited and shown on the transparency page\n")
+    assert actions(ctx)[-1] == "recovery.use" and log_verifies(ctx)
+
+
+def test_recovery_use_before_any_setup_says_so(
+        operator: Settings, ctx: Context, demo: dict[str, dict[str, str]],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from shamir_mnemonic import generate_mnemonics
+
+    shares = generate_mnemonics(1, [(2, 3)], b"\x02" * 32)[0][:2]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(shares)))
+    assert run(capsys, "recovery", "use", "inspektorat", "--to", "investigator") == (
+        2, "", "wbs: no recovery key was set up (wbs recovery setup)\n")
+
+
+def test_jobs_run_prints_each_count_by_name(operator: Settings, ctx: Context,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "jobs", "run")
+    assert code == 0
+    counts = dict(pair.split("=") for pair in out.split())
+    assert list(counts) == sorted(counts)
+    assert counts["cases_shredded"] == "0" and counts["emails_sent"] == "0"
+    assert int(counts["audit_tree_size"]) >= 0
+
+
+def test_serve_refuses_to_start_without_safe_instance_keys(
+        operator: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    key = Path(operator.keys_dir) / instance.PEPPER_FILE
+    key.chmod(0o644)
+    code, out, err = run(capsys, "serve", "--port", "0")
+    assert (code, out) == (2, "") and err.startswith("wbs: ") and key.name in err
+    # Every command that reads the keys refuses the same way, before touching the database.
+    code, _, err = run(capsys, "jobs", "run")
+    assert code == 2 and key.name in err
