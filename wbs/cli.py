@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,6 @@ def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
     if profile:
         from wbs.profiles import shipped, store
 
-        if profile not in shipped.PROFILES:
-            return _fail(f"unknown profile {profile!r}; one of {', '.join(shipped.PROFILES)}")
         store.choose(_context(settings), profile)
         chosen = shipped.PROFILES[profile]
         print(f"regional rule profile: {chosen.name} ({chosen.title})")
@@ -416,12 +415,12 @@ def cmd_lapor(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def jobs_loop(settings: Settings, every: int) -> None:
-    """Run the jobs every `every` seconds in a daemon thread of the serving process."""
-    import threading
-    import time
-
+def jobs_loop(settings: Settings, every: float) -> threading.Event:
+    """Run the jobs every `every` seconds in a daemon thread of the serving process, until the
+    event returned is set."""
     from wbs import jobs, logs
+
+    stop = threading.Event()
 
     def loop() -> None:
         ctx = _context(settings)
@@ -431,16 +430,20 @@ def jobs_loop(settings: Settings, every: int) -> None:
                 logs.event("jobs_run", **counts)
             except Exception as exc:  # noqa: BLE001 - logged safely; the next round retries
                 logs.event("jobs_failed", 40, **logs.safe_exception_fields(exc))
-            time.sleep(every)
+            if stop.wait(every):
+                return
 
     threading.Thread(target=loop, name="wbs-jobs", daemon=True).start()
+    return stop
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wbs.profiles import shipped
+
     p = argparse.ArgumentParser(prog="wbs", description="whistleblowing and complaint portal")
     sub = p.add_subparsers(dest="cmd", required=True)
     init = sub.add_parser("init", help="create instance keys and the database schema")
-    init.add_argument("--profile", choices=["sanggau", "belitung-timur", "jayapura", "kapuas"],
+    init.add_argument("--profile", choices=list(shipped.PROFILES),
                       help="the regional rule profile (the regulation the Pemda follows)")
     init.add_argument("--recovery-holders", metavar='"NAME;NAME;…"',
                       help="create the organisational recovery key, split among these officials "

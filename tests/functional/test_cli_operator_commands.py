@@ -314,3 +314,152 @@ def test_serve_refuses_to_start_without_safe_instance_keys(
     # Every command that reads the keys refuses the same way, before touching the database.
     code, _, err = run(capsys, "jobs", "run")
     assert code == 2 and key.name in err
+
+
+def test_init_keeps_the_keys_it_finds_and_names_the_profile_and_its_time_zone(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from wbs.integrations import keys as lapor_keys
+    from wbs.profiles import store
+
+    before = {p.name: p.read_bytes() for p in Path(operator.keys_dir).iterdir()}
+    code, out, _ = run(capsys, "init", "--profile", "jayapura")
+    assert code == 0 and out.splitlines() == [
+        f"instance keys already exist in {operator.keys_dir}; kept",
+        f"created connector key {operator.keys_dir / lapor_keys.KEY_FILE} (mode 0600)",
+        "database schema is at the latest migration",
+        "regional rule profile: jayapura (Perbup Jayapura 58/2023)",
+        "note: this profile's region keeps Asia/Jayapura; set WBS_TIMEZONE"]
+    assert {n: (Path(operator.keys_dir) / n).read_bytes() for n in before} == before
+    assert store.current(ctx).name == "jayapura"
+
+    monkeypatch.setenv("WBS_TIMEZONE", "Asia/Jayapura")  # the note has been followed
+    code, out, _ = run(capsys, "init", "--profile", "jayapura")
+    assert code == 0 and "note:" not in out and "connector key" not in out
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "init", "--profile", "atlantis")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'atlantis'" in err and "kapuas" in err  # the shipped names offered
+    assert store.current(ctx).name == "jayapura"
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal: progress bars are drawn only there."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_backup_asks_for_the_passphrase_twice_and_draws_its_progress_on_a_terminal(
+        operator: Settings, ctx: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tmp_path / "typed.backup"
+    typed = iter(["a passphrase typed", "a passphrase mistyped"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    assert run(capsys, "backup", str(archive)) == (2, "", "wbs: the two passphrases differ\n")
+    assert not archive.exists()
+
+    typed = iter(["a passphrase typed", "a passphrase typed"])
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code = cli.main(["backup", str(archive)])
+    out = capsys.readouterr().out
+    assert code == 0 and out == f"backup written to {archive} ({archive.stat().st_size:,} bytes)\n"
+    bars = terminal.getvalue()
+    assert bars.startswith("\rbackup: [") and bars.endswith("\n")  # the last bar ends its line
+    last = bars.rstrip("\n").split("\r")[-1]
+    assert re.fullmatch(r"backup: \[#{30}\] ([0-9.,]+) / \1 MB", last)
+
+    # Restore asks once, and a wrong passphrase installs nothing.
+    typed = iter(["not the passphrase"])
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert cli.main(["restore", str(archive), "--force"]) == 2
+    assert terminal.getvalue() == "wbs: wrong passphrase, or the backup is damaged\n"
+
+
+def test_demo_cases_draw_a_bar_counted_in_cases_on_a_terminal(
+        operator: Settings, ctx: Context, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert cli.main(["demo", "--cases", "3"]) == 0
+    last = terminal.getvalue().rstrip("\n").split("\r")[-1]
+    assert last == "cases: [" + "#" * 30 + "] 3 / 3 cases"
+    assert "\r" not in capsys.readouterr().out  # the bar stays off standard output
+
+
+def test_lapor_import_names_a_file_it_cannot_read(
+        operator: Settings, ctx: Context, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "lapor-export.json"
+    assert run(capsys, "lapor", "import", str(missing)) == (
+        2, "", f"wbs: cannot read {missing}: No such file or directory\n")
+    assert actions(ctx) == []
+
+
+def test_serve_hands_uvicorn_its_limits_and_keeps_its_access_log_and_server_header_off(
+        operator: Settings, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from wbs import serving
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    monkeypatch.delenv("WBS_RATE_LIMIT_PROCESSES", raising=False)
+    monkeypatch.setenv(serving.HEADER_TIMEOUT_ENV, "")
+    monkeypatch.setenv("WBS_TRUSTED_PROXIES", "10.0.0.1")
+    assert cli.main(["serve", "--workers", "3", "--header-timeout", "2.5", "--keep-alive", "7",
+                     "--limit-concurrency", "40", "--max-header-bytes", "8192",
+                     "--proxy-headers"]) == 0
+    import logging
+    import os
+
+    assert seen["app"] == "wbs.asgi:app" and seen["workers"] == 3
+    assert seen["http"] == "wbs.serving:WbsH11Protocol"
+    assert (seen["access_log"], seen["server_header"]) == (False, False)
+    assert (seen["timeout_keep_alive"], seen["limit_concurrency"],
+            seen["h11_max_incomplete_event_size"]) == (7, 40, 8192)
+    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1"
+    # Spawned workers learn the head deadline and their share of the rate ceilings here.
+    assert os.environ[serving.HEADER_TIMEOUT_ENV] == "2.5"
+    assert os.environ["WBS_RATE_LIMIT_PROCESSES"] == "3"
+    assert logging.getLogger("uvicorn.access").disabled
+
+
+def test_jobs_loop_runs_until_stopped_and_logs_a_failure_without_its_message(
+        operator: Settings, ctx: Context, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+    import time
+
+    from wbs import jobs
+
+    real = jobs.run_all
+    rounds: list[int] = []
+
+    def flaky(context: Context) -> dict[str, int]:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("Pak Budi reported the bupati")  # data in an exception message
+        return real(context)
+
+    monkeypatch.setattr(jobs, "run_all", flaky)
+    caplog.set_level("INFO", logger="wbs")
+    stop = cli.jobs_loop(operator, 0.01)
+    deadline = time.monotonic() + 30
+    while len(rounds) < 2 or not any(r.getMessage() == "jobs_run" for r in caplog.records):
+        assert time.monotonic() < deadline, "the loop did not run twice"
+        time.sleep(0.02)
+    stop.set()
+    worker = next(t for t in threading.enumerate() if t.name == "wbs-jobs")
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    failed = next(r for r in caplog.records if r.getMessage() == "jobs_failed")
+    assert failed.levelname == "ERROR"
+    fields = failed.fields  # type: ignore[attr-defined]
+    assert fields["exception"] == "RuntimeError" and "Budi" not in str(fields)
+    ran = next(r for r in caplog.records if r.getMessage() == "jobs_run")
+    assert ran.fields["cases_shredded"] == 0  # type: ignore[attr-defined]
