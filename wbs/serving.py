@@ -70,6 +70,8 @@ class WbsH11Protocol(H11Protocol):
             self._head_timer = None
 
     def _head_too_slow(self) -> None:
+        # Only ever armed while the head is incomplete: every byte that completes it passes
+        # through data_received, which cancels this timer (a cancelled handle never runs, even
+        # when already due in the same loop iteration). Closing twice is harmless.
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
+        self.transport.close()
