@@ -78,10 +78,6 @@ class _Deferred:
             taken = [(d, key, n) for d in sorted(days) for key, n in self._days.pop(d).items()]
         return taken
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(sum(c.values()) for c in self._days.values())
-
 
 DEFERRED = _Deferred()
 

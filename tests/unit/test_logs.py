@@ -107,3 +107,64 @@ def test_paths_lose_their_ids() -> None:
     assert logs.public_path("/static/app.css") == "/static/app.css"
     long = logs.public_path("/a" * 200)
     assert long.startswith("/a") and len(long) == 120
+
+
+def test_a_library_line_during_a_public_request_is_held_like_ours(stream: io.StringIO) -> None:
+    """A record without our fields (a library's warning, made while a reporter's request runs)
+    dates the request as well as our own lines would: it is held too."""
+    day = date(2026, 3, 3)
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        logging.getLogger("sqlalchemy.pool").warning("connection invalidated")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(_message: Any) -> None:
+        return None
+
+    scope = {"type": "http", "method": "GET", "path": "/status", "app": _App(day)}
+    asyncio.run(logs.AccessLogMiddleware(inner)(scope, _receive, send))
+    assert stream.getvalue() == ""
+    logs.flush_deferred(None)
+    held = {e["event"]: e for e in _lines(stream)}
+    assert held["connection invalidated"] == {
+        "event": "connection invalidated", "level": "warning", "logger": "sqlalchemy.pool",
+        "day": "2026-03-03", "count": 1}
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b""}
+
+
+def test_an_error_after_the_response_started_is_logged_and_not_raised_again(
+        stream: io.StringIO) -> None:
+    """The client already has its status line: the error is logged (type and place only) and
+    the request line keeps the status that was sent."""
+    sent: list[Any] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ValueError("Pak Budi's report text")
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/staf/kasus/WBS-2026-000001",
+             "app": _App(date(2026, 3, 3))}
+    asyncio.run(logs.AccessLogMiddleware(inner)(scope, _receive, send))  # does not raise
+    assert [m["type"] for m in sent] == ["http.response.start"]
+    lines = _lines(stream)
+    assert [e["event"] for e in lines] == ["unhandled_error", "request"]
+    assert lines[0]["exception"] == "ValueError" and "Budi" not in stream.getvalue()
+    assert lines[0]["where"][-1].endswith(":inner")  # where it was raised
+    assert (lines[1]["status"], lines[1]["path"]) == (200, "/staf/kasus/WBS-2026-000001")
+
+
+def test_other_scopes_pass_through_unlogged(stream: io.StringIO) -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    asyncio.run(logs.AccessLogMiddleware(inner)({"type": "lifespan"}, _receive, _receive))
+    assert seen == ["lifespan"] and stream.getvalue() == ""
