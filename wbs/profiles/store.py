@@ -110,10 +110,15 @@ def set_change(ctx: Context, actor: str, role: str, key: str, value: Any) -> Non
         base = base_profile(session)
         current_changes = changes(session)
         try:
-            _apply(base, {key: value})
+            wanted = getattr(_apply(base, {key: value}), key)
         except (ValueError, TypeError) as exc:
             raise InvalidProfile("bad_value") from exc
-        current_changes[key] = value
+        if wanted == getattr(_apply(base, current_changes), key):
+            return  # already in force: nothing changes, nothing is recorded
+        if wanted == getattr(base, key):
+            current_changes.pop(key, None)  # back to the shipped value: no longer a change
+        else:
+            current_changes[key] = value
         row = _row(session)
         if row is None:
             session.add(RuleProfileRow(id=1, name=base.name,
