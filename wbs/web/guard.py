@@ -9,7 +9,6 @@ or answered 401 (API); a signed-in user without the permission gets 403 and an a
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,10 +32,8 @@ def public(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def requires(permission: Permission) -> Callable[[Callable[..., Any]], Endpoint]:
-    def decorate(func: Callable[..., Any]) -> Endpoint:
-        is_async = inspect.iscoroutinefunction(func)
-
+def requires(permission: Permission) -> Callable[[Endpoint], Endpoint]:
+    def decorate(func: Endpoint) -> Endpoint:
         @functools.wraps(func)
         async def wrapper(request: Request) -> Response:
             ctx = request.app.state.ctx
@@ -50,10 +47,7 @@ def requires(permission: Permission) -> Callable[[Callable[..., Any]], Endpoint]
             if not role_has(staff.role, permission):
                 await run_in_threadpool(_record_denied, ctx, staff, permission, request)
                 raise HTTPException(403)
-            if is_async:
-                result: Response = await func(request)
-                return result
-            return await run_in_threadpool(func, request)
+            return await func(request)
 
         setattr(wrapper, ACCESS_ATTR, permission)
         return wrapper
