@@ -87,12 +87,6 @@ class Lease:
             await asyncio.sleep(_POLL_SECONDS)
         self.held += n
 
-    def take_now(self, n: int) -> bool:
-        if not self.budget.try_take(n):
-            return False
-        self.held += n
-        return True
-
     def replace(self, old: int, new: int) -> None:
         """A held buffer of `old` bytes was replaced by one of `new` bytes (its cleaned copy)."""
         if new > old:
