@@ -231,8 +231,6 @@ async def case_action(request: Request) -> Response:
                                          kept=_kept(values), status_code=400)
         return await _render_case(request, number, error=exc.code, kept=_kept(values),
                                   kept_action=action, status_code=400)
-    except service.PurposeRequired:
-        return RedirectResponse(f"/staf/kasus/{number}", status_code=303)
     target = back if _still_visible(request, number) else "/staf/kasus"
     return RedirectResponse(f"{target}?ok=action", status_code=303)
 
