@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
@@ -134,9 +134,8 @@ async def _not_configured(request: Request, exc: Exception) -> Response:
 
 
 async def _rate_limited(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, ratelimit.RateLimited):
-        return await _server_error(request, exc)
-    return ratelimit.limited_page(request, exc.category, exc.retry_after, exc.fields,
+    limited = cast(ratelimit.RateLimited, exc)  # registered for RateLimited alone
+    return ratelimit.limited_page(request, limited.category, limited.retry_after, limited.fields,
                                   multipart=True)
 
 

@@ -23,6 +23,11 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _os_error(exc: OSError) -> int:
+    """A file named on the command line that cannot be read or written: its name and why."""
+    return _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+
+
 def cmd_init(settings: Settings, _args: argparse.Namespace) -> int:
     created = instance.create_keys(settings.keys_dir)
     for name in created:
@@ -205,11 +210,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     from wbs import audit
 
+    try:
+        note = Path(args.checkpoint).read_text() if args.checkpoint else None
+    except OSError as exc:
+        return _os_error(exc)
     ctx = _context(settings)
     k = ctx.audit_keys
     with ctx.db() as session:
-        if args.checkpoint:
-            note = Path(args.checkpoint).read_text()
+        if note is not None:
             result = audit.verify_against_checkpoint(session, note, k.origin, k.key_name, k.public)
         else:
             result = audit.verify_log(session, k.public, k.origin, k.key_name)
@@ -255,6 +263,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
                              recipient=args.recipient, progress=_progress)
     except (backup.BackupError, ValueError) as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        return _os_error(exc)
     print(f"backup written to {path} ({path.stat().st_size:,} bytes)")
     return 0
 
@@ -263,12 +273,17 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Check the whole archive, install it, then verify the audit log."""
     from wbs.ops import backup
 
-    identity = Path(args.identity).read_text() if args.identity else None
+    source = Path(args.source)
     try:
-        done = backup.restore(settings, Path(args.source), passphrase=_passphrase(args, False),
-                              identity_text=identity, force=args.force, progress=_progress)
+        identity = Path(args.identity).read_text() if args.identity else None
+        # Asked only of a backup sealed with one: a key-sealed one needs its identity file.
+        passphrase = _passphrase(args, False) if backup.needs_passphrase(source) else None
+        done = backup.restore(settings, source, passphrase=passphrase, identity_text=identity,
+                              force=args.force, progress=_progress)
     except (backup.BackupError, ValueError) as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        return _os_error(exc)
     print(f"restored {done.members} files from a backup of {done.manifest['created']} "
           f"(schema {done.manifest['alembic_revision']})")
     migrate.upgrade(settings.database_url)

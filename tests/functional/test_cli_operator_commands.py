@@ -463,3 +463,70 @@ def test_jobs_loop_runs_until_stopped_and_logs_a_failure_without_its_message(
     assert fields["exception"] == "RuntimeError" and "Budi" not in str(fields)
     ran = next(r for r in caplog.records if r.getMessage() == "jobs_run")
     assert ran.fields["cases_shredded"] == 0  # type: ignore[attr-defined]
+
+
+def test_hold_list_prints_every_hold(operator: Settings, ctx: Context, demo: Any,
+                                     capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.functional.workflow_helpers import file_report
+
+    assert run(capsys, "hold", "list") == (0, "", "")
+    number = file_report(ctx).number
+    monkeypatch.setenv("SUDO_USER", "pak.operator")
+    assert run(capsys, "hold", "add", number, "--reason", "Penyidikan  Kejaksaan")[0] == 0
+    code, out, _ = run(capsys, "hold", "list")
+    [line] = out.splitlines()
+    assert code == 0 and re.fullmatch(
+        rf"{number}  since \d{{4}}-\d{{2}}-\d{{2}}  by cli:pak\.operator: Penyidikan Kejaksaan",
+        line)
+    assert actions(ctx)[-1] == "case.legal_hold"
+
+
+def test_a_backup_sealed_to_a_key_restores_with_its_identity_file(
+        operator: Settings, ctx: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyrage import x25519
+
+    def no_prompt(prompt: str = "") -> str:
+        raise AssertionError(f"asked {prompt!r}: a key-sealed backup needs no passphrase")
+
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    assert run(capsys, "unit", "add", "inspektorat", "--name", "Inspektorat", "--kind",
+               "apip")[0] == 0
+    identity = x25519.Identity.generate()
+    archive = tmp_path / "kunci.backup"
+    code, out, _ = run(capsys, "backup", str(archive), "--recipient", str(identity.to_public()))
+    assert code == 0 and out.startswith(f"backup written to {archive}")
+    key_file = tmp_path / "identity.txt"
+    key_file.write_text(str(identity) + "\n")
+    # Without the identity file: refused at once, without asking for a passphrase it cannot use.
+    assert run(capsys, "restore", str(archive)) == (
+        2, "", "wbs: this backup is sealed to a public key: give its identity file\n")
+    code, out, _ = run(capsys, "restore", str(archive), "--identity", str(key_file), "--force")
+    assert code == 0 and out.startswith("restored ") and "audit log OK: 1 entries" in out
+
+
+def test_serve_starts_the_jobs_loop_when_asked(
+        operator: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    started: list[tuple[str, float]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(cli, "jobs_loop",
+                        lambda settings, every: started.append((settings.database_url, every)))
+    assert cli.main(["serve", "--jobs-every", "300"]) == 0
+    assert started == [(operator.database_url, 300)]
+    assert cli.main(["serve"]) == 0 and len(started) == 1  # 0, the default: no loop
+
+
+def test_files_that_cannot_be_read_are_named_not_a_traceback(
+        operator: Settings, ctx: Context, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "tidak-ada"
+    archive = tmp_path / "baru.backup"
+    expected = (2, "", f"wbs: {missing}: No such file or directory\n")
+    assert run(capsys, "restore", str(missing), "--passphrase-file", str(missing)) == expected
+    assert run(capsys, "backup", str(archive), "--passphrase-file", str(missing)) == expected
+    assert not archive.exists()
+    assert run(capsys, "restore", str(missing), "--identity", str(missing)) == expected
+    assert run(capsys, "audit", "verify", "--checkpoint", str(missing)) == expected

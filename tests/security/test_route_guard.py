@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.testclient import TestClient
 
 from wbs.app import all_routes, create_app
 from wbs.web.guard import ACCESS_ATTR, UnguardedRoute, access_of, public
@@ -89,3 +91,15 @@ def test_an_unguarded_route_is_refused(settings: Any, ctx: Any) -> None:
     app = create_app(settings, context=ctx, extra_routes=[Route("/naked", public(naked))])
     assert any(getattr(getattr(r, "endpoint", None), ACCESS_ATTR, None) == "public"
                for r in app.routes if getattr(r, "path", "") == "/naked")
+
+
+def test_a_mount_of_files_is_public_without_a_declaration(settings: Any, ctx: Any,
+                                                          tmp_path: Any) -> None:
+    """Files under a mount are public by nature (like /static): the check lets the mount
+    through, and what it serves needs no sign-in."""
+    (tmp_path / "panduan.txt").write_text("Panduan pelapor")
+    app = create_app(settings, context=ctx, extra_routes=[
+        Mount("/unduhan", app=StaticFiles(directory=tmp_path))])
+    with TestClient(app, base_url="https://testserver") as client:
+        r = client.get("/unduhan/panduan.txt")
+    assert r.status_code == 200 and r.text == "Panduan pelapor"

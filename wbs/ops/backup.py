@@ -255,6 +255,16 @@ def create(settings: Settings, dest: Path, *, passphrase: str | None = None,
 
 # --- restore ---------------------------------------------------------------------------------
 
+def needs_passphrase(source: Path) -> bool:
+    """Whether the backup at `source` is sealed with a passphrase (its clear header says so);
+    False for one sealed to a key, and for anything unreadable (restore then says why)."""
+    try:
+        with source.open("rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC and fh.readline(32) == b"passphrase\n"
+    except OSError:
+        return False
+
+
 def _read_header(fh: IO[bytes], passphrase: str | None,
                  identity_text: str | None) -> tuple[bytes, x25519.Identity]:
     if fh.read(len(MAGIC)) != MAGIC:
