@@ -586,6 +586,3 @@ def main(argv: list[str] | None = None) -> int:
     except instance.KeyFileError as exc:
         return _fail(str(exc))
 
-
-if __name__ == "__main__":
-    sys.exit(main())
