@@ -54,3 +54,37 @@ def test_more_files_than_a_report_may_carry_are_refused(
     r = client.post("/lapor", data={"csrf_token": csrf_from(client, "/lapor"), **BASIC},
                     files=files[:MAX_FILES])
     assert r.status_code == 303 and _stored(ctx) == (1, MAX_FILES)
+
+
+def test_a_declared_length_that_is_not_a_number_is_refused_before_the_body(
+        app: Any, client: TestClient, ctx: Context, demo: Any) -> None:
+    import asyncio
+
+    token = csrf_from(client, "/lapor")
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    read: list[bool] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        read.append(True)
+        return {"type": "http.request", "body": f"csrf_token={token}".encode(),
+                "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    for length in (b"12abc", "\u00b2".encode()):  # "²" is a digit to str.isdigit()
+        read.clear()
+        sent.clear()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "https", "path": "/lapor", "raw_path": b"/lapor",
+                 "query_string": b"", "root_path": "", "client": ("203.0.113.9", 40000),
+                 "server": ("testserver", 443),
+                 "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode()),
+                             (b"content-type", b"multipart/form-data; boundary=XyZ"),
+                             (b"content-length", length)]}
+        asyncio.run(app(scope, receive, send))
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        assert start["status"] == 400, length
+        assert not read  # refused on the header alone
+    assert _stored(ctx) == (0, 0)
