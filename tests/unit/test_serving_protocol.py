@@ -141,10 +141,16 @@ def test_a_unix_socket_is_served_without_tcp_options(tmp_path: Path) -> None:
 
 def test_the_deadline_comes_from_the_environment_or_defaults_to_ten_seconds(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
     config = uvicorn.Config(hello)
     config.load()
     state = uvicorn.server.ServerState()
-    monkeypatch.delenv(serving.HEADER_TIMEOUT_ENV, raising=False)
-    assert serving.WbsH11Protocol(config, state, {}).header_timeout == 10.0
-    monkeypatch.setenv(serving.HEADER_TIMEOUT_ENV, "2.5")
-    assert serving.WbsH11Protocol(config, state, {}).header_timeout == 2.5
+    loop = asyncio.new_event_loop()  # uvicorn makes its protocols inside a running loop
+    try:
+        monkeypatch.delenv(serving.HEADER_TIMEOUT_ENV, raising=False)
+        assert serving.WbsH11Protocol(config, state, {}, _loop=loop).header_timeout == 10.0
+        monkeypatch.setenv(serving.HEADER_TIMEOUT_ENV, "2.5")
+        assert serving.WbsH11Protocol(config, state, {}, _loop=loop).header_timeout == 2.5
+    finally:
+        loop.close()
