@@ -177,13 +177,15 @@ def test_unit_rotate_refuses_wrong_password_and_non_members_then_rotates(
     monkeypatch.setenv("WBS_MEMBER_PASSWORD", demo["investigator"]["password"])
     assert run(capsys, "unit", "rotate", "inspektorat", "--member", "ghost") == (
         2, "", "wbs: no user ghost\n")
-    assert actions(ctx) == before  # refusals rotate nothing
+    # Refusals rotate nothing; each leaves a denied row.
+    assert outcomes(ctx)[len(before):] == [("key.unit.rotate", "denied")] * 3
     with ctx.db() as session:
         serial = session.scalars(select(Unit.key_serial)
                                  .where(Unit.slug == "inspektorat")).one()
     assert run(capsys, "unit", "rotate", "inspektorat", "--member", "investigator") == (
         0, f"unit inspektorat: key pair {serial + 1}; 0 case keys re-wrapped\n", "")
-    assert actions(ctx)[len(before):] == ["key.unit.rotate.start", "key.unit.rotate"]
+    assert outcomes(ctx)[len(before) + 3:] == [("key.unit.rotate.start", "allowed"),
+                                               ("key.unit.rotate", "allowed")]
 
 
 def test_unit_rotate_refuses_a_member_who_was_never_given_the_unit_key(
@@ -277,11 +279,12 @@ def test_recovery_setup_and_use_through_standard_input(
         2, "", "wbs: the shares do not fit together or are too few\n")
     assert use("inspektorat", "verifikator", words[1:]) == (
         2, "", "wbs: verifikator is not an active member of inspektorat\n")
-    assert "recovery.use" not in actions(ctx)
+    # The refused uses gave nothing and each left a denied row.
+    assert [o for a, o in outcomes(ctx) if a == "recovery.use"] == ["denied", "denied"]
     code, out, _ = use("inspektorat", "investigator", [words[0], words[2]])
     assert (code, out) == (0, "investigator holds the key of inspektorat again; this use is "
                               "audited and shown on the transparency page\n")
-    assert actions(ctx)[-1] == "recovery.use" and log_verifies(ctx)
+    assert outcomes(ctx)[-1] == ("recovery.use", "allowed") and log_verifies(ctx)
 
 
 def test_recovery_use_before_any_setup_says_so(
