@@ -131,7 +131,11 @@ def test_identity_travels_only_with_approval_and_consent(
     page = browser.get("/kotak-pesan").text
     # The question says what would be sent, to whom, and that nothing goes without it.
     assert "May your identity be sent to SP4N-LAPOR!?" in page
-    assert NAME in page and PHONE in page and EMAIL in page and "KemenPAN-RB" in page
+    # Which fields would go, by name; never their values (review of profiles2, finding 7).
+    section = page.split('id="lapor-consent"')[1].split("</section>")[0]
+    assert 'data-field="name"' in section and 'data-field="email"' in section
+    assert "KemenPAN-RB" in page
+    assert not any(c in page for c in CANARIES)
     assert "198001012005011001" not in page.split('id="lapor-consent"')[1].split("</section>")[0]
     assert _state(page) == "none"
     if consented:
@@ -153,8 +157,9 @@ def test_identity_travels_only_with_approval_and_consent(
         assert (canary.encode() in sent) is both, canary
     assert b"198001012005011001" not in sent  # the NIP never travels
     page = browser.get("/kotak-pesan").text
-    expected = {(True, True): "sent", (False, True): "withheld"}.get((approved, consented),
-                                                                     "none")
+    # The decision is frozen when the document is first prepared: without consent it is
+    # recorded as withheld (nothing can be given afterwards).
+    expected = "sent" if both else "withheld"
     assert _state(page) == expected
     # Sent: no more buttons, nothing to take back.
     assert 'action="/kotak-pesan/lapor-identitas"' not in page
@@ -191,8 +196,8 @@ def test_revocation_before_sending_keeps_the_identity_home(
     with ctx.db() as s:
         entries = s.scalars(select(AuditEntry).where(
             AuditEntry.action == "lapor.identity_consent")).all()
-    assert sorted(json.loads(e.details)["state"] for e in entries) == ["given", "revoked"]
-    assert {e.actor for e in entries} == {"reporter"}
+    assert sorted((json.loads(e.details)["state"], e.actor) for e in entries) == [
+        ("given", "reporter"), ("revoked", "reporter"), ("withheld", "lapor-connector")]
     _assert_nowhere_else(ctx)
 
 
@@ -228,20 +233,31 @@ def test_consent_comes_too_late_once_the_document_left(
     assert len(stub.posts(PATH)) == 1 and not any(c.encode() in _sent(stub) for c in CANARIES)
 
 
-def test_the_manual_export_honours_consent_and_approval(
+def test_the_manual_export_never_carries_the_identity(
         app: Any, ctx: Context, team: Any, stub: LaporStub) -> None:
+    """A verifier downloads the export and must never hold the identity (review of profiles2,
+    finding 4): even with consent and an approved disclosure the file is anonymous, says so,
+    and the consent's copy is erased (withheld); a later consent is too late."""
     ctx.settings = replace(ctx.settings, lapor_endpoint="")
     with_both, code = _file(ctx)
-    _decide(_mailbox(app, code), "give")
+    browser = _mailbox(app, code)
+    _decide(browser, "give")
     _approve(ctx, team, with_both)
     consent_only, code = _file(ctx)
     _decide(_mailbox(app, code), "give")
     for number in (with_both, consent_only):
         routing.forward_external(ctx, team["verifikator"], number, "sp4n_lapor", REASON)
-    exported = json.loads(outbox.export_pending(ctx, actor_of(team["verifikator"])))
+    raw = outbox.export_pending(ctx, actor_of(team["verifikator"]))
+    assert not any(c.encode() in raw for c in CANARIES)
+    exported = json.loads(raw)
+    assert exported["identitas_pelapor"] == "tidak disertakan"
     docs = {e["dokumen"]["id_eksternal"]: e["dokumen"] for e in exported["item"]}
-    assert docs[with_both]["pelapor"]["nama"] == NAME and docs[with_both]["anonim"] is False
-    assert "pelapor" not in docs[consent_only] and docs[consent_only]["anonim"] is True
+    for number in (with_both, consent_only):
+        assert "pelapor" not in docs[number] and docs[number]["anonim"] is True
+    with ctx.db() as s:
+        rows = s.scalars(select(LaporIdentityConsent)).all()
+    assert {(r.state, r.identity_sealed) for r in rows} == {("withheld", b"")}
+    assert _decide(browser, "give").status_code == 409
 
 
 def test_a_whistleblower_is_never_asked(app: Any, ctx: Context, team: Any) -> None:

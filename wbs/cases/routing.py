@@ -253,6 +253,11 @@ def _hand_over_to_apip(session: Session, ctx: Context, case: Case, keys: sealing
     # Nobody outside APIP keeps a pending notice for a case they can no longer open.
     notices.resolve_for_case(session, ctx, case)
     case.at_apip = True
+    # The case will never leave through the SP4N-LAPOR! outbox (RULES §2): a consent to send
+    # the identity there stops applying, and its copy sealed to the connector's key is erased.
+    from wbs.integrations import consent  # here: wbs.integrations imports wbs.cases
+
+    consent.close(session, ctx, case)
     _verification_deadline(session, ctx, case)
     notices.notify_unit(session, ctx, case, apip.id, "new_task", None, reporter=reporter)
 

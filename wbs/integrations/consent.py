@@ -19,7 +19,7 @@ only: never a detail of the identity.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -50,13 +50,14 @@ class ConsentRefused(Exception):
 @dataclass(frozen=True)
 class ConsentView:
     """What the mailbox shows: whether the question applies, the answer so far, and exactly
-    what would be sent (the reporter's own identity, shown to the reporter alone)."""
+    which fields would be sent: their names only, never their values (whoever holds the code
+    must not see the identity shown back)."""
 
     applies: bool
     state: str | None = None  # given, revoked, sent, withheld; None: never asked
     decided_on: date | None = None
     document_sent: bool = False  # the case document has left: nothing can change any more
-    fields: dict[str, str] = field(default_factory=dict, repr=False)
+    fields: tuple[str, ...] = ()
 
     @property
     def can_give(self) -> bool:
@@ -71,9 +72,17 @@ def _info(case_number: str) -> bytes:
     return hpke.wrap_info(case_number, "lapor-consent", "identity")
 
 
+# The consent's decision is frozen: the case document was prepared with or without it.
+FROZEN = ("sent", "withheld")
+
+
 def document_sent(session: Session, case: Case) -> bool:
-    """The case document has left the portal (or was tried): a first delivery attempt, a
-    delivery, an export, a final failure."""
+    """The case document has left the portal (or was tried): it was first prepared for a
+    delivery attempt or the export (which freezes the consent row in the same transaction,
+    before the request goes on the wire), a delivery, an export, a final failure."""
+    row = session.get(LaporIdentityConsent, case.id)
+    if row is not None and row.state in FROZEN:
+        return True
     return bool(session.scalar(select(exists().where(
         LaporOutboxItem.case_id == case.id, LaporOutboxItem.kind == "case",
         or_(LaporOutboxItem.attempts > 0, LaporOutboxItem.state != "pending")))))
@@ -109,7 +118,8 @@ def view(session: Session, case: Case, reporter_key: bytes) -> ConsentView:
     return ConsentView(applies=True, state=row.state if row else None,
                        decided_on=row.decided_on if row else None,
                        document_sent=document_sent(session, case),
-                       fields=_identity(session, case, reporter_key))
+                       fields=tuple(name for name, value in
+                                    _identity(session, case, reporter_key).items() if value))
 
 
 def for_reporter(ctx: Context, case_id: int, reporter_key: bytes) -> ConsentView:
@@ -158,16 +168,28 @@ def give(ctx: Context, case_id: int, reporter_key: bytes) -> None:
 
 
 def revoke(ctx: Context, case_id: int) -> None:
-    """The reporter takes the consent back: the sealed copy is erased at once."""
+    """The reporter takes the consent back: the sealed copy is erased at once. Refused, like
+    `give`, once the document was prepared, and where the question no longer applies (a case
+    at APIP): a copy still there is then erased all the same, before the refusal."""
+    not_applicable = False
     with ctx.db.begin() as session:
         case = _locked_case(session, case_id)
         row = session.scalars(select(LaporIdentityConsent).where(
             LaporIdentityConsent.case_id == case.id).with_for_update()).one_or_none()
-        if row is None or row.state != "given":
-            raise ConsentRefused("consent_too_late" if row is not None and row.state in (
-                "sent", "withheld") else "consent_not_given")
-        row.state, row.identity_sealed, row.decided_on = "revoked", b"", ctx.today()
-        _record(session, ctx, case, "revoked", reporter=True)
+        if row is not None and row.state in FROZEN:
+            raise ConsentRefused("consent_too_late")
+        if not applies(case):
+            close(session, ctx, case)
+            not_applicable = True
+        else:
+            if row is None or row.state != "given":
+                raise ConsentRefused("consent_not_given")
+            if document_sent(session, case):
+                raise ConsentRefused("consent_too_late")
+            row.state, row.identity_sealed, row.decided_on = "revoked", b"", ctx.today()
+            _record(session, ctx, case, "revoked", reporter=True)
+    if not_applicable:
+        raise ConsentRefused("consent_not_applicable")
 
 
 def forget_on_new_identity(session: Session, case: Case, today: date) -> None:
@@ -178,20 +200,50 @@ def forget_on_new_identity(session: Session, case: Case, today: date) -> None:
         row.state, row.identity_sealed, row.decided_on = "revoked", b"", today
 
 
+def close(session: Session, ctx: Context, case: Case) -> None:
+    """Consent stops applying (the case was handed to APIP, or its content shredded): the copy
+    sealed to the connector's key is erased and the row closed as withheld (it will never be
+    sent). Audited with the state only."""
+    row = session.scalars(select(LaporIdentityConsent).where(
+        LaporIdentityConsent.case_id == case.id).with_for_update()).one_or_none()
+    if row is None or (row.state != "given" and not row.identity_sealed):
+        return
+    if row.state == "given":
+        row.state, row.decided_on = "withheld", ctx.today()
+        _record(session, ctx, case, "withheld", reporter=False)
+    row.identity_sealed = b""
+
+
 def attach(session: Session, ctx: Context, item: LaporOutboxItem, case: Case,
-           document: dict[str, Any]) -> dict[str, Any]:
+           document: dict[str, Any], *, with_identity: bool = True) -> dict[str, Any]:
     """The case document as it leaves for the first time: with the consented identity if a
     disclosure is approved now, else without; the consent's copy is erased either way. The
-    item's sealed document is rewritten, so a retry sends the same bytes under its key."""
+    item's sealed document is rewritten, so a retry sends the same bytes under its key.
+
+    The decision is frozen here, in the transaction that prepares the first attempt (before
+    the request is on the wire): with no consent, or a revoked one, the row is written as
+    `withheld`, so a consent given while the attempt is in flight is refused as too late and
+    the retry carries exactly the first attempt's document. `with_identity=False` (the manual
+    export, downloaded by a staff member who must never hold the identity) leaves it out."""
     if item.kind != "case":
         return document
     row = session.scalars(select(LaporIdentityConsent).where(
         LaporIdentityConsent.case_id == case.id).with_for_update()).one_or_none()
+    if row is not None and row.state in FROZEN:
+        return document
     if row is None or row.state != "given":
+        if row is None:
+            row = LaporIdentityConsent(case_id=case.id, state="withheld",
+                                       identity_sealed=b"", decided_on=ctx.today())
+            session.add(row)
+        else:
+            row.state, row.identity_sealed, row.decided_on = "withheld", b"", ctx.today()
+        _record(session, ctx, case, "withheld", reporter=False)
         return document
     from wbs.integrations import outbox
 
-    travels = outbox.identity_may_travel(disclosure_approved(session, case, ctx.now()), True)
+    travels = with_identity and outbox.identity_may_travel(
+        disclosure_approved(session, case, ctx.now()), True)
     if travels:
         opened = json.loads(hpke.unwrap(keys.private_key(ctx.settings.keys_dir),
                                         row.identity_sealed, _info(case.case_number)))

@@ -248,5 +248,8 @@ def export_entry(kind: str, idempotency_key: str, wire: bytes) -> dict[str, Any]
 
 
 def encode_export(entries: list[dict[str, Any]], on: date) -> bytes:
-    return json.dumps({"skema": SCHEMA, "tanggal_ekspor": on.isoformat(), "item": entries},
+    # The manual export never carries the reporter's identity (a verifier downloads it): the
+    # file says so, for whoever uploads it to LAPOR!.
+    return json.dumps({"skema": SCHEMA, "tanggal_ekspor": on.isoformat(), "item": entries,
+                       "identitas_pelapor": "tidak disertakan"},
                       ensure_ascii=False, indent=1, sort_keys=True).encode()

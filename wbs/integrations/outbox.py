@@ -225,6 +225,9 @@ def delivery_state(ctx: Context, actor: Actor, limit: int = 200) -> list[Deliver
 def export_pending(ctx: Context, actor: Actor) -> bytes:
     """Every undelivered item as one JSON file for a Pemda without API access (audited).
 
+    Never with the reporter's identity: the staff member who downloads it holds no identity
+    key, so the file carries every case without it, and says so.
+
     The items are marked exported in the same transaction as the audit row, so the connector
     does not send them too and the next export does not repeat them.
     """
@@ -246,8 +249,13 @@ def export_pending(ctx: Context, actor: Actor) -> bytes:
             # (issue 8 finding 10, as for every other way to a case's content).
             if case.at_apip or hidden_from(actor, scope_of(session, case, ctx.now())):
                 continue
+            # A verifier downloads this file and must never hold the reporter's identity
+            # (SECURITY.md): the identity is left out, whatever was consented; the consent is
+            # closed as withheld, and the file says so (`identity_included`).
             doc = consent.attach(session, ctx, item, case,
-                                 open_document(ctx, item, case.case_number))
+                                 open_document(ctx, item, case.case_number),
+                                 with_identity=False)
+            doc.pop("reporter", None)
             documents.append(fmt.export_entry(item.kind, item.idempotency_key,
                                               wire(session, item, doc)))
             item.state = "exported"

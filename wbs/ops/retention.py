@@ -34,6 +34,7 @@ from wbs.models import (
     CaseEvent,
     CaseKeyWrap,
     CompensationClaim,
+    LaporIdentityConsent,
     LaporOutboxItem,
     LegalHold,
     Message,
@@ -108,6 +109,22 @@ def expired(ctx: Context, today: date) -> list[Expiring]:
     return out
 
 
+# Every table holding sealed per-case data, and what `_shred` does with it ("deleted": the rows
+# go; otherwise the sealed columns it blanks). A test checks this against the models, so a new
+# table with sealed per-case data cannot be forgotten here.
+SHREDDED: dict[str, tuple[str, ...]] = {
+    "case_key_wraps": ("deleted",),
+    "reporter_sessions": ("deleted",),
+    "attachment_chunks": ("deleted",),
+    "attachments": ("meta_sealed",),
+    "messages": ("body_sealed",),
+    "compensation_claims": ("items_sealed", "decision_sealed"),
+    "lapor_outbox": ("payload_sealed",),
+    "lapor_identity_consents": ("identity_sealed",),
+    "cases": ("report_sealed", "identity_sealed"),
+}
+
+
 def _shred(session: Session, ctx: Context, case: Case, due: date) -> None:
     session.execute(delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case.id))
     session.execute(delete(ReporterSession).where(ReporterSession.case_id == case.id))
@@ -126,6 +143,13 @@ def _shred(session: Session, ctx: Context, case: Case, due: date) -> None:
         .values(state="failed", last_error="shredded", next_attempt_at=None))
     session.execute(update(LaporOutboxItem).where(LaporOutboxItem.case_id == case.id)
                     .values(payload_sealed=b""))
+    # The reporter's consent holds the identity sealed to the connector's key too: erased, and
+    # a consent still waiting for a document is closed (it will never be sent).
+    session.execute(update(LaporIdentityConsent).where(
+        LaporIdentityConsent.case_id == case.id, LaporIdentityConsent.state == "given")
+        .values(state="withheld"))
+    session.execute(update(LaporIdentityConsent).where(LaporIdentityConsent.case_id == case.id)
+                    .values(identity_sealed=b""))
     case.report_sealed = b""
     case.identity_sealed = None
     case.lookup_hash = secrets.token_bytes(32)

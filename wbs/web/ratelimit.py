@@ -52,6 +52,7 @@ LIMITED: Mapping[str, str] = {
     "/kotak-pesan/kode-baru": "signin",
     "/kotak-pesan/pesan": "message",
     "/kotak-pesan/identitas": "message",
+    "/kotak-pesan/lapor-identitas": "message",
     "/kotak-pesan/tanggapan": "message",
     "/kotak-pesan/lampiran": "upload",
     "/api/v1/reports": "report",

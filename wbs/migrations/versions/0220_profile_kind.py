@@ -28,5 +28,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = op.get_context().dialect.name == 'sqlite'
+    # SQLite drops a column by rebuilding the table (create a copy, DROP, RENAME): the RENAME
+    # fails while 0200's roll-up triggers on case_tasks/case_events/deadlines name `cases`, and
+    # the triggers on `cases` itself go with the old table. They are set aside (their own SQL,
+    # as stored) and recreated after the rebuild.
+    saved: list[tuple[str, str]] = []
+    if sqlite:
+        saved = [(name, sql) for name, sql in op.get_bind().execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).all()]
+        for name, _sql in saved:
+            op.execute(f'DROP TRIGGER "{name}"')
     with op.batch_alter_table('cases') as batch:
         batch.drop_column('profile_kind')
+    for _name, sql in saved:
+        op.execute(sql)
