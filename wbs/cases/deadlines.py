@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from wbs import row_ids
 from wbs.cases.sla import (
@@ -23,7 +23,15 @@ from wbs.cases.sla import (
     reminder_date,
 )
 from wbs.context import Context
-from wbs.models import CalendarOverrideRow, Case, Deadline, Notice, RulesVersion
+from wbs.models import (
+    CalendarOverrideRow,
+    Case,
+    Deadline,
+    DeadlineRuleRow,
+    Notice,
+    RuleProfileRow,
+    RulesVersion,
+)
 from wbs.profiles.model import Profile
 
 
@@ -74,6 +82,39 @@ def rules_snapshot(session: Session) -> RulesSnapshot:
             _snapshot[:] = [snapshot]
     session.info[_MEMO] = (session.get_transaction(), snapshot)
     return snapshot
+
+
+# The memo is one transaction's view of the rules; the transaction's own changes to them must
+# show in it (the token changes with them, in this transaction): it is dropped when a flush or
+# a statement of this session writes to a table of the rules, and when a savepoint ends (its
+# rollback takes back the change and the token with it). The next read then checks the token
+# again (one read; the process's snapshot is kept while the token stays).
+_RULE_TABLES = frozenset(cls.__table__.name for cls in (  # type: ignore[attr-defined]
+    CalendarOverrideRow, DeadlineRuleRow, RuleProfileRow))
+_RULE_CLASSES = (CalendarOverrideRow, DeadlineRuleRow, RuleProfileRow)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    if _MEMO in session.info and any(
+            isinstance(row, _RULE_CLASSES)
+            for rows in (session.new, session.dirty, session.deleted) for row in rows):
+        session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_write(state: ORMExecuteState) -> None:
+    if _MEMO not in state.session.info or state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if not isinstance(table, Table) or table.name in _RULE_TABLES:
+        state.session.info.pop(_MEMO, None)  # a write to the rules, or one of unknown target
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.pop(_MEMO, None)
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
