@@ -164,10 +164,23 @@ def pending_requests(ctx: Context, staff: StaffIdentity, *,
     return pending_page(ctx, staff, after=after).rows
 
 
-def awaiting_decision(ctx: Context, staff: StaffIdentity) -> list[PendingRequest]:
+# The start page counts the requests awaiting this custodian up to this many (each is checked
+# for its case's scope, so a count is a walk of the queue); beyond, it says "more than".
+AWAITING_CAP = 100
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    rows: list[PendingRequest]  # the first page of them
+    count: int  # how many, up to AWAITING_CAP
+    capped: bool  # more than AWAITING_CAP
+
+
+def awaiting_decision(ctx: Context, staff: StaffIdentity) -> Awaiting:
     """The requests this custodian still has to decide on (their start page's work): the
-    first page of them."""
-    return pending_page(ctx, staff, undecided=True).rows
+    first page of them and how many there are (capped)."""
+    page = pending_page(ctx, staff, undecided=True, per_page=AWAITING_CAP)
+    return Awaiting(page.rows[:PER_PAGE], len(page.rows), page.next_after is not None)
 
 
 def _settle_notices(session: Session, ctx: Context, staff: StaffIdentity,

@@ -326,13 +326,17 @@ async def identity_view(request: Request) -> Response:
 
 @requires(Permission.CASE_IDENTITY_DECIDE)
 async def identity_queue(request: Request) -> Response:
-    raw = request.query_params.get("setelah", "")
-    after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    after = _page_key(request.query_params.get("setelah", ""))
     page = await run_in_threadpool(lambda: identity.pending_page(
         request.app.state.ctx, request.state.staff, after=after))
     return render(request, "staff/identity_requests.html", {
         "rows": page.rows, "notice": request.query_params.get("ok", ""),
-        "next_after": page.next_after, "paged": after is not None})
+        "next_after": page.next_after, "paged": after is not None, "after": after})
+
+
+def _page_key(raw: str) -> int | None:
+    """The id a page of the identity queue continues after (a query or form value)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
 
 
 @requires(Permission.CASE_IDENTITY_DECIDE)
@@ -346,11 +350,23 @@ async def identity_decide(request: Request) -> Response:
     except identity.AlreadyDecided:
         state = "already"
     except ValueError:
-        # The custodian's reason stays in its box (a redirect would lose it).
-        rows = await run_in_threadpool(identity.pending_requests, request.app.state.ctx,
-                                       request.state.staff)
+        # The custodian's reason stays in its box (a redirect would lose it), on the page they
+        # were deciding from (its key comes with the form), or else on the page that starts
+        # with this request, with the pager either way.
+        ctx, staff = request.app.state.ctx, request.state.staff
+        after = _page_key(values.get("setelah", ""))
+
+        def page_with_it() -> identity.RequestPage:
+            page = identity.pending_page(ctx, staff, after=after)
+            if any(row.id == request_id for row in page.rows):
+                return page
+            return identity.pending_page(ctx, staff, after=request_id - 1)
+
+        page = await run_in_threadpool(page_with_it)
+        shown = after if any(row.id == request_id for row in page.rows) else request_id - 1
         return render(request, "staff/identity_requests.html", {
-            "rows": rows, "notice": "reason_required",
+            "rows": page.rows, "notice": "reason_required",
+            "next_after": page.next_after, "paged": bool(shown), "after": shown or None,
             "kept_reasons": {str(request_id): values.get("reason", "")[:500]}},
             status_code=400)
     return RedirectResponse(f"/staf/identitas?ok={state}", status_code=303)

@@ -101,17 +101,19 @@ async def dashboard(request: Request) -> Response:
     items = page.items
     pending = await run_in_threadpool(accounts.pending_members, ctx, staff)
     requests: list[object] = []
+    waiting: object = None
     if role_has(staff.role, Permission.CASE_IDENTITY_DECIDE):
         from wbs.cases import identity
 
         # The live requests, not their notices: a request is work until it is decided,
         # whether or not a notice was ever made for it.
-        requests = list(await run_in_threadpool(identity.awaiting_decision, ctx, staff))
+        awaiting = await run_in_threadpool(identity.awaiting_decision, ctx, staff)
+        requests, waiting = list(awaiting.rows), awaiting
         items = [item for item in items if item.kind != "identity_request"]
     return render(request, "staff/dashboard.html", {
         "role_label": ROLE_LABELS.get(staff.role, ""), "inbox": items, "pending": pending,
         "inbox_next": page.next_key, "inbox_prev": page.prev_key,
-        "identity_requests": requests,
+        "identity_requests": requests, "identity_waiting": waiting,
         "notice": request.query_params.get("ok", ""),
         "error": request.query_params.get("galat", "")})
 
