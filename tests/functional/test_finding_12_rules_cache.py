@@ -164,7 +164,8 @@ SQLITE_TRIGGERS = {
     "rule_profile_insert_rules_version", "rule_profile_update_rules_version",
     "rule_profile_delete_rules_version", "case_key_wraps_received_on",
     "case_key_wraps_received_on_update", "cases_received_on", "deadlines_insert_next_due",
-    "deadlines_update_next_due", "deadlines_delete_next_due", "case_key_wraps_next_due"}
+    "deadlines_update_next_due", "deadlines_delete_next_due", "case_key_wraps_next_due",
+    "case_key_wraps_next_due_update", "case_key_wraps_holding_cleared", "deadlines_moved_next_due"}
 POSTGRESQL_TRIGGERS = {
     "calendar_overrides_rules_version", "deadline_rules_rules_version",
     "rule_profile_rules_version", "case_key_wraps_received_on", "cases_received_on",
