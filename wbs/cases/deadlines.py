@@ -67,6 +67,11 @@ def _build(session: Session, token: int | None) -> RulesSnapshot:
 
 def rules_snapshot(session: Session) -> RulesSnapshot:
     """The calendar and the profile in force (with its rules) as stored now."""
+    # A change to the rules only added to the session is flushed first, as a query would
+    # autoflush it: the flush then drops the memo and the change is read back.
+    if session.autoflush and any(isinstance(obj, _RULE_CLASSES) for obj in (
+            *session.new, *session.dirty, *session.deleted)):
+        session.flush()
     memo = session.info.get(_MEMO)
     transaction = session.get_transaction()
     if memo is not None and transaction is not None and memo[0] is transaction:

@@ -176,11 +176,13 @@ def revoke(ctx: Context, case_id: int) -> None:
         case = _locked_case(session, case_id)
         row = session.scalars(select(LaporIdentityConsent).where(
             LaporIdentityConsent.case_id == case.id).with_for_update()).one_or_none()
-        if row is not None and row.state in FROZEN:
+        if row is not None and row.state == "sent":
             raise ConsentRefused("consent_too_late")
-        if not applies(case):
+        if not applies(case):  # before "withheld": a hand-over to APIP withholds it too
             close(session, ctx, case)
             not_applicable = True
+        elif row is not None and row.state in FROZEN:
+            raise ConsentRefused("consent_too_late")
         else:
             if row is None or row.state != "given":
                 raise ConsentRefused("consent_not_given")

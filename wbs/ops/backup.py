@@ -85,15 +85,20 @@ def _pg_target(url: str) -> tuple[str, dict[str, str], str | None]:
     named by a `search_path` option, if any (the tests run each in a schema of its own)."""
     parsed = make_url(url)
     env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
+    # libpq takes a password in the URI's query too (`?password=`): it leaves the query here,
+    # like the one before the host, for the environment.
+    query = {k: v for k, v in parsed.query.items() if k != "password"}
+    given = parsed.query.get("password")
+    in_query = given[-1] if isinstance(given, tuple) else given
+    if parsed.password or in_query:
+        env["PGPASSWORD"] = str(parsed.password or in_query)
     schema = None
     options = parsed.query.get("options")
     if isinstance(options, str) and "search_path=" in options:
         schema = options.split("search_path=", 1)[1].split()[0].split(",")[0]
     # `URL.set(password=None)` keeps the password (None means "unchanged"): build the URL anew.
     libpq = URL.create("postgresql", username=parsed.username, host=parsed.host,
-                       port=parsed.port, database=parsed.database, query=parsed.query)
+                       port=parsed.port, database=parsed.database, query=query)
     return libpq.render_as_string(hide_password=False), env, schema
 
 
