@@ -280,3 +280,28 @@ def test_the_check_after_writing_passes_a_clean_file() -> None:
     writer.add_blank_page(width=200, height=200)
     writer.metadata = None
     _check_pdf_clean(_bytes(writer), 1)
+
+
+def test_a_link_to_a_named_destination_is_kept_without_its_target_and_the_file_accepted() -> None:
+    """pdfTeX and office suites write internal links as /GoTo to a name looked up in the catalog's
+    /Names. The catalog's names are not copied, so the link stays without a target; the writer
+    must not put a /Names back (the check after writing refused every such file)."""
+    writer = PdfWriter()
+    first = writer.add_blank_page(width=200, height=200)
+    second = writer.add_blank_page(width=200, height=200)
+    writer.add_named_destination("bab.2", 1)
+    first[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+        NameObject("/Rect"): _rect(),
+        NameObject("/A"): DictionaryObject({NameObject("/S"): NameObject("/GoTo"),
+                                            NameObject("/D"): TextStringObject("bab.2")})}))])
+    second[NameObject("/Contents")] = _content(writer, b"0 0 1 rg 10 10 50 50 re f")
+    original = _bytes(writer)
+    assert b"/Names" in original
+
+    clean = strip_pdf(original)
+
+    result = PdfReader(io.BytesIO(clean.data))
+    assert len(result.pages) == 2 and "/Names" not in result.root_object
+    link = result.pages[0]["/Annots"][0].get_object()
+    assert link["/Subtype"] == "/Link" and "/A" not in link
