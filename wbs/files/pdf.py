@@ -2,7 +2,9 @@
 
 The new document has no document information, XMP, scripts, automatic actions, form fields or
 embedded files, and a fresh random /ID. Page content is kept as it is (JPEG images inside keep
-their own EXIF: a known limit, see SECURITY.md).
+their own EXIF: a known limit, see SECURITY.md). Pages, annotations, resources and images are
+copied by allow-list, and the written file is refused if any object in it still holds a script,
+a launch, an embedded file, media or an XML form.
 
 A 2.5 MB PDF can hold 20,000 blank pages, and rebuilding each one costs time: the page count is
 read from the page tree's root before any page is copied, and counted again while copying (a
