@@ -10,13 +10,12 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck unit pg coverage soak bench clean e2e e2e-deps
 
-# Branch coverage of wbs/ over both database runs, combined; `make test` fails under COV_MIN.
-# The issue's goal is 95 (then 100). COV_MIN holds on a clean clone and may only be raised: it
-# sits below the 89% the issue reports for the SQLite run alone, until a full `make test`
-# prints the combined figure (then set it to that figure, rounded down).
-# Measured on 2026-11-29: 91% branch coverage from the SQLite run alone (13,033 statements,
-# 2,834 branches); the combined figure is at least that.
-COV_MIN ?= 90
+# Branch coverage of wbs/ over both database runs, combined; `make test` fails under COV_MIN,
+# the 95 the issue asks for (100 is the goal). Child processes (the CLI, `wbs serve`, the e2e
+# and reliability servers) are measured too (pyproject: coverage's subprocess patch).
+# Measured on 2026-11-29 from a clean clone: 97% combined (13,975 statements, 3,098 branches;
+# 376 statements and 158 partial branches missed).
+COV_MIN ?= 95
 COV_DIR := var/coverage
 COV_ARGS := --cov=wbs --cov-branch --cov-report=
 
