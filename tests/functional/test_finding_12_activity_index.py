@@ -10,25 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 
+from tests.sql_capture import captured
 from wbs.audit import activity
 from wbs.context import Context
 
 
 def _summary_sql(ctx: Context, since: datetime, until: datetime) -> tuple[str, Any]:
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    try:
-        with ctx.db() as session:
-            activity.activity_summary(session, since, until)
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", capture)
-    return next((s, p) for s, p in captured if "GROUP BY" in s)
+    parameters: list[Any] = []
+    with captured(ctx.engine, parameters) as statements, ctx.db() as session:
+        activity.activity_summary(session, since, until)
+    return next((s, p) for s, p in zip(statements, parameters, strict=True) if "GROUP BY" in s)
 
 
 def test_the_audit_log_is_indexed_by_time(ctx: Context) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from tests.sql_capture import captured
 from wbs.cases import calendar_admin, intake
 from wbs.context import Context
 from wbs.enums import Channel, ReportKind
@@ -20,15 +20,8 @@ from wbs.models import CalendarOverrideRow, Case, CaseKeyWrap, Deadline, Unit
 
 @pytest.fixture
 def statements(ctx: Context) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    yield seen
-    event.remove(ctx.engine, "before_cursor_execute", capture)
+    with captured(ctx.engine) as seen:
+        yield seen
 
 
 REPORT = intake.ReportInput(kind=ReportKind.COMPLAINT, title="Jalan rusak", what="x" * 200)

@@ -12,11 +12,10 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
+from tests.sql_capture import captured
 from wbs.cases import calendar_admin, deadlines
 from wbs.context import Context
 from wbs.models import CalendarOverrideRow
@@ -28,15 +27,8 @@ DAY = date(2027, 3, 17)
 
 @pytest.fixture
 def statements(ctx: Context) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    yield seen
-    event.remove(ctx.engine, "before_cursor_execute", capture)
+    with captured(ctx.engine) as seen:
+        yield seen
 
 
 def _working(ctx: Context) -> bool:
