@@ -35,6 +35,9 @@ from wbs.context import Context
 from wbs.models import AuditEntry, Case, CaseKeyWrap, PendingAuditEntry
 from wbs.settings import RATE_CATEGORIES, Settings
 
+# Case numbers: WBS-<year>-XXXX-XXXX (random, hardening finding 10); older cases keep
+# WBS-<year>-<six digits>.
+NUMBER_RE = re.compile(r"WBS-\d{4}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{6})\b")
 CODE_RE = re.compile(r"\b([0-9A-Z]{4}(?:-[0-9A-Z]{4}){5})\b")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 SOAK = os.environ.get("WBS_SOAK") == "1"
@@ -187,13 +190,20 @@ class Load:
             r = httpx.get(base + r.headers["location"], timeout=60, headers={
                 "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
         if r.status_code == 200 and (code := CODE_RE.search(r.text)):
-            number = re.search(r"WBS-\d{4}-\d{6}", r.text)
+            number = NUMBER_RE.search(r.text)
             assert number, r.text[:500]
             return Ack(number.group(0), code.group(1), title, kind)
         self._answer(r)
         return None
 
     def client(self, index: int, per_client: int) -> None:
+        try:
+            self._client(index, per_client)
+        except Exception as exc:  # noqa: BLE001 (a client that dies is a failure, not silence)
+            with self.lock:
+                self.bad.append(f"client {index} stopped: {exc!r}"[:300])
+
+    def _client(self, index: int, per_client: int) -> None:
         for i in range(per_client):
             title = f"Laporan {index}-{i}"
             kind = "whistleblowing" if i % 3 == 2 else "complaint"
