@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from wbs import demo as demo_module
 from wbs.context import Context
-from wbs.models import Case, CaseKeyWrap
+from wbs.models import Case, CaseKeyWrap, Deadline
 
 TODAY = date(2026, 3, 2)
 
@@ -44,3 +44,22 @@ def test_a_second_run_continues_and_progress_is_told_per_batch(
             ~select(CaseKeyWrap.id).where(CaseKeyWrap.case_id == Case.id).exists()))
         assert without_wraps == 0  # every case is sealed to someone, as the real flow leaves it
         assert set(s.scalars(select(Case.report_sealed))) == {demo_module.BULK_SEALED}
+
+
+@pytest.mark.db
+def test_bulk_holdings_carry_each_cases_received_day_and_next_open_deadline(
+        ctx: Context, demo: dict[str, Any]) -> None:
+    """The case list reads a unit's cases from its wraps (received_on, next_due): bulk data
+    must leave them exactly as the deadlines say, whatever order the rows go in."""
+    demo_module.bulk(ctx.engine, 300, today=TODAY)
+    open_due = (select(func.min(Deadline.due_on))
+                .where(Deadline.case_id == CaseKeyWrap.case_id, Deadline.met_on.is_(None))
+                .scalar_subquery())
+    received = select(Case.received_on).where(Case.id == CaseKeyWrap.case_id).scalar_subquery()
+    holdings = (CaseKeyWrap.purpose == "content") & (CaseKeyWrap.recipient_kind == "unit")
+    with ctx.db() as s:
+        rows = s.execute(select(CaseKeyWrap.next_due, open_due, CaseKeyWrap.received_on,
+                                received).where(holdings)).all()
+    assert len(rows) >= 300
+    assert sum(1 for next_due, *_ in rows if next_due is not None) > 50  # open deadlines seen
+    assert [r for r in rows if (r[0], r[2]) != (r[1], r[3])] == []
