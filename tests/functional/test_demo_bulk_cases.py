@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from wbs import demo as demo_module
 from wbs.context import Context
@@ -63,3 +63,21 @@ def test_bulk_holdings_carry_each_cases_received_day_and_next_open_deadline(
     assert len(rows) >= 300
     assert sum(1 for next_due, *_ in rows if next_due is not None) > 50  # open deadlines seen
     assert [r for r in rows if (r[0], r[2]) != (r[1], r[3])] == []
+
+
+@pytest.mark.db
+def test_bulk_on_postgresql_refreshes_statistics_each_time_the_data_doubles(
+        ctx: Context, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The triggers' plans are made once per connection; on tables with no statistics they
+    scan the whole table for every row, so the build must analyze as the tables grow."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("the statistics are PostgreSQL's")
+    monkeypatch.setattr(demo_module, "BULK_BATCH", 10)
+    count = text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'deadlines'")
+    with ctx.engine.connect() as conn:
+        before = conn.scalar(count)
+    demo_module.bulk(ctx.engine, 75, today=TODAY)
+    with ctx.engine.connect() as conn:
+        after = conn.scalar(count)
+    # At 10, 20 and 40 cases (the data doubled each time), and the whole database at the end.
+    assert after - before == 4
