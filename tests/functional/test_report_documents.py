@@ -16,13 +16,15 @@ import io
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.conftest import Clock, csrf_from, sign_in
 from tests.functional.stats_history import build_history
 from wbs.context import Context
 from wbs.models import AuditEntry, Unit
+from wbs.reports.tables import ReportDocument
 
 NAME = "Dinas Pĕrhubungan Kabupaten Ŋgada"  # ĕ U+0115, Ŋ U+014A: not in Latin-1
 ACTION = "Pelatihan petugas loket oleh Bapak Wayan Sŭmĕrta"
@@ -58,9 +60,11 @@ def signed_in(client: Any, ctx: Context, demo: dict[str, Any], clock: Clock) -> 
 def test_every_report_renders_to_a_pdf_with_its_figures_and_unicode_names(
         client: Any, ctx: Context, signed_in: str, kind: str, period: tuple[str, str],
         unit: str, figures: list[str]) -> None:
+    typed = {} if kind == "monthly" else {  # a monthly recap carries no such text
+        "corrective": ACTION, "recommendations": "Perluas kanal SMS 1708."}
     made = client.post("/staf/laporan", data={
         "csrf_token": signed_in, "kind": kind, "dari": period[0], "sampai": period[1],
-        "unit": unit, "corrective": ACTION, "recommendations": "Perluas kanal SMS 1708."})
+        "unit": unit, **typed})
     assert made.status_code == 303
     page = client.get("/staf/laporan")
     report_id = int(page.text.split('href="/staf/laporan/')[1].split('"')[0])
@@ -102,3 +106,43 @@ def test_a_unit_report_needs_its_unit(client: Any, signed_in: str) -> None:
         "csrf_token": signed_in, "kind": "unit_semester", "dari": "2026-01-01",
         "sampai": "2026-06-30"})
     assert refused.status_code == 400 and 'role="alert"' in refused.text
+
+
+@pytest.mark.parametrize("field", ["corrective", "recommendations"])
+def test_text_a_monthly_recap_would_not_carry_is_refused_and_kept(
+        client: Any, ctx: Context, signed_in: str, field: str) -> None:
+    """Typed corrective actions used to vanish from a monthly recap without a word."""
+    client.cookies.set("wbs-lang", "en")
+    refused = client.post("/staf/laporan", data={
+        "csrf_token": signed_in, "kind": "monthly", "dari": "2026-03-01",
+        "sampai": "2026-03-31", "unit": "st-dinas-a", field: ACTION + " <b>&"})
+    assert refused.status_code == 400
+    assert "monthly recap has no section for corrective actions" in refused.text
+    # The form comes back as sent (escaped), so the author loses nothing.
+    assert escape(ACTION + " <b>&") in refused.text and "<b>&" not in refused.text
+    assert '<option value="monthly" selected>' in refused.text
+    assert 'value="2026-03-01"' in refused.text and 'value="2026-03-31"' in refused.text
+    assert '<option value="st-dinas-a" selected>' in refused.text
+    with ctx.db() as s:
+        assert s.scalar(select(func.count()).select_from(ReportDocument)) == 0
+        assert list(s.scalars(select(AuditEntry.action).where(
+            AuditEntry.action.like("report.%")))) == []
+
+
+def test_a_refused_period_keeps_what_was_typed(client: Any, signed_in: str) -> None:
+    client.cookies.set("wbs-lang", "en")
+    refused = client.post("/staf/laporan", data={
+        "csrf_token": signed_in, "kind": "semester", "dari": "2026-06-30",
+        "sampai": "2026-01-01", "corrective": ACTION, "recommendations": "Perluas kanal."})
+    assert refused.status_code == 400 and 'role="alert"' in refused.text
+    assert escape(ACTION) in refused.text and "Perluas kanal." in refused.text
+    assert '<option value="semester" selected>' in refused.text
+
+
+def test_the_refusal_reads_in_indonesian(client: Any, signed_in: str) -> None:
+    client.cookies.set("wbs-lang", "id")
+    refused = client.post("/staf/laporan", data={
+        "csrf_token": signed_in, "kind": "monthly", "dari": "2026-03-01",
+        "sampai": "2026-03-31", "corrective": "x"})
+    assert refused.status_code == 400
+    assert "Rekapitulasi bulanan tidak memuat bagian tindakan korektif" in refused.text

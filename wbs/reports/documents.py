@@ -38,6 +38,8 @@ KINDS = {
     "unit_semester": "Laporan enam bulanan Kepala Perangkat Daerah / BUMD",
     "yearly": "Laporan tahunan pengelolaan pengaduan kepada MenPAN-RB",
 }
+# The kinds whose document carries the corrective actions and recommendations typed for it.
+WITH_ACTIONS = frozenset({"semester", "unit_semester", "yearly"})
 FIGURE_HEADER = ["Kelompok", "Diterima", "Belum ditanggapi", "Belum selesai",
                  "Rata-rata hari kerja ke tanggapan pertama",
                  "Rata-rata hari kerja ke penyelesaian", "Melewati batas waktu"]
@@ -210,7 +212,7 @@ def build_snapshot(session: Session, kind: str, period: Period, today: date,
             ["Tahun", "Diterima", "Target diterima", "Selesai (%)", "Target selesai (%)"],
             [[str(t.year), str(t.received), _avg(t.target_received), _avg(t.completed_pct),
               _avg(t.target_completed_pct)] for t in stats.targets], ()))
-    if kind in ("semester", "unit_semester", "yearly"):
+    if kind in WITH_ACTIONS:
         sections.append({"title": "Tindakan korektif", "text": corrective or "–"})
         sections.append({"title": "Rekomendasi", "text": recommendations or "–"})
     unit_name = labels["unit"].get(unit_id) if unit_id else None
@@ -259,6 +261,10 @@ def create(ctx: Context, staff: StaffIdentity, kind: str, period: Period,
     if kind not in KINDS:
         raise DocumentError("kind_invalid")
     corrective, recommendations = corrective.strip()[:20_000], recommendations.strip()[:20_000]
+    if kind not in WITH_ACTIONS and (corrective or recommendations):
+        # A monthly recap has no such sections: typed text would be kept out of the document
+        # without a word. Refused, so that the author chooses (the form keeps the text).
+        raise DocumentError("text_not_carried")
     now = ctx.now()
     with ctx.db.begin() as session:
         unit_id = None

@@ -24,14 +24,16 @@ def _ctx(request: Request) -> Context:
     return ctx
 
 
-async def _list_page(request: Request, error: str = "", status_code: int = 200) -> Response:
+async def _list_page(request: Request, error: str = "", status_code: int = 200,
+                     values: dict[str, str] | None = None) -> Response:
     from wbs.web.stats_views import unit_choices
 
     ctx = _ctx(request)
     return render(request, "staff/reports.html", {
         "docs": await run_in_threadpool(documents.all_documents, ctx),
         "kinds": documents.KINDS, "units": await run_in_threadpool(unit_choices, ctx),
-        "error": error, "ok": request.query_params.get("ok", "")}, status_code=status_code)
+        "error": error, "ok": request.query_params.get("ok", ""),
+        "values": values or {}}, status_code=status_code)
 
 
 @requires(Permission.STATS_READ)
@@ -44,14 +46,15 @@ async def report_create(request: Request) -> Response:
     values = await forms.read_form(request)
     ctx = _ctx(request)
     query = stats_page.parse(values, ctx.today())
+    # Whatever is refused, the form comes back as it was sent: nothing typed is lost.
     if query.errors:
-        return await _list_page(request, "period_invalid", 400)
+        return await _list_page(request, "period_invalid", 400, values)
     try:
         await run_in_threadpool(documents.create, ctx, request.state.staff,
                                 values.get("kind", ""), query.period, values.get("unit", ""),
                                 values.get("corrective", ""), values.get("recommendations", ""))
     except documents.DocumentError as exc:
-        return await _list_page(request, exc.code, 400)
+        return await _list_page(request, exc.code, 400, values)
     return RedirectResponse("/staf/laporan?ok=1", status_code=303)
 
 
