@@ -12,6 +12,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from wbs import accounts, audit
 from wbs.access import Permission, role_has
 from wbs.enums import AuditOutcome
+from wbs.models import Case
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 SESSION_COOKIE = "__Host-wbs"
@@ -57,9 +59,15 @@ def requires(permission: Permission) -> Callable[[Endpoint], Endpoint]:
 
 def _record_denied(ctx: Any, staff: accounts.StaffIdentity, permission: Permission,
                    request: Request) -> None:
+    number = request.path_params.get("number")
     with ctx.db.begin() as session:
+        # The case the refused request named, so that an auditor finds the attempt by case;
+        # only a case that exists (a made-up number is no case, and stays in no row).
+        case_number = session.scalar(select(Case.case_number).where(
+            Case.case_number == number)) if isinstance(number, str) and number else None
         audit.record(session, ctx.audit_keys, actor=staff.username, role=staff.role,
                      action="access.route", outcome=AuditOutcome.DENIED,
+                     case_number=case_number,
                      details={"permission": permission.value,
                               "route": getattr(request.scope.get("route"), "path", "")},
                      now=ctx.now())
