@@ -32,7 +32,7 @@ from wbs.enums import AuditOutcome, CaseState, Channel, ReportKind, Role, UnitKi
 from wbs.integrations import outbox as lapor_outbox
 from wbs.models import Case, CaseEvent, Unit
 from wbs.profiles import kinds as profile_kinds
-from wbs.profiles.model import KindLabel
+from wbs.profiles.model import KindLabel, Profile
 
 LIMITS = {"title": 200, "what": 20_000, "how": 20_000, "where": 1000, "when": 200,
           "who_name": 200, "who_nip": 32, "who_agency": 200, "who_position": 200}
@@ -190,6 +190,28 @@ def parse_report(raw: Mapping[str, object], unit_slugs: Sequence[str], *,
 def reportable_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).where(Unit.kind.in_(REPORTED_UNIT_KINDS))
                                 .order_by(Unit.name)))
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """What a report form offers and checks a report against: the units a report may name
+    (slug, name) and the profile in force (its kinds and whether a complaint needs identity)."""
+
+    units: list[tuple[str, str]]
+    profile: Profile
+
+    def parse(self, raw: Mapping[str, object]) -> ReportInput:
+        return parse_report(raw, [slug for slug, _ in self.units],
+                            identity_required=self.profile.identity_required,
+                            kinds=self.profile.kinds)
+
+
+def form_choices(ctx: Context) -> FormChoices:
+    """Both in one read session (no SQLite write lock; one connection per form shown or sent,
+    not two: issue 12). A database call: from async code, only through the thread pool."""
+    with ctx.read() as session:
+        return FormChoices(units=[(u.slug, u.name) for u in reportable_units(session)],
+                           profile=deadlines.load_profile(session))
 
 
 def _first_of_kind(units: Sequence[Unit], kind: UnitKind) -> Unit:

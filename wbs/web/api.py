@@ -23,7 +23,6 @@ from starlette.routing import BaseRoute, Route
 from wbs.cases import intake, receipt_hold, reporter
 from wbs.cases.receipts import verify_receipt
 from wbs.cases.workflow import STATE_LABELS_ID
-from wbs.context import Context
 from wbs.enums import CaseState, Channel
 from wbs.profiles import store
 from wbs.web import text_input
@@ -109,12 +108,6 @@ def _submit_once(ctx: Any, report: intake.ReportInput, key: str,
     return intake.submit(ctx, report, [], Channel.API, hold=keep)
 
 
-def _reportable_slugs(ctx: Context) -> list[str]:
-    # A read (no write lock on SQLite), in the thread pool: not on the event loop.
-    with ctx.read() as session:
-        return [u.slug for u in intake.reportable_units(session)]
-
-
 @public
 async def create_report(request: Request) -> Response:
     """A retry with the same Idempotency-Key (a lost answer, a client that sends twice) gets
@@ -133,12 +126,9 @@ async def create_report(request: Request) -> Response:
         found = await run_in_threadpool(receipt_hold.find, ctx, IDEMPOTENCY_SCOPE, key, key)
         if found.sent:
             return _replay(found, digest)
-    slugs = await run_in_threadpool(_reportable_slugs, ctx)
+    choices = await run_in_threadpool(intake.form_choices, ctx)
     try:
-        profile = store.current(ctx)
-        report = intake.parse_report(_flatten(data), slugs,
-                                     identity_required=profile.identity_required,
-                                     kinds=profile.kinds)
+        report = choices.parse(_flatten(data))
     except intake.InvalidReport as exc:
         return _error(422, "invalid", fields=exc.errors)
     if key is None:

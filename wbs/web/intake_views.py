@@ -16,7 +16,6 @@ from wbs.access import Actor, Permission
 from wbs.cases import intake
 from wbs.enums import Channel, ReportKind
 from wbs.profiles import kinds as profile_kinds
-from wbs.profiles import store
 from wbs.web.guard import requires
 from wbs.web.render import render
 from wbs.web.upload_form import csrf_gate, read_upload_form
@@ -30,27 +29,29 @@ def _actor(request: Request) -> Actor:
                  unit_id=staff.unit_id)
 
 
-def _page(request: Request, values: dict[str, str], errors: dict[str, str],
-          rejected: list[str], status_code: int = 200) -> Response:
-    ctx = request.app.state.ctx
-    with ctx.read() as session:
-        units = [(u.slug, u.name) for u in intake.reportable_units(session)]
+def _page(request: Request, form: intake.FormChoices, values: dict[str, str],
+          errors: dict[str, str], rejected: list[str], status_code: int = 200) -> Response:
     allowed = intake.kinds_for(_actor(request))
     # The kinds of the profile in force (issue 10); whistleblowing only for APIP staff.
-    choices = profile_kinds.choices(store.current(ctx).kinds,
+    choices = profile_kinds.choices(form.profile.kinds,
                                     whistleblowing=ReportKind.WHISTLEBLOWING in allowed)
     kinds = [c.value for c in choices if c.handled_as in allowed]
     return render(request, "staff/intake.html", {
-        "kinds": kinds, "kind_choices": {c.value: c for c in choices}, "units": units,
+        "kinds": kinds, "kind_choices": {c.value: c for c in choices}, "units": form.units,
         "values": values, "errors": errors,
         "rejected": rejected, "channels": OFFLINE,
         "whistleblowing_elsewhere": ReportKind.WHISTLEBLOWING.value not in kinds},
         status_code=status_code)
 
 
+async def _choices(request: Request) -> intake.FormChoices:
+    # The units and the profile in one read, in the thread pool: not on the event loop.
+    return await run_in_threadpool(intake.form_choices, request.app.state.ctx)
+
+
 @requires(Permission.CASE_INTAKE)
 async def intake_form(request: Request) -> Response:
-    return _page(request, {}, {}, [])
+    return _page(request, await _choices(request), {}, {}, [])
 
 
 @requires(Permission.CASE_INTAKE)
@@ -58,23 +59,20 @@ async def intake_submit(request: Request) -> Response:
     ctx = request.app.state.ctx
     form = await read_upload_form(request, csrf_gate(request))
     channel = form.fields.get("channel", "")
-    with ctx.read() as session:
-        slugs = [u.slug for u in intake.reportable_units(session)]
+    choices = await _choices(request)
     errors: dict[str, str] = {}
     if channel not in OFFLINE:
         errors["channel"] = "required"
     received_on, attested = intake.parse_offline(form.fields, channel, ctx.today(), errors)
     try:
-        profile = store.current(ctx)
-        report = intake.parse_report(form.fields, slugs,
-                                     identity_required=profile.identity_required,
-                                     kinds=profile.kinds)
+        report = choices.parse(form.fields)
     except intake.InvalidReport as exc:
         errors.update(exc.errors)
     if errors:
-        return _page(request, form.fields, errors, form.rejected, 400)
+        return _page(request, choices, form.fields, errors, form.rejected, 400)
     if form.rejected:
-        return _page(request, form.fields, {"files": "unsafe_file"}, form.rejected, 400)
+        return _page(request, choices, form.fields, {"files": "unsafe_file"}, form.rejected,
+                     400)
     try:
         submission = await run_in_threadpool(
             lambda: intake.staff_submit(ctx, _actor(request), report, form.files,
@@ -82,8 +80,8 @@ async def intake_submit(request: Request) -> Response:
                                         attested=attested))
     except intake.IntakeRefused:
         # Not kept: whistleblowing typed by a verifier is neither stored nor shown back.
-        return _page(request, {"channel": channel}, {"kind": "whistleblowing_apip_only"}, [],
-                     403)
+        return _page(request, choices, {"channel": channel}, {"kind": "whistleblowing_apip_only"},
+                     [], 403)
     return render(request, "public/receipt.html", {
         "submission": submission, "identity_given": report.identity is not None,
         "staff_intake": True})

@@ -27,7 +27,6 @@ from starlette.routing import BaseRoute, Route
 from wbs.cases import held_files, intake, receipt_hold
 from wbs.enums import Channel
 from wbs.profiles import kinds as profile_kinds
-from wbs.profiles import store
 from wbs.web import forms, ratelimit
 from wbs.web.guard import public
 from wbs.web.render import render
@@ -52,11 +51,10 @@ def _digest(fields: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _units(request: Request) -> list[tuple[str, str]]:
-    ctx = request.app.state.ctx
-    # A read: on SQLite `ctx.db` would take the write lock for it (issue 12).
-    with ctx.read() as session:
-        return [(u.slug, u.name) for u in intake.reportable_units(session)]
+async def _choices(request: Request) -> intake.FormChoices:
+    """The units and the profile in force, read in the thread pool: never on the event loop,
+    where a slow database would stall every request of the worker."""
+    return await run_in_threadpool(intake.form_choices, request.app.state.ctx)
 
 
 def _set_cookie(response: Response, name: str, value: str) -> None:
@@ -71,33 +69,34 @@ def _with_secret(request: Request, response: Response) -> Response:
     return response
 
 
-def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
-               rejected: list[str], dropped: list[str] | None = None,
+def _form_page(request: Request, form: intake.FormChoices, values: dict[str, str],
+               errors: dict[str, str], rejected: list[str], dropped: list[str] | None = None,
                held: list[str] | None = None, status_code: int = 200,
                already_sent: bool = False) -> Response:
     nonce = values.get("nonce", "")
     if not receipt_hold.valid_token(nonce):
         nonce = receipt_hold.new_token()
-    choices = _kind_choices(request)
+    choices = _kind_choices(form)
     page = render(request, "public/report_form.html", {
         "kinds": [c.value for c in choices], "kind_choices": {c.value: c for c in choices},
-        "units": _units(request),
+        "units": form.units,
         "values": {**values, "nonce": nonce}, "errors": errors, "rejected": rejected,
         "dropped": dropped or [], "held": held or [], "already_sent": already_sent,
         "hold_minutes": receipt_hold.HOLD_MINUTES}, status_code=status_code)
     return _with_secret(request, page)
 
 
-def _kind_choices(request: Request) -> list[profile_kinds.KindChoice]:
+def _kind_choices(form: intake.FormChoices) -> list[profile_kinds.KindChoice]:
     """Whistleblowing and the kinds of the profile in force (issue 10)."""
-    return profile_kinds.choices(store.current(request.app.state.ctx).kinds)
+    return profile_kinds.choices(form.profile.kinds)
 
 
 @public
 async def report_form(request: Request) -> Response:
+    form = await _choices(request)
     kind = request.query_params.get("jenis", "")
-    known = {c.value for c in _kind_choices(request)}
-    return _form_page(request, {"kind": kind if kind in known else ""}, {}, [])
+    known = {c.value for c in _kind_choices(form)}
+    return _form_page(request, form, {"kind": kind if kind in known else ""}, {}, [])
 
 
 def _to_receipt(nonce: str, secret: str) -> Response:
@@ -154,15 +153,14 @@ async def report_submit(request: Request) -> Response:
         if found.receipt is not None and found.receipt.request_digest == digest:
             return _to_receipt(nonce, secret)
     files = [*taken.files, *form.files]
+    choices = await _choices(request)
     if already_sent:
-        return await _again(request, fields, {}, form.rejected, files, secret, 409, True)
-    slugs = [slug for slug, _ in _units(request)]
+        return await _again(request, choices, fields, {}, form.rejected, files, secret, 409,
+                            True)
     errors: dict[str, str] = {}
     report = None
     try:
-        profile = store.current(ctx)
-        report = intake.parse_report(fields, slugs, identity_required=profile.identity_required,
-                                     kinds=profile.kinds)
+        report = choices.parse(fields)
     except intake.InvalidReport as exc:
         errors = exc.errors
     if taken.lost:
@@ -176,7 +174,7 @@ async def report_submit(request: Request) -> Response:
         errors["files"] = "too_many_files"
         files = []  # not held: the reporter chooses again which files to send
     if errors or report is None:
-        return await _again(request, fields, errors, form.rejected, files, secret,
+        return await _again(request, choices, fields, errors, form.rejected, files, secret,
                             lost=taken.names)
     try:
         await run_in_threadpool(_submit, request, report, files, nonce, secret, digest)
@@ -205,8 +203,8 @@ async def _held(request: Request, form: UploadedForm, secret: str) -> held_files
     return await run_in_threadpool(held_files.take, ctx, secret, token)
 
 
-async def _again(request: Request, fields: dict[str, str], errors: dict[str, str],
-                 rejected: list[str], files: list[held_files.HeldFile],
+async def _again(request: Request, choices: intake.FormChoices, fields: dict[str, str],
+                 errors: dict[str, str], rejected: list[str], files: list[held_files.HeldFile],
                  secret: str, status_code: int = 400, already_sent: bool = False,
                  lost: list[str] | None = None) -> Response:
     """The form again, with what was typed, and the clean files held under a new token (the
@@ -216,7 +214,7 @@ async def _again(request: Request, fields: dict[str, str], errors: dict[str, str
     names = [name for name, _ in files]
     if token:
         fields = {**fields, HELD_FIELD: token}
-    return _form_page(request, fields, errors, rejected,
+    return _form_page(request, choices, fields, errors, rejected,
                       [*(lost or []), *([] if token else names)], names if token else [],
                       status_code, already_sent)
 
