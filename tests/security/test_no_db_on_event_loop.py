@@ -262,3 +262,53 @@ def test_error_pages_read_in_the_thread_pool(
     _drive(app, loop_reads, client, "POST", "/lapor", data={"csrf_token": "forged"})
     _drive(app, loop_reads, client, "GET", "/api/v1/tidak-ada")
     assert not loop_reads.hits, loop_reads.report()
+
+
+def _multipart(code: str, *files: bytes) -> list[bytes]:
+    """The API's attachment form: the code, then each file part, each piece a body chunk."""
+    chunks = [b'--XyZ\r\nContent-Disposition: form-data; name="code"\r\n\r\n' + code.encode()
+              + b"\r\n"]
+    for n, data in enumerate(files):
+        chunks.append(b'--XyZ\r\nContent-Disposition: form-data; name="file"; '
+                      + f'filename="f{n}.png"\r\nContent-Type: image/png\r\n\r\n'.encode()
+                      + data + b"\r\n")
+    return [*chunks, b"--XyZ--\r\n"]
+
+
+def test_the_code_is_checked_off_the_loop_before_the_body_is_read_on(
+        app: Any, client: TestClient, demo: Any, ctx: Any, loop_reads: LoopReads) -> None:
+    """The API's code is looked up in the thread pool, between two chunks of the body: an
+    unknown code still stops the upload at the chunk that began the file, and stores nothing."""
+    from sqlalchemy import func, select
+
+    from tests.functional.test_intake_guarantees import _drive as drive_asgi
+    from wbs.models import Attachment
+
+    filed = _api_report(app, loop_reads, client)
+    headers = [(b"content-type", b"multipart/form-data; boundary=XyZ")]
+    path = "/api/v1/mailbox/attachments"
+
+    def endless(code: str) -> Iterator[bytes]:
+        first, start_of_file, _end = _multipart(code, b"")
+        yield first
+        yield start_of_file.removesuffix(b"\r\n")
+        while True:
+            yield b"\0" * (1 << 20)
+
+    status, pulled = asyncio.run(drive_asgi(app, path, endless("A" * 24), headers))
+    assert (status, pulled) == (404, 2)  # the file's first chunk, and not one more
+    # A body whose one chunk holds the code and the file: checked once it is parsed.
+    status, _ = asyncio.run(drive_asgi(app, path, [b"".join(_multipart("B" * 24, _png()))],
+                                       headers))
+    assert status == 404
+    # The same with the reporter's code is taken; without a file the code is checked too.
+    status, _ = asyncio.run(drive_asgi(app, path, [b"".join(_multipart(filed["code"], _png()))],
+                                       headers))
+    assert status == 201
+    status, _ = asyncio.run(drive_asgi(app, path, _multipart("C" * 24), headers))
+    assert status == 404
+    status, _ = asyncio.run(drive_asgi(app, path, _multipart(filed["code"]), headers))
+    assert status == 422
+    with ctx.read() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+    assert not loop_reads.hits, loop_reads.report()

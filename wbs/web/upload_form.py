@@ -5,7 +5,9 @@ type, the declared length, the CSRF cookie (pages), and whether the upload budge
 what the request announces (else 503 with Retry-After at once, rather than after the reporter
 has sent 100 MB for nothing). The CSRF token (pages) or the code (API) must arrive before the
 first file part, so a forged or anonymous request is refused before a single file byte is
-accepted.
+accepted. A check that needs the database (the API's code) is the `check` of `read_upload_form`:
+it is awaited in the thread pool between two chunks of the body, since the parser's callbacks
+run on the event loop, where a database call would stall every request of the worker.
 
 Memory is bounded by a per-process byte budget (`upload_budget`), not by slots: each chunk is
 counted as it arrives, cleaned copies replace the raw ones in the count, and the request gives
@@ -16,7 +18,7 @@ are enforced for every request by `body_limits`. Cleaning runs in sandboxed work
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -129,9 +131,18 @@ def busy() -> HTTPException:
     return HTTPException(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-async def read_upload_form(request: Request, gate: Callable[[Mapping[str, str]], bool], *,
+Gate = Callable[[Mapping[str, str]], bool]
+Check = Callable[[Mapping[str, str]], Awaitable[bool]]
+
+
+async def read_upload_form(request: Request, gate: Gate, *, check: Check | None = None,
                            refuse_large_files: bool = False) -> UploadedForm:
     """Parse, enforce caps (413), the gate (403) and the budget (503); clean every file.
+
+    `gate` sees the text fields before the first file part, inside the parser (no I/O there);
+    `check`, when given, sees the same fields once the chunk that began the first file is
+    parsed, before the next one is read: a refusal (403) drops what that one chunk brought of
+    the file, and no further byte of the body is read. Without a file, both see every field.
 
     With `refuse_large_files`, a file over the one-file cap is not a 413 that loses the whole
     form but a refused file (`file_too_large`) whose bytes are dropped as they arrive: the form
@@ -155,7 +166,7 @@ async def read_upload_form(request: Request, gate: Callable[[Mapping[str, str]],
         raise busy()
     lease = Lease(budget, wait)
     register_lease(request.scope, lease)
-    raw_form = await _parse(request, gate, lease, refuse_large_files)
+    raw_form = await _parse(request, gate, check, lease, refuse_large_files)
     form = await _clean_all(request.app.state.sandbox, raw_form, lease)
     form.lease = lease
     return form
@@ -188,23 +199,31 @@ class _CappedSink(MemorySink):
         super().write(data)
 
 
-async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
+async def _parse(request: Request, gate: Gate, check: Check | None,
                  lease: Lease, refuse_large_files: bool = False) -> _RawForm:
     settings = request.app.state.ctx.settings
     received: list[tuple[PartInfo, MemorySink]] = []
     gate_checked: list[bool] = []
+    unchecked: list[Mapping[str, str]] = []  # the fields `check` has still to see
 
     def open_file(info: PartInfo, seen: Mapping[str, str]) -> MemorySink:
         if not gate_checked:
             if not gate(seen):
                 raise HTTPException(403)
             gate_checked.append(True)
+            if check is not None:
+                unchecked.append(seen)
         if len(received) >= MAX_FILES:
             raise UploadError("too_many_files")
         sink = (_CappedSink(settings.max_file_bytes) if refuse_large_files
                 else MemorySink(settings.max_file_bytes))
         received.append((info, sink))
         return sink
+
+    async def settle() -> None:
+        # After the chunk that began the first file is parsed, before another is read.
+        if check is not None and unchecked and not await check(unchecked.pop()):
+            raise HTTPException(403)
 
     async def before_chunk(size: int) -> None:
         try:
@@ -219,13 +238,13 @@ async def _parse(request: Request, gate: Callable[[Mapping[str, str]], bool],
                                     max_total_bytes=settings.max_report_bytes
                                     + FORM_OVERHEAD_BYTES,
                                     max_files_bytes=settings.max_report_bytes,
-                                    before_chunk=before_chunk)
+                                    before_chunk=before_chunk, after_chunk=settle)
     except UploadTooLarge as exc:
         raise HTTPException(413) from exc
     except UploadError as exc:
         raise HTTPException(400) from exc
     fields = {name: values[0] for name, values in raw.items() if values}
-    if not gate_checked and not gate(fields):
+    if not gate_checked and not (gate(fields) and (check is None or await check(fields))):
         raise HTTPException(403)
     try:
         fields = text_input.clean_fields(fields)  # after the gate: a forged post learns nothing

@@ -318,6 +318,7 @@ async def parse_multipart(
     max_field_bytes: int = 64 * 1024,
     max_files_bytes: int | None = None,
     before_chunk: Callable[[int], Awaitable[None]] | None = None,
+    after_chunk: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, list[str]]:
     """Parse a multipart/form-data request body, streaming file parts into sinks.
 
@@ -332,6 +333,9 @@ async def parse_multipart(
     the sum of the file parts' bytes alone, so that a cap announced to users ("100 MB of files")
     is what they get, whatever the multipart overhead. `before_chunk(n)` is awaited before each
     chunk of `n` bytes is parsed: the caller's chance to account for it, or to refuse it.
+    `after_chunk()` is awaited once each chunk is parsed, before the next is read: the place for
+    a check that must not run inside the parser's callbacks (they cannot await), such as a
+    lookup in the thread pool of what `open_file` saw.
     """
     declared = declared_length(request)
     boundary = _boundary(request)
@@ -354,6 +358,8 @@ async def parse_multipart(
                     parser.write(chunk)
                 except (MultipartParseError, FormParserError):
                     raise UploadError("bad_multipart") from None
+                if after_chunk is not None:
+                    await after_chunk()
                 if state.ended:
                     # Anything after the closing boundary is an epilogue we have no use for.
                     break

@@ -602,6 +602,37 @@ def test_before_chunk_sees_every_chunk_before_it_is_parsed() -> None:
     assert sum(seen) == len(body)
 
 
+def test_after_chunk_runs_between_chunks_and_its_refusal_aborts_every_sink() -> None:
+    """The hook for a check that cannot run inside the parser's callbacks (a lookup in the
+    thread pool): awaited once each chunk is parsed, before the next is read."""
+    recorder = Recorder()
+    calls: list[int] = []
+
+    async def refuse_once_a_file_began() -> None:
+        calls.append(len(recorder.opened))
+        if recorder.opened:
+            raise UploadError("refused")
+
+    async def upload(request: Request) -> JSONResponse:
+        try:
+            await parse_multipart(request, open_file=recorder.open_file, max_file_bytes=MiB,
+                                  max_total_bytes=64 * MiB, after_chunk=refuse_once_a_file_began)
+        except UploadError as exc:
+            return JSONResponse({"error": exc.key}, status_code=400)
+        return JSONResponse({})
+
+    def body() -> Iterator[bytes]:
+        yield text_part("code", "A" * 24)
+        yield file_head("file", "a.bin") + b"x" * 10
+        while True:
+            yield b"x" * CHUNK
+
+    app = Starlette(routes=[Route("/upload", upload, methods=["POST"])])
+    status, pulled = run_asgi(app, body(), {"content-type": CONTENT_TYPE})
+    assert (status, pulled, calls) == (400, 2, [0, 1])
+    assert recorder.opened[0][2].abort_calls >= 1 and recorder.opened[0][2].aborted
+
+
 def test_memory_sink_hands_its_buffer_over_without_a_copy() -> None:
     sink = MemorySink()
     sink.write(b"bukti")
