@@ -191,8 +191,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         Exception: _server_error,
     }
     # The limiter sits inside Starlette's error handling, so its 429 pages are ordinary pages.
+    # The Pemda's identity is read (off the event loop) before anything renders a page, the
+    # limiter's 429 pages included.
     app = WbsApp(routes=routes, exception_handlers=handlers, lifespan=housekeeping.lifespan,
-                 middleware=[Middleware(ratelimit.RateLimitMiddleware)])
+                 middleware=[Middleware(branding_views.BrandMiddleware),
+                             Middleware(ratelimit.RateLimitMiddleware)])
     app.hsts = settings.base_url.startswith("https://")
     app.onion = settings.onion_address
     app.allowed_hosts = settings.hosts

@@ -215,22 +215,63 @@ def test_logo_upload_needs_the_csrf_token_before_the_file(
     assert r.status_code == 403
 
 
-def test_pages_render_with_defaults_when_the_database_is_down(
-        app: Any, client: TestClient, ctx: Context) -> None:
-    """The 503 page must not need the database for the Pemda's name."""
-    from starlette.requests import Request
-
-    from wbs.web import branding_views
+def _break_reads(ctx: Context) -> list[int]:
+    """Make every read fail as with the database down; the list counts the attempts."""
+    tried: list[int] = []
 
     def broken() -> Any:
+        tried.append(1)
         raise OSError("database unreachable")
+
+    ctx.__dict__["read"] = broken
+    return tried
+
+
+def test_pages_render_with_defaults_when_the_database_is_down(
+        app: Any, client: TestClient, ctx: Context) -> None:
+    """The 503 page must not need the database for the Pemda's name, and while the database
+    is down the pages do not each wait for it again: a failed read is remembered a moment."""
+    from wbs.web import branding_views
 
     app.state.brand_cache = None
     original = ctx.read
-    ctx.__dict__["read"] = broken
+    tried = _break_reads(ctx)
     try:
-        scope = {"type": "http", "app": app, "headers": [], "method": "GET", "path": "/"}
-        brand = branding_views.current(Request(scope))
+        for _ in range(3):
+            page = client.get("/masuk")  # a page that needs nothing else from the database
+            assert page.status_code == 200
+            assert ctx.settings.pemda_name in page.text and ctx.settings.portal_name in page.text
+            assert client.get("/tidak-ada").status_code == 404
+        assert len(tried) == 1
+        app.state.brand_cache.until = 0.0  # RETRY_SECONDS later: the database is asked again
+        client.get("/masuk")
+        assert len(tried) == 2
+        assert branding_views.RETRY_SECONDS < branding_views.CACHE_SECONDS
     finally:
         ctx.__dict__["read"] = original
-    assert brand.pemda_name == ctx.settings.pemda_name and brand.lapor_sms == "1708"
+
+
+def test_the_identity_last_read_is_kept_while_the_database_is_down(
+        app: Any, client: TestClient, demo: Any, clock: Clock, ctx: Context) -> None:
+    _save(_admin(app, demo, clock), CONTACTS)
+    assert "WBS Sanggau" in client.get("/masuk").text
+    app.state.brand_cache.until = 0.0  # stale: read again at the next request, which fails
+    original = ctx.read
+    tried = _break_reads(ctx)
+    try:
+        page = client.get("/masuk")
+    finally:
+        ctx.__dict__["read"] = original
+    assert len(tried) == 1 and "WBS Sanggau" in page.text
+
+
+def test_a_change_made_elsewhere_is_seen_once_the_cache_is_stale(
+        app: Any, client: TestClient, ctx: Context) -> None:
+    """Another worker's change: this one shows it once its cache is CACHE_SECONDS old."""
+    assert "WBS Sanggau" not in client.get("/masuk").text
+    with ctx.db.begin() as session:
+        session.add(Branding(id=1, settings=json.dumps({"portal_name": "WBS Sanggau"}),
+                             updated_at=ctx.now()))
+    assert "WBS Sanggau" not in client.get("/masuk").text  # still fresh in this process
+    app.state.brand_cache.until = 0.0
+    assert "WBS Sanggau" in client.get("/masuk").text

@@ -2,8 +2,12 @@
 administrator's settings page.
 
 Every page shows the identity, so it is read from a short per-process cache: a change made on
-one worker is seen by the others within CACHE_SECONDS. Reading it never fails a page: if the
-database is down (the 503 page), the settings' names are shown instead.
+one worker is seen by the others within CACHE_SECONDS. `render` only looks at the cache; the
+database is read by `BrandMiddleware`, in the thread pool, before a request is handled, when
+the cache is stale: a read on the event loop would stall every request of the worker while the
+database is slow, and every page reads it, error pages included. Reading it never fails a page:
+if the database is down (the 503 page), what was last read is shown, else the settings' names,
+and the database is not asked again for RETRY_SECONDS.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wbs import branding
 from wbs.access import Permission
@@ -29,25 +35,72 @@ from wbs.web.upload_form import csrf_gate
 from wbs.web.uploads import MemorySink, PartInfo, UploadError, UploadTooLarge, parse_multipart
 
 CACHE_SECONDS = 30.0
+# After a failed read the database is left alone this long: while it is down, every page is an
+# error page, and each would otherwise wait for it again.
+RETRY_SECONDS = 5.0
+# Paths that never render a page: the API answers JSON, and the probes' answers are their own
+# checks (a cold cache must not make them wait for a read they do not need).
+_NO_PAGES = ("/api/", "/healthz", "/readyz")
 _ASSET = re.compile(r"(logo|favicon)-([0-9a-f]{16})\.png")
 
 
+class BrandCache:
+    """The identity as last read in this process; `until` is when it is to be read again."""
+
+    def __init__(self) -> None:
+        self.brand: branding.Brand | None = None
+        self.until = 0.0  # on time.monotonic()
+        self.reading = False
+
+
+def _cache(app: Any) -> BrandCache:
+    cache = getattr(app.state, "brand_cache", None)
+    if not isinstance(cache, BrandCache):  # none yet, or forgotten (None)
+        cache = app.state.brand_cache = BrandCache()
+    return cache
+
+
 def current(request: Request) -> branding.Brand:
-    """The identity for this page (cached per app for CACHE_SECONDS)."""
-    state = request.app.state
-    cached = getattr(state, "brand_cache", None)
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        brand: branding.Brand = cached[1]
-        return brand
-    ctx = request.app.state.ctx
+    """The identity for this page, from the cache alone: this never reads the database."""
+    brand = _cache(request.app).brand
+    return brand if brand is not None else branding.Brand(branding.defaults(request.app.state.ctx))
+
+
+def _load(ctx: Any) -> branding.Brand | None:
     try:
-        brand = branding.load(ctx)
+        return branding.load(ctx)
     except (SQLAlchemyError, DatabaseUnavailable, OSError, ValueError):
-        # The error pages must render even without a database.
-        return branding.Brand(branding.defaults(ctx))
-    state.brand_cache = (now + CACHE_SECONDS, brand)
-    return brand
+        return None  # the pages must render even without a database
+
+
+async def refresh(app: Any) -> None:
+    """Read the identity again, in the thread pool, if the cache is stale."""
+    cache = _cache(app)
+    if time.monotonic() < cache.until:
+        return
+    if cache.reading and cache.brand is not None:
+        return  # another request is reading it: this one shows what was read before
+    cache.reading = True
+    try:
+        brand = await run_in_threadpool(_load, app.state.ctx)
+    finally:
+        cache.reading = False
+    if brand is None:
+        cache.until = time.monotonic() + RETRY_SECONDS  # what it has, or the defaults, till then
+    else:
+        cache.brand, cache.until = brand, time.monotonic() + CACHE_SECONDS
+
+
+class BrandMiddleware:
+    """Refreshes the identity before a request is handled, so `render` finds it cached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith(_NO_PAGES):
+            await refresh(scope["app"])
+        await self.app(scope, receive, send)
 
 
 def _forget(request: Request) -> None:
@@ -96,6 +149,7 @@ def _settings_page(request: Request, *, values: dict[str, str] | None = None,
 @requires(Permission.CONFIG_MANAGE)
 async def settings_page(request: Request) -> Response:
     _forget(request)  # the administrator always sees what is stored now
+    await refresh(request.app)
     return _settings_page(request)
 
 
