@@ -243,6 +243,33 @@ def test_staff_pages_read_in_the_thread_pool(
     assert not loop_reads.hits, loop_reads.report()
 
 
+def test_staff_acts_that_succeed_read_in_the_thread_pool(
+        app: Any, client: TestClient, demo: Any, clock: Clock, loop_reads: LoopReads) -> None:
+    """The forms above are refused; these pass, and so take the paths that follow an act."""
+    from tests.functional.workflow_helpers import DISPOSED_UNIT
+
+    filed = _api_report(app, loop_reads, client)
+    number, case = filed["case_number"], f"/staf/kasus/{filed['case_number']}"
+    for username, purpose, act, fields in (
+            ("verifikator", "Verifikasi", "verify_and_dispose", {
+                "classification": "no_oversight", "resolution_days": "14",
+                f"unit_{DISPOSED_UNIT}": DISPOSED_UNIT}),
+            ("penghubung.kesehatan", "Tindak lanjut", "start_processing", {})):
+        client.cookies.clear()
+        assert sign_in(client, demo[username], username, clock).status_code == 303
+        token = _token(client, "/staf")
+        _drive(app, loop_reads, client, "POST", f"{case}/tujuan",
+               data={"csrf_token": token, "purpose": purpose})
+        assert _drive(app, loop_reads, client, "GET", case).status_code == 200
+        sent = _drive(app, loop_reads, client, "POST", f"{case}/pesan",
+                      data={"csrf_token": token, "body": "Mohon kirim fotonya."})
+        assert sent.status_code == 303, (username, sent.status_code)
+        done = _drive(app, loop_reads, client, "POST", f"{case}/aksi/{act}",
+                      data={"csrf_token": token, **fields})
+        assert done.status_code == 303, (username, act, done.status_code, number)
+    assert not loop_reads.hits, loop_reads.report()
+
+
 def test_staff_intake_reads_in_the_thread_pool(
         app: Any, client: TestClient, demo: Any, clock: Clock, loop_reads: LoopReads) -> None:
     assert sign_in(client, demo["verifikator"], "verifikator", clock).status_code == 303

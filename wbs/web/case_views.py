@@ -231,7 +231,9 @@ async def case_action(request: Request) -> Response:
                                          kept=_kept(values), status_code=400)
         return await _render_case(request, number, error=exc.code, kept=_kept(values),
                                   kept_action=action, status_code=400)
-    target = back if _still_visible(request, number) else "/staf/kasus"
+    # A read, so in the thread pool: on the event loop it would stall the worker's requests.
+    visible = await run_in_threadpool(_still_visible, request, number)
+    target = back if visible else "/staf/kasus"
     return RedirectResponse(f"{target}?ok=action", status_code=303)
 
 
