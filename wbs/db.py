@@ -2,16 +2,45 @@
 
 SQLite runs with WAL (readers never block the single writer) and foreign keys on; PostgreSQL is
 the production database. The app keeps no state in memory between requests: everything lives here.
+
+A PostgreSQL that hangs (a firewall dropping packets, a frozen server, a half-dead proxy in
+front of it) must cost a request seconds, not minutes: libpq gets a connect timeout and TCP
+keepalives, and the pool's checkout ping a deadline. Each failure is an OperationalError, which
+the web layer answers with its 503 and Retry-After (wbs/app.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+
+from wbs.db_deadline import DEADLINES
+
+# libpq's own parameters, added for each one the URL's query does not set: a value given in
+# WBS_DATABASE_URL (`...?connect_timeout=10`) wins, as does PGCONNECT_TIMEOUT in the environment.
+# - connect_timeout: seconds for a new connection, the server's first answer included; a path
+#   that accepts TCP and then says nothing would otherwise hold it for psycopg's 130 s.
+# - keepalives: a connection idle in the pool whose server vanished is noticed after about
+#   idle + interval x count = 25 s, instead of the kernel's two hours.
+# - tcp_user_timeout (ms, Linux): data sent and not acknowledged for 20 s ends the connection,
+#   instead of the kernel's ~15 minutes of retransmissions. A long query is not affected: the
+#   server's TCP stack acknowledges it at once, however long the server then works.
+PG_CONNECTION_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "5",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "20000",
+}
+_LIBPQ_ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
 
 
 class DatabaseUnavailable(Exception):
@@ -45,9 +74,20 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
+    connect_args, ping_seconds = _pg_connect_args(url)
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           connect_args=connect_args,
                            hide_parameters=True)
     if engine.dialect.name == "postgresql":
+        if ping_seconds is not None:
+            # The pre-ping is where a request first meets a server that stopped answering: on
+            # a pooled connection, whose TCP peer may still acknowledge everything. Past the
+            # deadline the ping fails, the pool drops its connections and opens a new one,
+            # which connect_timeout bounds. SQLAlchemy has no hook around the ping, so this
+            # engine's own dialect object (one per engine) gets a wrapped one; mypy sees a
+            # method replaced, which is the point.
+            engine.dialect.do_ping = _bounded(  # type: ignore[method-assign, assignment]
+                engine.dialect.do_ping, ping_seconds)
 
         @event.listens_for(engine, "connect")
         def _settings(dbapi_conn: Any, _record: Any) -> None:
@@ -59,6 +99,36 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.commit()
 
     return engine
+
+
+def _pg_connect_args(url: str) -> tuple[dict[str, str], float | None]:
+    """The libpq defaults the URL does not set, and the seconds allowed to the pool's ping: as
+    long as a new connection may take (libpq: 0 waits forever, and under 2 s counts as 2)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return {}, None
+    given = {key: str(value) for key, value in parsed.query.items()}
+    for key, variable in _LIBPQ_ENVIRONMENT.items():
+        if key not in given and os.environ.get(variable):
+            given[key] = os.environ[variable]
+    defaults = {k: v for k, v in PG_CONNECTION_DEFAULTS.items() if k not in given}
+    timeout = float({**PG_CONNECTION_DEFAULTS, **given}["connect_timeout"])
+    return defaults, (max(timeout, 2.0) if timeout > 0 else None)
+
+
+def _bounded(ping: Callable[[DBAPIConnection], bool],
+             seconds: float) -> Callable[[DBAPIConnection], bool]:
+    def do_ping(dbapi_conn: DBAPIConnection) -> bool:
+        try:
+            fileno = dbapi_conn.fileno()
+        except Exception:  # noqa: BLE001 - a closed connection: the ping itself says so
+            return ping(dbapi_conn)
+        with DEADLINES.watch(fileno, seconds) as watch:
+            alive = ping(dbapi_conn)
+        # An answer that came as the deadline passed came on a socket now shut down.
+        return alive and not watch.expired
+
+    return do_ping
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,10 +1,13 @@
 """Issue 13, done-when 5: /readyz answers 503 when the database is down (PostgreSQL behind a proxy
 the test cuts; SQLite with a database file that is not one), when the keys are unsafe or when
-the disk is nearly full; a nearly full disk refuses new submissions with a clear message."""
+the disk is nearly full; a nearly full disk refuses new submissions with a clear message.
+A PostgreSQL that hangs instead (the proxy answers nothing) is reported as promptly
+(tests/reliability/test_database_hang.py drives a real server through a hang)."""
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,52 @@ def test_not_ready_when_the_database_is_gone(settings: Settings, tmp_path: Path)
         ctx.engine.dispose()
     finally:
         proxy.close()
+
+
+def _via_proxy(settings: Settings, proxy_port: int, **query: str) -> str:
+    url = make_url(settings.database_url)
+    return url.set(host="127.0.0.1", port=proxy_port).update_query_dict(query).render_as_string(
+        hide_password=False)
+
+
+def test_not_ready_when_the_database_hangs(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("a hang is of a database server reached over the network (PostgreSQL)")
+    url = make_url(settings.database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    try:
+        # connect_timeout=2 in the URL wins over the default; the bound is ten times that.
+        app, ctx = _app(replace(settings,
+                                database_url=_via_proxy(settings, proxy.port, connect_timeout="2")))
+        with TestClient(app, base_url="https://testserver") as c:
+            assert c.get("/readyz").status_code == 200  # a pooled connection, then the hang
+            proxy.hang()
+            started = time.monotonic()
+            r = c.get("/readyz")
+            assert time.monotonic() - started < 20, "readiness waited with the database"
+            assert r.status_code == 503
+            assert r.json()["checks"] == {"database": False, "keys": True, "disk": True}
+            proxy.restore()
+            assert c.get("/readyz").status_code == 200  # back without a restart
+        ctx.engine.dispose()
+    finally:
+        proxy.close()
+
+
+def test_postgresql_connections_carry_the_timeouts(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("libpq connection parameters (PostgreSQL)")
+    engine = make_engine(make_url(settings.database_url).update_query_dict(
+        {"keepalives_idle": "42"}).render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            dsn = conn.connection.dbapi_connection.info.dsn  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+    params = dict(part.split("=", 1) for part in dsn.split())
+    assert params["connect_timeout"] == "5" and params["keepalives"] == "1"
+    assert params["tcp_user_timeout"] == "20000"
+    assert params["keepalives_idle"] == "42"  # the URL's value, not the default
 
 
 def test_not_ready_when_a_key_file_is_unsafe(client: TestClient, settings: Settings) -> None:
