@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -156,7 +157,7 @@ def _error_code(status: int) -> str:
 
 def build_context(settings: Settings, clock: Callable[[], datetime] | None = None) -> Context:
     keys = instance.load_keys(settings.keys_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout)
     return Context(
         settings=settings, keys=keys, engine=engine, db=make_sessionmaker(engine),
         kdf=PasswordKDF(settings.argon2, settings.argon2_max_concurrent), clock=clock or utcnow,
@@ -186,6 +187,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         ratelimit.RateLimited: _rate_limited,
         CodeMustChange: _code_must_change,
         OperationalError: _db_down,
+        # Every pooled connection busy past the pool timeout (wbs/db.py): the database cannot
+        # take this request now, which is the same answer as a database that is down.
+        PoolTimeout: _db_down,
         DatabaseUnavailable: _db_down,
         intake.NotConfigured: _not_configured,
         Exception: _server_error,

@@ -5,8 +5,9 @@ the production database. The app keeps no state in memory between requests: ever
 
 A PostgreSQL that hangs (a firewall dropping packets, a frozen server, a half-dead proxy in
 front of it) must cost a request seconds, not minutes: libpq gets a connect timeout and TCP
-keepalives, and the pool's checkout ping a deadline. Each failure is an OperationalError, which
-the web layer answers with its 503 and Retry-After (wbs/app.py).
+keepalives, the pool's checkout ping a deadline, and a request waits a bounded time for a free
+connection. Each failure is an OperationalError or the pool's TimeoutError, which the web layer
+answers with its 503 and Retry-After (wbs/app.py).
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ PG_CONNECTION_DEFAULTS: dict[str, str] = {
     "tcp_user_timeout": "20000",
 }
 _LIBPQ_ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
+# Seconds a request waits for a free pooled connection before its 503 (SQLAlchemy's default: 30).
+POOL_TIMEOUT = 10.0
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the web layer answers 503."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: an SQL error must never print the values it was given.
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
@@ -76,7 +79,7 @@ def make_engine(url: str) -> Engine:
         return engine
     connect_args, ping_seconds = _pg_connect_args(url)
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                           connect_args=connect_args,
+                           pool_timeout=pool_timeout, connect_args=connect_args,
                            hide_parameters=True)
     if engine.dialect.name == "postgresql":
         if ping_seconds is not None:

@@ -136,6 +136,9 @@ def _bool(value: str) -> bool:
 class Settings:
     env: str = "production"  # "development" allows `wbs demo` and plain-HTTP cookies on localhost
     database_url: str = "sqlite:///var/wbs.sqlite3"
+    # Seconds a request waits for a free pooled database connection before its 503 (PostgreSQL;
+    # libpq's own timeouts go in the URL's query, wbs/db.py).
+    db_pool_timeout: float = 10.0
     data_dir: Path = Path("var")
     keys_dir: Path = Path("keys")
     base_url: str = "http://127.0.0.1:8000"
@@ -233,6 +236,7 @@ class Settings:
         return cls(
             env=get("ENV", d.env),
             database_url=get("DATABASE_URL", f"sqlite:///{data_dir / 'wbs.sqlite3'}"),
+            db_pool_timeout=float(get("DB_POOL_TIMEOUT", str(d.db_pool_timeout))),
             data_dir=data_dir,
             keys_dir=Path(get("KEYS_DIR", str(d.keys_dir))),
             base_url=get("BASE_URL", d.base_url).rstrip("/"),

@@ -1,8 +1,9 @@
 """Issue 13, done-when 5: /readyz answers 503 when the database is down (PostgreSQL behind a proxy
 the test cuts; SQLite with a database file that is not one), when the keys are unsafe or when
 the disk is nearly full; a nearly full disk refuses new submissions with a clear message.
-A PostgreSQL that hangs instead (the proxy answers nothing) is reported as promptly
-(tests/reliability/test_database_hang.py drives a real server through a hang)."""
+A PostgreSQL that hangs instead (the proxy answers nothing) is reported as promptly, and a
+request that finds no free connection gets the same 503 (tests/reliability/test_database_hang.py
+drives a real server through a hang)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.testclient import TestClient
 
 from tests.conftest import csrf_from
@@ -122,6 +124,30 @@ def test_postgresql_connections_carry_the_timeouts(settings: Settings) -> None:
     assert params["connect_timeout"] == "5" and params["keepalives"] == "1"
     assert params["tcp_user_timeout"] == "20000"
     assert params["keepalives_idle"] == "42"  # the URL's value, not the default
+
+
+def test_no_free_connection_answers_503_in_bounded_time(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("the bounded pool wait is PostgreSQL's; SQLite keeps SQLAlchemy's pool")
+    engine = make_engine(settings.database_url, pool_timeout=0.3)
+    ctx = Context(settings=settings, keys=instance.load_keys(settings.keys_dir), engine=engine,
+                  db=make_sessionmaker(engine), kdf=PasswordKDF(settings.argon2))
+    held = []
+    try:
+        while True:  # take every connection the pool will give
+            try:
+                held.append(engine.connect())
+            except PoolTimeout:
+                break
+        with TestClient(create_app(settings, context=ctx), base_url="https://testserver") as c:
+            started = time.monotonic()
+            api = c.post("/api/v1/status", json={"code": "0000-0000-0000-0000-0000-0000"})
+            assert time.monotonic() - started < 20
+            assert api.status_code == 503 and api.headers["retry-after"] == "30"
+    finally:
+        for conn in held:
+            conn.close()
+        engine.dispose()
 
 
 def test_not_ready_when_a_key_file_is_unsafe(client: TestClient, settings: Settings) -> None:

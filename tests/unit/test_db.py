@@ -1,12 +1,13 @@
 """The engine's guards against a database that hangs (wbs/db.py): libpq gets timeouts and TCP
-keepalives unless the operator's URL says otherwise, and the pool's ping gets the same deadline
-as a new connection."""
+keepalives unless the operator's URL says otherwise, the pool's ping gets the same deadline as
+a new connection, and a request waits a bounded time for a free connection."""
 
 from __future__ import annotations
 
 import pytest
 
-from wbs.db import PG_CONNECTION_DEFAULTS, _pg_connect_args
+from wbs.db import PG_CONNECTION_DEFAULTS, POOL_TIMEOUT, _pg_connect_args, make_engine
+from wbs.settings import Settings
 
 PG = "postgresql+psycopg://wbs@db.example:5432/wbs"
 
@@ -54,3 +55,15 @@ def test_a_bad_timeout_is_refused_at_start() -> None:
 
 def test_sqlite_gets_none_of_it() -> None:
     assert _pg_connect_args("sqlite:///var/wbs.sqlite3") == ({}, None)
+
+
+def test_the_pool_waits_a_bounded_time_for_a_connection() -> None:
+    # Building an engine connects to nothing: the host below is never reached.
+    assert make_engine(PG).pool.timeout() == POOL_TIMEOUT == 10.0
+    assert make_engine(PG, pool_timeout=2.5).pool.timeout() == 2.5
+    make_engine("sqlite://", pool_timeout=2.5)  # SQLite keeps its own pool, and no error
+
+
+def test_the_pool_timeout_is_a_setting() -> None:
+    assert Settings().db_pool_timeout == POOL_TIMEOUT
+    assert Settings.from_env({"WBS_DB_POOL_TIMEOUT": "4"}).db_pool_timeout == 4.0
