@@ -231,6 +231,115 @@ def _report_document(report: ReportInput) -> dict[str, Any]:
     return doc
 
 
+# Tries at sealing ahead: the number drawn may be taken (40 random bits: about one chance in a
+# million at a million cases), or the units changed since the hint (then the next try has them).
+_NUMBER_TRIES = 5
+
+
+class _Redraw(Exception):
+    """What was sealed ahead no longer fits: the number was taken, or the units changed."""
+
+
+@dataclass(frozen=True)
+class _UnitRef:
+    id: int
+    slug: str
+    public_key: bytes
+
+
+_Units = tuple[_UnitRef, _UnitRef, int | None]  # receiving, custodians, reported unit id
+
+# The units a report went to last, per receiving kind and reported unit: a hint for sealing
+# ahead, never trusted. The write transaction reads the units again and the keys under the
+# share lock; a hint that no longer holds costs a second sealing, nothing else.
+_UNITS_HINT: dict[tuple[str, str], _Units] = {}
+
+
+@dataclass
+class _Ahead:
+    """A report sealed before its write transaction, so that the costly cryptography (the key
+    wraps to the units, the reporter's key pair, the receipt's signature) runs outside SQLite's
+    one write lock (issue 12). Bound to a case number drawn at random and to the units last
+    seen; the transaction checks both before it stores anything."""
+
+    case: Case
+    units: _Units
+    content_key: bytes
+    identity_key: bytes
+    reporter_key: bytes
+    document: dict[str, Any]
+    wraps: dict[str, sealing.PreparedWrap | None]
+    receipt: str
+
+
+def _units_for(session: Session, report: ReportInput,
+               receiving_kind: UnitKind) -> tuple[Unit, Unit, Unit | None]:
+    """The receiving unit, the custodians and the reported unit, in one query."""
+    wanted: Any = Unit.kind.in_([receiving_kind.value, UnitKind.CUSTODIAN.value])
+    if report.reported_unit:
+        wanted = wanted | (Unit.slug == report.reported_unit)
+    found = session.scalars(select(Unit).where(wanted).order_by(Unit.id)).all()
+    reported = next((u for u in found if report.reported_unit
+                     and u.slug == report.reported_unit), None)
+    return (_first_of_kind(found, receiving_kind), _first_of_kind(found, UnitKind.CUSTODIAN),
+            reported)
+
+
+def _refs(units: tuple[Unit, Unit, Unit | None]) -> _Units:
+    receiving, custodians, reported = units
+    return (_UnitRef(receiving.id, receiving.slug, receiving.public_key),
+            _UnitRef(custodians.id, custodians.slug, custodians.public_key),
+            reported.id if reported is not None else None)
+
+
+def _ids(units: _Units) -> tuple[int, int, int | None]:
+    return units[0].id, units[1].id, units[2]
+
+
+def _hint_key(report: ReportInput, receiving_kind: UnitKind) -> tuple[str, str]:
+    return receiving_kind.value, report.reported_unit or ""
+
+
+def _seal_ahead(ctx: Context, report: ReportInput, code: str, today: date, channel: Channel,
+                receiving_kind: UnitKind, entered_by: str | None) -> _Ahead:
+    units = _UNITS_HINT.get(_hint_key(report, receiving_kind))
+    if units is None:  # the first report of its kind in this process
+        with ctx.read() as session:
+            units = _refs(_units_for(session, report, receiving_kind))
+    receiving, custodians, reported_id = units
+    number = numbers.draw(today.year)
+    salt = codes.new_case_salt()
+    whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
+    case = Case(case_number=number, lookup_hash=codes.lookup_hash(ctx.keys.pepper, code),
+                reporter_salt=salt, kind=report.kind.value, channel=channel.value,
+                state=CaseState.RECEIVED.value, received_on=today,
+                receiving_unit_id=receiving.id, reported_unit_id=reported_id,
+                at_apip=whistleblowing, identity_provided=report.identity is not None,
+                code_needs_replacing=entered_by is not None,
+                shield_reported_unit=report.shield_reported_unit,
+                profile_kind=(report.profile_kind
+                              or profile_kinds.national_key(report.kind))[:40])
+    content_key, identity_key = aead.new_key(), aead.new_key()
+    document = _report_document(report)
+    case.report_sealed = sealing.seal_json(content_key, case, "report", document)
+    case.report_digest = hashlib.sha256(case.report_sealed).digest()
+    if report.identity is not None:
+        case.identity_sealed = sealing.seal_json(identity_key, case, "identity",
+                                                 asdict(report.identity))
+    reporter_key = codes.reporter_key(code, salt)
+    sealing.ensure_reporter_public_key(case, reporter_key)
+    return _Ahead(
+        case=case, units=units, content_key=content_key, identity_key=identity_key,
+        reporter_key=reporter_key, document=document,
+        wraps={"content": sealing.prepare_unit_wrap(case, "content", receiving.id,
+                                                    receiving.slug, receiving.public_key,
+                                                    content_key),
+               "identity": sealing.prepare_unit_wrap(case, "identity", custodians.id,
+                                                     custodians.slug, custodians.public_key,
+                                                     identity_key)},
+        receipt=make_receipt(ctx.keys.receipt_private, number, today, case.report_digest))
+
+
 def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
            channel: Channel, *, entered_by: str | None = None,
            hold: Callable[[Session, Submission], None] | None = None,
@@ -247,53 +356,47 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
     # An offline report counts from the day it was received, not the day it was typed in
     # (issue 10): its receipt says so, and the verification limit runs from it.
     today = received_on if received_on is not None and entered_by is not None else ctx.today()
+    receiving_kind = (UnitKind.APIP if report.kind is ReportKind.WHISTLEBLOWING
+                      else UnitKind.VERIFIER_TEAM)
+    for _ in range(_NUMBER_TRIES):
+        ahead = _seal_ahead(ctx, report, code, today, channel, receiving_kind, entered_by)
+        try:
+            return _store(ctx, report, files, channel, ahead, code, today, receiving_kind,
+                          entered_by=entered_by, hold=hold, on_created=on_created,
+                          attested=attested)
+        except _Redraw:
+            continue
+    raise RuntimeError("the case number or the units kept changing while sealing")
+
+
+def _store(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFile]],
+           channel: Channel, ahead: _Ahead, code: str, today: date, receiving_kind: UnitKind,
+           *, entered_by: str | None, hold: Callable[[Session, Submission], None] | None,
+           on_created: Callable[[Session, Case], None] | None, attested: bool) -> Submission:
+    case = ahead.case
     with ctx.db.begin() as session:
-        whistleblowing = report.kind is ReportKind.WHISTLEBLOWING
-        receiving_kind = UnitKind.APIP if whistleblowing else UnitKind.VERIFIER_TEAM
-        # The receiving unit, the custodians and the reported unit in one query.
-        wanted: Any = Unit.kind.in_([receiving_kind.value, UnitKind.CUSTODIAN.value])
-        if report.reported_unit:
-            wanted = wanted | (Unit.slug == report.reported_unit)
-        found = session.scalars(select(Unit).where(wanted).order_by(Unit.id)).all()
-        receiving = _first_of_kind(found, receiving_kind)
-        custodians = _first_of_kind(found, UnitKind.CUSTODIAN)
-        reported = next((u for u in found if report.reported_unit
-                         and u.slug == report.reported_unit), None)
+        receiving, custodians, _reported = units = _units_for(session, report, receiving_kind)
+        now = _UNITS_HINT[_hint_key(report, receiving_kind)] = _refs(units)
+        if _ids(now) != _ids(ahead.units) or numbers.is_taken(session, case.case_number):
+            raise _Redraw  # nothing is written yet: the transaction ends empty
         # Read before anything is added, so that no read flushes half of the new rows: they
         # are all written at commit, one INSERT per table.
         calendar, rules = deadlines.load_calendar(session), deadlines.load_rules(session)
-        salt = codes.new_case_salt()
-        case = Case(case_number=numbers.new_case_number(session, today.year),
-                    lookup_hash=codes.lookup_hash(ctx.keys.pepper, code), reporter_salt=salt,
-                    kind=report.kind.value, channel=channel.value,
-                    state=CaseState.RECEIVED.value, received_on=today,
-                    receiving_unit_id=receiving.id,
-                    reported_unit_id=reported.id if reported else None, at_apip=whistleblowing,
-                    identity_provided=report.identity is not None, report_sealed=b"",
-                    report_digest=b"", code_needs_replacing=entered_by is not None,
-                    shield_reported_unit=report.shield_reported_unit,
-                    profile_kind=(report.profile_kind
-                                  or profile_kinds.national_key(report.kind))[:40])
         session.add(case)
         session.flush()
         row_ids.mark_new_case(session, case.id)
-        content_key, identity_key = aead.new_key(), aead.new_key()
-        document = _report_document(report)
-        case.report_sealed = sealing.seal_json(content_key, case, "report", document)
-        case.report_digest = hashlib.sha256(case.report_sealed).digest()
-        if report.identity is not None:
-            case.identity_sealed = sealing.seal_json(identity_key, case, "identity",
-                                                     asdict(report.identity))
-        reporter_key = codes.reporter_key(code, salt)
         with session.no_autoflush:  # the unit key reads must not flush the wraps one by one
-            sealing.wrap_to_unit(session, case, "content", receiving, content_key)
-            sealing.wrap_to_reporter(session, case, "content", reporter_key, content_key)
-            sealing.ensure_reporter_public_key(case, reporter_key)
-            sealing.wrap_to_unit(session, case, "identity", custodians, identity_key)
-            sealing.wrap_to_reporter(session, case, "identity", reporter_key, identity_key)
+            sealing.wrap_to_unit(session, case, "content", receiving, ahead.content_key,
+                                 prepared=ahead.wraps["content"])
+            sealing.wrap_to_reporter(session, case, "content", ahead.reporter_key,
+                                     ahead.content_key)
+            sealing.wrap_to_unit(session, case, "identity", custodians, ahead.identity_key,
+                                 prepared=ahead.wraps["identity"])
+            sealing.wrap_to_reporter(session, case, "identity", ahead.reporter_key,
+                                     ahead.identity_key)
         for name, clean in files:
-            attachments.store(session, case, {0: content_key}, name, clean, uploader="reporter",
-                              today=today)
+            attachments.store(session, case, {0: ahead.content_key}, name, clean,
+                              uploader="reporter", today=today)
         session.add(CaseEvent(case_id=case.id, state=CaseState.RECEIVED.value, on=today))
         # Verification (or APIP intake) within 3 working days of receipt (RULES §5).
         due = deadlines.open_deadline(session, case, "verification", "verification", today,
@@ -304,7 +407,7 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
         if on_created is not None:
             on_created(session, case)
         # The profile may send every complaint to SP4N-LAPOR!: queued now, while K is at hand.
-        lapor_outbox.on_intake(session, ctx, case, document, reporter=entered_by is None)
+        lapor_outbox.on_intake(session, ctx, case, ahead.document, reporter=entered_by is None)
         details: dict[str, str | int | bool | None] = {
             "kind": report.kind.value, "profile_kind": case.profile_kind,
             "channel": channel.value, "attachments": len(files),
@@ -318,10 +421,8 @@ def submit(ctx: Context, report: ReportInput, files: Sequence[tuple[str, CleanFi
             audit.record(session, ctx.audit_keys, actor=entered_by, role="staff",
                          action="case.intake", case_number=case.case_number, details=details,
                          now=ctx.now())
-        receipt = make_receipt(ctx.keys.receipt_private, case.case_number, today,
-                               case.report_digest)
         submission = Submission(case_number=case.case_number, code=codes.format_code(code),
-                                receipt=receipt, received_on=today.isoformat(),
+                                receipt=ahead.receipt, received_on=today.isoformat(),
                                 first_response_on=due.due_on.isoformat())
         if hold is not None:
             hold(session, submission)

@@ -27,10 +27,18 @@ def _random_part() -> str:
     return f"{chars[:GROUP]}-{chars[GROUP:]}"
 
 
+def is_taken(session: Session, number: str) -> bool:
+    return session.scalars(select(Case.id).where(Case.case_number == number)).first() is not None
+
+
+def draw(year: int) -> str:
+    """A random number, not checked: whoever stores it checks that it is free."""
+    return f"WBS-{year}-{_random_part()}"
+
+
 def new_case_number(session: Session, year: int) -> str:
     """A random number not yet taken (the UNIQUE constraint guards the rare race)."""
     while True:
-        number = f"WBS-{year}-{_random_part()}"
-        taken = session.scalars(select(Case.id).where(Case.case_number == number)).first()
-        if taken is None:
+        number = draw(year)
+        if not is_taken(session, number):
             return number

@@ -9,6 +9,7 @@ to its case, purpose and recipient, so a wrap copied to another row is useless.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -65,7 +66,11 @@ def _bound(purpose: Purpose, epoch: int) -> str:
 
 
 def unit_info(case: Case, purpose: Purpose, unit: Unit, epoch: int = 0) -> bytes:
-    return hpke.wrap_info(case_ref(case), _bound(purpose, epoch), f"unit:{unit.slug}")
+    return _unit_info(case, purpose, unit.slug, epoch)
+
+
+def _unit_info(case: Case, purpose: Purpose, slug: str, epoch: int = 0) -> bytes:
+    return hpke.wrap_info(case_ref(case), _bound(purpose, epoch), f"unit:{slug}")
 
 
 def _user_info(case: Case, purpose: Purpose, username: str, epoch: int = 0) -> bytes:
@@ -96,8 +101,30 @@ def _hybrid_only(public_key: bytes) -> None:
         raise NoKey
 
 
+@dataclass(frozen=True)
+class PreparedWrap:
+    """A key wrapped to a unit's public key ahead of the transaction that stores it (intake
+    does its sealing outside SQLite's one write lock, issue 12). It is used only if, under the
+    share lock, the unit still has that key (and name, which the wrap is bound to)."""
+
+    unit_id: int
+    unit_slug: str
+    public_key: bytes
+    wrapped: bytes
+
+
+def prepare_unit_wrap(case: Case, purpose: Purpose, unit_id: int, unit_slug: str,
+                      public_key: bytes, key: bytes) -> PreparedWrap | None:
+    """None for a key that is no hybrid key: the transaction then refuses it, or wraps to the
+    key it reads under the lock if that one is sound (the key here may be an old hint)."""
+    if len(public_key) != hpke.PUBLIC_KEY_SIZE:
+        return None
+    return PreparedWrap(unit_id, unit_slug, public_key,
+                        hpke.wrap(public_key, key, _unit_info(case, purpose, unit_slug)))
+
+
 def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key: bytes,
-                 epoch: int = 0) -> None:
+                 epoch: int = 0, prepared: PreparedWrap | None = None) -> None:
     # A case made in this session has no wraps yet: no need to ask (intake, issue 12).
     if not row_ids.is_new_case(session, case.id) and _wrap(
             session, case, purpose, "unit", unit.id, epoch) is not None:
@@ -108,10 +135,14 @@ def wrap_to_unit(session: Session, case: Case, purpose: Purpose, unit: Unit, key
         select(Unit.public_key, Unit.key_serial).where(Unit.id == unit.id)
         .with_for_update(read=True)).one()
     _hybrid_only(public)
+    if prepared is not None and epoch == 0 and prepared.unit_id == unit.id \
+            and prepared.unit_slug == unit.slug and prepared.public_key == public:
+        wrapped = prepared.wrapped
+    else:  # no wrap made ahead, or the key (or the name) changed since: wrap now
+        wrapped = hpke.wrap(public, key, unit_info(case, purpose, unit, epoch))
     session.add(CaseKeyWrap(case_id=case.id, purpose=purpose, recipient_kind="unit",
                             recipient_id=unit.id, unit_key_serial=serial, epoch=epoch,
-                            wrapped=hpke.wrap(public, key,
-                                              unit_info(case, purpose, unit, epoch))))
+                            wrapped=wrapped))
 
 
 def wrap_all_to_unit(session: Session, case: Case, unit: Unit, keys: EpochKeys) -> None:
