@@ -25,7 +25,7 @@ from wbs.cases import intake
 from wbs.cases.reporter import CodeMustChange
 from wbs.context import Context, utcnow
 from wbs.crypto.passwords import PasswordKDF
-from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker
+from wbs.db import DatabaseUnavailable, make_engine, make_sessionmaker, statement_deadline
 from wbs.files.sandbox import Limits, Sandbox
 from wbs.settings import Settings
 from wbs.web import (
@@ -76,6 +76,17 @@ class WbsApp(Starlette):
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
 
     body_timing: BodyTiming = BodyTiming()
+    db_statement_deadline: float = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every statement of a request is bounded (wbs/db.py); the context variable reaches
+        # the thread-pool calls too, which copy the request's context. Lifespan work (the
+        # end-of-day writes) is not a request and keeps no bound.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        with statement_deadline(self.db_statement_deadline):
+            await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = BodyLimitsMiddleware(super().build_middleware_stack(), self.body_timing)
@@ -203,6 +214,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.hsts = settings.base_url.startswith("https://")
     app.onion = settings.onion_address
     app.allowed_hosts = settings.hosts
+    app.db_statement_deadline = settings.db_statement_deadline
     text_input.warm()  # its character table costs ~0.3 s once: at start, not in a request
     app.state.ctx = ctx
     app.state.catalogs = i18n.load_catalogs(settings.languages)

@@ -5,9 +5,12 @@ the production database. The app keeps no state in memory between requests: ever
 
 A PostgreSQL that hangs (a firewall dropping packets, a frozen server, a half-dead proxy in
 front of it) must cost a request seconds, not minutes: libpq gets a connect timeout and TCP
-keepalives, the pool's checkout ping a deadline, and a request waits a bounded time for a free
-connection. Each failure is an OperationalError or the pool's TimeoutError, which the web layer
-answers with its 503 and Retry-After (wbs/app.py).
+keepalives, the pool's checkout ping a deadline, every statement, COMMIT and ROLLBACK of a web
+request a generous one (`statement_deadline`, set by the app around each request), and a
+request waits a bounded time for a free connection. Each failure is an OperationalError or the
+pool's TimeoutError, which the web layer answers with its 503 and Retry-After (wbs/app.py).
+Work outside a request (jobs, migrations, backups, the CLI) has no statement deadline: it may
+run long.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -44,6 +48,25 @@ PG_CONNECTION_DEFAULTS: dict[str, str] = {
 _LIBPQ_ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
 # Seconds a request waits for a free pooled connection before its 503 (SQLAlchemy's default: 30).
 POOL_TIMEOUT = 10.0
+# Seconds one statement, COMMIT or ROLLBACK of a web request may wait for PostgreSQL.
+STATEMENT_DEADLINE = 30.0
+
+_statement_seconds: ContextVar[float | None] = ContextVar("wbs_db_statement_deadline",
+                                                          default=None)
+_T = TypeVar("_T")
+
+
+@contextmanager
+def statement_deadline(seconds: float | None) -> Iterator[None]:
+    """Bound each statement, COMMIT and ROLLBACK made within the block (in this context: the
+    thread-pool calls of a request copy it) to `seconds` (None or 0: no bound). The app sets it
+    around each web request; a PostgreSQL that stops answering after the request took its
+    connection then costs the request that long and a 503, not as long as the server is frozen."""
+    token = _statement_seconds.set(seconds if seconds and seconds > 0 else None)
+    try:
+        yield
+    finally:
+        _statement_seconds.reset(token)
 
 
 class DatabaseUnavailable(Exception):
@@ -91,15 +114,27 @@ def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT) -> Engine:
             # method replaced, which is the point.
             engine.dialect.do_ping = _bounded(  # type: ignore[method-assign, assignment]
                 engine.dialect.do_ping, ping_seconds)
+        # After the ping, within a request: a server that froze while the request held its
+        # connection. Every statement goes through one of the dialect's do_execute*, and the
+        # transaction's end (the pool's reset on return too) through do_commit/do_rollback;
+        # wrapped here, not bracketed by events, so no path can leave a watch behind.
+        dialect: Any = engine.dialect
+        dialect.do_execute = _in_request(dialect.do_execute, _cursor_fileno)
+        dialect.do_execute_no_params = _in_request(dialect.do_execute_no_params,
+                                                   _cursor_fileno)
+        dialect.do_executemany = _in_request(dialect.do_executemany, _cursor_fileno)
+        dialect.do_commit = _in_request(dialect.do_commit, _connection_fileno)
+        dialect.do_rollback = _in_request(dialect.do_rollback, _connection_fileno)
 
         @event.listens_for(engine, "connect")
         def _settings(dbapi_conn: Any, _record: Any) -> None:
             # JIT compilation pays off for long analytic queries; for the short ones of a web
             # request it only adds time (issue 12: 1.1 s added to one list query at 1M cases).
-            cur = dbapi_conn.cursor()
-            cur.execute("SET jit = off")
-            cur.close()
-            dbapi_conn.commit()
+            with _request_watch(_connection_fileno, dbapi_conn):
+                cur = dbapi_conn.cursor()
+                cur.execute("SET jit = off")
+                cur.close()
+                dbapi_conn.commit()
 
     return engine
 
@@ -132,6 +167,42 @@ def _bounded(ping: Callable[[DBAPIConnection], bool],
         return alive and not watch.expired
 
     return do_ping
+
+
+def _cursor_fileno(cursor: Any, *_args: Any) -> int:
+    return int(cursor.connection.fileno())
+
+
+def _connection_fileno(dbapi_conn: Any, *_args: Any) -> int:
+    return int(dbapi_conn.fileno())
+
+
+@contextmanager
+def _request_watch(fileno_of: Callable[..., int], *args: Any) -> Iterator[None]:
+    seconds = _statement_seconds.get()
+    if seconds is None:
+        yield
+        return
+    try:
+        fileno = fileno_of(*args)
+    except Exception:  # noqa: BLE001 - a closed connection: the call itself says so
+        yield
+        return
+    with DEADLINES.watch(fileno, seconds):
+        yield
+
+
+def _in_request(call: Callable[..., _T], fileno_of: Callable[..., int]) -> Callable[..., _T]:
+    """`call` (a dialect method whose first argument is a cursor or a DBAPI connection), under
+    the request's statement deadline when there is one. Past it the socket is shut down, the
+    call fails with an OperationalError and SQLAlchemy drops the connection; nothing of the
+    transaction is committed (a COMMIT cut after the server had committed is the one case of a
+    503 for work that was stored: the server cannot have said so in time)."""
+    def bounded(*args: Any, **kwargs: Any) -> _T:
+        with _request_watch(fileno_of, *args):
+            return call(*args, **kwargs)
+
+    return bounded
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

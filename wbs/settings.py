@@ -139,6 +139,10 @@ class Settings:
     # Seconds a request waits for a free pooled database connection before its 503 (PostgreSQL;
     # libpq's own timeouts go in the URL's query, wbs/db.py).
     db_pool_timeout: float = 10.0
+    # Seconds one statement, COMMIT or ROLLBACK of a web request may wait for PostgreSQL before
+    # the request gets its 503 (a server that froze mid-request); 0: no bound. Jobs, migrations
+    # and the CLI have none.
+    db_statement_deadline: float = 30.0
     data_dir: Path = Path("var")
     keys_dir: Path = Path("keys")
     base_url: str = "http://127.0.0.1:8000"
@@ -237,6 +241,8 @@ class Settings:
             env=get("ENV", d.env),
             database_url=get("DATABASE_URL", f"sqlite:///{data_dir / 'wbs.sqlite3'}"),
             db_pool_timeout=float(get("DB_POOL_TIMEOUT", str(d.db_pool_timeout))),
+            db_statement_deadline=float(get("DB_STATEMENT_DEADLINE_SECONDS",
+                                            str(d.db_statement_deadline))),
             data_dir=data_dir,
             keys_dir=Path(get("KEYS_DIR", str(d.keys_dir))),
             base_url=get("BASE_URL", d.base_url).rstrip("/"),
