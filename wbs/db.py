@@ -38,7 +38,9 @@ from wbs.db_deadline import DEADLINES
 #   instead of the kernel's ~15 minutes of retransmissions. A long query is not affected: the
 #   server's TCP stack acknowledges it at once, however long the server then works.
 PG_CONNECTION_DEFAULTS: dict[str, str] = {
-    "connect_timeout": "5",
+    # 10, not 5: in a loaded CI run (two test suites, a browser and pg_dump on 2 cores) a
+    # healthy server once took longer than 5 s to accept a connection, and the report failed.
+    "connect_timeout": "10",
     "keepalives": "1",
     "keepalives_idle": "10",
     "keepalives_interval": "5",

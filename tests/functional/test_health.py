@@ -121,7 +121,7 @@ def test_postgresql_connections_carry_the_timeouts(settings: Settings) -> None:
     finally:
         engine.dispose()
     params = dict(part.split("=", 1) for part in dsn.split())
-    assert params["connect_timeout"] == "5" and params["keepalives"] == "1"
+    assert params["connect_timeout"] == "10" and params["keepalives"] == "1"
     assert params["tcp_user_timeout"] == "20000"
     assert params["keepalives_idle"] == "42"  # the URL's value, not the default
 

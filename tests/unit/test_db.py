@@ -20,9 +20,9 @@ def _no_libpq_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_postgresql_gets_every_default() -> None:
     args, ping = _pg_connect_args(PG)
     assert args == PG_CONNECTION_DEFAULTS
-    assert args["connect_timeout"] == "5" and args["keepalives"] == "1"
+    assert args["connect_timeout"] == "10" and args["keepalives"] == "1"
     assert args["tcp_user_timeout"] == "20000"  # milliseconds
-    assert ping == 5.0
+    assert ping == 10.0
 
 
 def test_a_value_in_the_url_wins_over_the_default() -> None:
