@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from tests.conftest import Clock, sign_in
 from tests.functional import workflow_helpers as wh
+from tests.sql_capture import captured_with_parameters
 from wbs import demo as demo_module
 from wbs import paging
 from wbs.accounts import StaffIdentity
@@ -44,14 +45,8 @@ def bulk(ctx: Context, demo: dict[str, dict[str, str]]) -> dict[str, dict[str, s
 
 @pytest.fixture
 def statements(ctx: Context) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    yield seen
-    event.remove(ctx.engine, "before_cursor_execute", capture)
+    with captured_with_parameters(ctx.engine) as seen:
+        yield seen
 
 
 def _expected(ctx: Context, staff: StaffIdentity) -> list[str]:
@@ -210,11 +205,7 @@ def test_on_postgresql_the_overdue_filter_reads_the_next_deadline_from_the_holdi
     staff = wh.sign_in(ctx, bulk, clock, "verifikator")
     f = listing.CaseFilter(overdue=True) if overdue else listing.CaseFilter(due_within=10)
     query, params = _page_query(ctx, staff, f)
-    with ctx.engine.connect() as conn:
-        conn.exec_driver_sql("SET enable_seqscan = off")
-        conn.exec_driver_sql("SET enable_bitmapscan = off")
-        conn.exec_driver_sql("SET enable_sort = off")
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params))
+    plan = _plan(ctx, query, params)
     lines = plan.splitlines()
     # The page: its subquery scan, or (once the planner flattens it) its LIMIT.
     start = next(i for i, line in enumerate(lines)
@@ -246,18 +237,19 @@ def test_bulk_cases_can_be_added_twice(ctx: Context, bulk: dict[str, dict[str, s
     assert len(numbers) == len(set(numbers)) == N + 30
 
 
+def _plan(ctx: Context, query: str, params: Any) -> str:
+    """The plan PostgreSQL picks when an index can serve (no scan, bitmap or sort instead)."""
+    with ctx.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_bitmapscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params))
+
+
 def _page_query(ctx: Context, staff: StaffIdentity,
                 f: listing.CaseFilter) -> tuple[str, Any]:
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    try:
+    with captured_with_parameters(ctx.engine) as captured:
         listing.list_cases(ctx, staff, f)
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", capture)
     return next((s, p) for s, p in captured if "ORDER BY" in s)
 
 
@@ -272,11 +264,7 @@ def test_on_postgresql_a_page_walks_the_units_holdings_in_list_order(
     first = listing.list_cases(ctx, staff, listing.CaseFilter(per_page=PER))
     for f in (listing.CaseFilter(), listing.CaseFilter(after=first.next_key)):
         query, params = _page_query(ctx, staff, f)
-        with ctx.engine.connect() as conn:
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            conn.exec_driver_sql("SET enable_bitmapscan = off")
-            conn.exec_driver_sql("SET enable_sort = off")
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params))
+        plan = _plan(ctx, query, params)
         assert "ix_case_key_wraps_unit_list" in plan, plan
         assert "ix_cases_received_id" not in plan, plan
 

@@ -12,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import Clock, sign_in
 from tests.functional.test_finding_12_case_list import _offsets
+from tests.sql_capture import captured_with_parameters
 from wbs import demo as demo_module
 from wbs import notices, paging
 from wbs.context import Context
@@ -26,14 +27,8 @@ N = 130
 
 @pytest.fixture
 def statements(ctx: Context) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(ctx.engine, "before_cursor_execute", capture)
-    yield seen
-    event.remove(ctx.engine, "before_cursor_execute", capture)
+    with captured_with_parameters(ctx.engine) as seen:
+        yield seen
 
 
 def _user(ctx: Context, username: str) -> int:

@@ -5,30 +5,19 @@ cleaner does not know both survive into the "clean" copy."""
 
 from __future__ import annotations
 
-import io
 import secrets
 
 from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
-    FloatObject,
     NameObject,
     StreamObject,
     TextStringObject,
 )
 
+from tests.pdf_builders import pdf_bytes, rect
 from wbs.files.pdf import strip_pdf
-
-
-def _rect() -> ArrayObject:
-    return ArrayObject([FloatObject(10), FloatObject(10), FloatObject(50), FloatObject(50)])
-
-
-def _bytes(writer: PdfWriter) -> bytes:
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def test_review_late_widget_parent_field_script_is_removed() -> None:
@@ -44,12 +33,12 @@ def test_review_late_widget_parent_field_script_is_removed() -> None:
     }))
     widget = writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
-        NameObject("/Rect"): _rect(), NameObject("/Parent"): field}))
+        NameObject("/Rect"): rect(), NameObject("/Parent"): field}))
     field.get_object()[NameObject("/Kids")] = ArrayObject([widget])
     page[NameObject("/Annots")] = ArrayObject([widget])
     writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
         {NameObject("/Fields"): ArrayObject([field])})
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert canary.encode() in original
 
     clean = strip_pdf(original)
@@ -72,9 +61,9 @@ def test_review_late_embedded_file_behind_an_unknown_key_is_removed() -> None:
     # A kept link annotation that also points at the file (any key an editor might write).
     link = writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-        NameObject("/Rect"): _rect(), NameObject("/XAttachment"): spec}))
+        NameObject("/Rect"): rect(), NameObject("/XAttachment"): spec}))
     page[NameObject("/Annots")] = ArrayObject([link])
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert canary.encode() in original
 
     clean = strip_pdf(original)

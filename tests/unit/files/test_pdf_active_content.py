@@ -4,31 +4,26 @@ packet; a PDF only a password opens is refused, one with an empty password is cl
 from __future__ import annotations
 
 import io
-import secrets
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
-    FloatObject,
     NameObject,
     NumberObject,
     StreamObject,
     TextStringObject,
 )
 
+from tests.pdf_builders import file_spec, new_canary, pdf_bytes, rect
 from wbs.files import UnsafeFile
 from wbs.files.pdf import strip_pdf
 
 
 @pytest.fixture
 def canary() -> str:
-    return f"WBSCANARY{secrets.token_hex(8)}"
-
-
-def _rect() -> ArrayObject:
-    return ArrayObject([FloatObject(10), FloatObject(10), FloatObject(50), FloatObject(50)])
+    return new_canary()
 
 
 def _action(kind: str, **extra: object) -> DictionaryObject:
@@ -41,7 +36,7 @@ def _action(kind: str, **extra: object) -> DictionaryObject:
 def _annotation(writer: PdfWriter, subtype: str, **entries: object) -> object:
     annot = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
                               NameObject("/Subtype"): NameObject(subtype),
-                              NameObject("/Rect"): _rect()})
+                              NameObject("/Rect"): rect()})
     for key, value in entries.items():
         annot[NameObject(f"/{key}")] = value  # type: ignore[assignment]
     return writer._add_object(annot)
@@ -49,18 +44,6 @@ def _annotation(writer: PdfWriter, subtype: str, **entries: object) -> object:
 
 def _js(canary: str, what: str) -> DictionaryObject:
     return _action("/JavaScript", JS=TextStringObject(f"app.alert('{what}-{canary}')"))
-
-
-def _file_spec(writer: PdfWriter, canary: str) -> object:
-    """What a PDF editor writes for a file attached to a page: a spec with the file inside."""
-    embedded = StreamObject()
-    embedded.set_data(f"the reporter's own draft, {canary}".encode())
-    embedded[NameObject("/Type")] = NameObject("/EmbeddedFile")
-    return writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Filespec"),
-        NameObject("/F"): TextStringObject("draft.txt"),
-        NameObject("/EF"): DictionaryObject({NameObject("/F"): writer._add_object(embedded)}),
-    }))
 
 
 def _pdf_with_annotations(canary: str) -> bytes:
@@ -75,15 +58,13 @@ def _pdf_with_annotations(canary: str) -> bytes:
         _annotation(writer, "/Link", A=_action("/Launch", F=TextStringObject(f"{canary}.exe"))),
         _annotation(writer, "/Widget", AA=DictionaryObject({NameObject("/E"): _js(canary, "AA")})),
         _annotation(writer, "/Link", A=writer._add_object(_js(canary, "INDIRECT"))),
-        _annotation(writer, "/FileAttachment", FS=_file_spec(writer, canary),
+        _annotation(writer, "/FileAttachment", FS=file_spec(writer, canary),
                     Contents=TextStringObject(f"attached {canary}")),
         _annotation(writer, "/Screen", Contents=TextStringObject(f"media {canary}")),
         writer._add_object(NumberObject(3)),  # not an annotation at all
     ])
     page[NameObject("/Annots")] = writer._add_object(annots)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return pdf_bytes(writer)
 
 
 def test_pdf_links_stay_and_scripts_launches_and_attachments_go(canary: str) -> None:
@@ -107,9 +88,7 @@ def test_a_page_whose_annots_is_not_an_array_loses_it() -> None:
     writer = PdfWriter()
     page = writer.add_blank_page(width=200, height=200)
     page[NameObject("/Annots")] = DictionaryObject({NameObject("/S"): NameObject("/JavaScript")})
-    out = io.BytesIO()
-    writer.write(out)
-    clean = strip_pdf(out.getvalue())
+    clean = strip_pdf(pdf_bytes(writer))
     assert "/Annots" not in PdfReader(io.BytesIO(clean.data)).pages[0]
 
 
@@ -144,7 +123,7 @@ def test_image_and_nested_form_xobjects_lose_their_xmp(canary: str) -> None:
     inner.set_data(b"")
     inner.update({NameObject("/Type"): NameObject("/XObject"),
                   NameObject("/Subtype"): NameObject("/Form"),
-                  NameObject("/BBox"): _rect(),
+                  NameObject("/BBox"): rect(),
                   NameObject("/Metadata"): _xmp(writer, canary, "INNER"),
                   NameObject("/Resources"): _resources({
                       "/Im0": image_ref, "/Bad": writer._add_object(NumberObject(1))})})
@@ -153,14 +132,12 @@ def test_image_and_nested_form_xobjects_lose_their_xmp(canary: str) -> None:
     outer.set_data(b"")
     outer.update({NameObject("/Type"): NameObject("/XObject"),
                   NameObject("/Subtype"): NameObject("/Form"),
-                  NameObject("/BBox"): _rect(),
+                  NameObject("/BBox"): rect(),
                   NameObject("/Metadata"): _xmp(writer, canary, "OUTER"),
                   NameObject("/Resources"): _resources({"/Fm1": inner_ref,
                                                         "/Im0": image_ref})})
     page[NameObject("/Resources")] = _resources({"/Fm0": writer._add_object(outer)})
-    out = io.BytesIO()
-    writer.write(out)
-    original = out.getvalue()
+    original = pdf_bytes(writer)
     assert original.count(canary.encode()) == 4
 
     clean = strip_pdf(original)
@@ -180,14 +157,12 @@ def test_form_xobjects_nested_past_the_depth_bound_still_clean(canary: str) -> N
         form = StreamObject()
         form.set_data(b"")
         form.update({NameObject("/Type"): NameObject("/XObject"),
-                     NameObject("/Subtype"): NameObject("/Form"), NameObject("/BBox"): _rect()})
+                     NameObject("/Subtype"): NameObject("/Form"), NameObject("/BBox"): rect()})
         if child is not None:
             form[NameObject("/Resources")] = _resources({f"/F{depth}": child})
         child = writer._add_object(form)
     page[NameObject("/Resources")] = _resources({"/Top": child})
-    out = io.BytesIO()
-    writer.write(out)
-    clean = strip_pdf(out.getvalue())
+    clean = strip_pdf(pdf_bytes(writer))
     assert clean.note == "pdf_rebuilt" and len(PdfReader(io.BytesIO(clean.data)).pages) == 1
 
 
@@ -197,9 +172,7 @@ def _encrypted(user_password: str, canary: str) -> bytes:
     writer.add_metadata({"/Author": f"Author {canary}"})
     writer.encrypt(user_password=user_password, owner_password="pemilik-" + canary,
                    algorithm="AES-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return pdf_bytes(writer)
 
 
 def test_a_pdf_that_needs_a_password_is_refused(canary: str) -> None:
@@ -216,9 +189,6 @@ def test_a_pdf_encrypted_with_an_empty_password_is_opened_and_cleaned(canary: st
 
 
 def test_a_pdf_without_pages_is_unreadable() -> None:
-    writer = PdfWriter()
-    out = io.BytesIO()
-    writer.write(out)
     with pytest.raises(UnsafeFile) as refused:
-        strip_pdf(out.getvalue())
+        strip_pdf(pdf_bytes(PdfWriter()))
     assert refused.value.reason == "unreadable_pdf"

@@ -6,49 +6,26 @@ gap in that copy refuses the file instead of publishing the attachment."""
 from __future__ import annotations
 
 import io
-import secrets
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
-    FloatObject,
     NameObject,
     NumberObject,
     StreamObject,
     TextStringObject,
 )
 
+from tests.pdf_builders import file_spec, new_canary, pdf_bytes, rect
 from wbs.files import UnsafeFile
 from wbs.files.pdf import _check_pdf_clean, strip_pdf
 
 
 @pytest.fixture
 def canary() -> str:
-    return f"WBSCANARY{secrets.token_hex(8)}"
-
-
-def _rect() -> ArrayObject:
-    return ArrayObject([FloatObject(10), FloatObject(10), FloatObject(50), FloatObject(50)])
-
-
-def _bytes(writer: PdfWriter) -> bytes:
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _file_spec(writer: PdfWriter, canary: str) -> object:
-    """A file specification with the attached file inside, as a PDF editor writes one."""
-    embedded = StreamObject()
-    embedded.set_data(f"the reporter's own draft, {canary}".encode())
-    embedded[NameObject("/Type")] = NameObject("/EmbeddedFile")
-    return writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Filespec"),
-        NameObject("/F"): TextStringObject("draft.docx"),
-        NameObject("/EF"): DictionaryObject({NameObject("/F"): writer._add_object(embedded)}),
-    }))
+    return new_canary()
 
 
 def _image(writer: PdfWriter, pixel: bytes = b"\xff\x00\x00") -> StreamObject:
@@ -76,9 +53,9 @@ def _assert_attachment_gone(clean: bytes, canary: str) -> None:
 def test_a_page_key_the_cleaner_does_not_know_loses_its_attached_file(canary: str) -> None:
     writer = PdfWriter()
     page = writer.add_blank_page(width=200, height=200)
-    page[NameObject("/XDraft")] = _file_spec(writer, canary)
+    page[NameObject("/XDraft")] = file_spec(writer, canary, "draft.docx")
     page[NameObject("/Contents")] = _content(writer, b"0 0 1 rg 10 10 50 50 re f")
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert canary.encode() in original
 
     clean = strip_pdf(original).data
@@ -95,10 +72,10 @@ def test_an_image_with_an_extra_key_keeps_its_pixels_and_loses_the_attached_file
     writer = PdfWriter()
     page = writer.add_blank_page(width=200, height=200)
     image = _image(writer, b"\x12\x34\x56")
-    image[NameObject("/XSource")] = _file_spec(writer, canary)
+    image[NameObject("/XSource")] = file_spec(writer, canary, "draft.docx")
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
         {NameObject("/Im0"): writer._add_object(image)})})
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert canary.encode() in original
 
     clean = strip_pdf(original).data
@@ -113,7 +90,7 @@ def test_an_xobject_entry_naming_an_attached_file_is_dropped(canary: str) -> Non
     """A name in /XObject that is not an image or a form (here: the attached file itself)."""
     writer = PdfWriter()
     page = writer.add_blank_page(width=200, height=200)
-    spec = _file_spec(writer, canary)
+    spec = file_spec(writer, canary, "draft.docx")
     embedded = spec.get_object()["/EF"]["/F"]  # type: ignore[attr-defined]
     page[NameObject("/Resources")] = DictionaryObject({
         NameObject("/XObject"): DictionaryObject({
@@ -121,7 +98,7 @@ def test_an_xobject_entry_naming_an_attached_file_is_dropped(canary: str) -> Non
             NameObject("/Att"): embedded}),
         # And a made-up resource category pointing at the spec.
         NameObject("/XFiles"): DictionaryObject({NameObject("/F0"): spec})})
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert canary.encode() in original
 
     clean = strip_pdf(original).data
@@ -138,12 +115,12 @@ def test_a_link_to_another_page_does_not_carry_that_page_s_unknown_keys(canary: 
     writer = PdfWriter()
     first = writer.add_blank_page(width=200, height=200)
     second = writer.add_blank_page(width=200, height=200)
-    second[NameObject("/XDraft")] = _file_spec(writer, canary)
+    second[NameObject("/XDraft")] = file_spec(writer, canary, "draft.docx")
     first[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-        NameObject("/Rect"): _rect(),
+        NameObject("/Rect"): rect(),
         NameObject("/Dest"): ArrayObject([second.indirect_reference, NameObject("/Fit")])}))])
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
 
     clean = strip_pdf(original).data
 
@@ -164,15 +141,15 @@ def test_a_link_to_a_page_with_an_attachment_annotation_does_not_bring_the_file_
     second[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"),
         NameObject("/Subtype"): NameObject("/FileAttachment"),
-        NameObject("/Rect"): _rect(), NameObject("/FS"): _file_spec(writer, canary)}))])
+        NameObject("/Rect"): rect(), NameObject("/FS"): file_spec(writer, canary, "draft.docx")}))])
     first[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-        NameObject("/Rect"): _rect(),
+        NameObject("/Rect"): rect(),
         NameObject("/A"): DictionaryObject({
             NameObject("/S"): NameObject("/GoTo"),
             NameObject("/D"): ArrayObject([second.indirect_reference, NameObject("/Fit")])})}))])
 
-    clean = strip_pdf(_bytes(writer)).data
+    clean = strip_pdf(pdf_bytes(writer)).data
 
     _assert_attachment_gone(clean, canary)
     assert b"/FileAttachment" not in clean
@@ -187,13 +164,13 @@ def test_a_kept_annotation_loses_its_author_and_dates_and_keeps_its_text(canary:
     page = writer.add_blank_page(width=200, height=200)
     page[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Text"),
-        NameObject("/Rect"): _rect(),
+        NameObject("/Rect"): rect(),
         NameObject("/Contents"): TextStringObject("lihat halaman 2"),
         NameObject("/T"): TextStringObject(f"Budi {canary}"),
         NameObject("/M"): TextStringObject(f"D:20261129{canary}"),
         NameObject("/NM"): TextStringObject(canary)}))])
 
-    clean = strip_pdf(_bytes(writer)).data
+    clean = strip_pdf(pdf_bytes(writer)).data
 
     assert canary.encode() not in clean
     note = PdfReader(io.BytesIO(clean)).pages[0]["/Annots"][0].get_object()
@@ -210,21 +187,21 @@ def test_a_normal_pdf_keeps_its_pages_links_and_images() -> None:
     pages[0][NameObject("/Annots")] = ArrayObject([
         writer._add_object(DictionaryObject({
             NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-            NameObject("/Rect"): _rect(),
+            NameObject("/Rect"): rect(),
             NameObject("/Border"): ArrayObject([NumberObject(0)] * 3),
             NameObject("/A"): DictionaryObject({
                 NameObject("/S"): NameObject("/URI"),
                 NameObject("/URI"): TextStringObject("https://wbs.example.go.id/lapor")})})),
         writer._add_object(DictionaryObject({
             NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-            NameObject("/Rect"): _rect(),
+            NameObject("/Rect"): rect(),
             NameObject("/A"): DictionaryObject({
                 NameObject("/S"): NameObject("/GoTo"),
                 NameObject("/D"): ArrayObject([pages[2].indirect_reference,
                                                NameObject("/Fit")])})})),
     ])
 
-    clean = strip_pdf(_bytes(writer))
+    clean = strip_pdf(pdf_bytes(writer))
 
     result = PdfReader(io.BytesIO(clean.data))
     assert clean.note == "pdf_rebuilt" and len(result.pages) == 3
@@ -251,10 +228,10 @@ def test_a_gap_in_the_copy_refuses_the_file_instead_of_keeping_the_attachment(
         NameObject("/F1"): writer._add_object(DictionaryObject({
             NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
             NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/XSource"): _file_spec(writer, canary)}))})})
+            NameObject("/XSource"): file_spec(writer, canary, "draft.docx")}))})})
 
     with pytest.raises(UnsafeFile) as refused:
-        strip_pdf(_bytes(writer))
+        strip_pdf(pdf_bytes(writer))
     assert refused.value.reason == "strip_failed"
 
 
@@ -271,7 +248,7 @@ def test_the_check_after_writing_sees_objects_the_catalog_does_not_reach(orphan:
     writer.metadata = None
     writer._add_object(orphan)  # type: ignore[arg-type]  # unreferenced, still written
     with pytest.raises(UnsafeFile) as refused:
-        _check_pdf_clean(_bytes(writer), 1)
+        _check_pdf_clean(pdf_bytes(writer), 1)
     assert refused.value.reason == "strip_failed"
 
 
@@ -279,7 +256,7 @@ def test_the_check_after_writing_passes_a_clean_file() -> None:
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
     writer.metadata = None
-    _check_pdf_clean(_bytes(writer), 1)
+    _check_pdf_clean(pdf_bytes(writer), 1)
 
 
 def test_a_link_to_a_named_destination_is_kept_without_its_target_and_the_file_accepted() -> None:
@@ -292,11 +269,11 @@ def test_a_link_to_a_named_destination_is_kept_without_its_target_and_the_file_a
     writer.add_named_destination("bab.2", 1)
     first[NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-        NameObject("/Rect"): _rect(),
+        NameObject("/Rect"): rect(),
         NameObject("/A"): DictionaryObject({NameObject("/S"): NameObject("/GoTo"),
                                             NameObject("/D"): TextStringObject("bab.2")})}))])
     second[NameObject("/Contents")] = _content(writer, b"0 0 1 rg 10 10 50 50 re f")
-    original = _bytes(writer)
+    original = pdf_bytes(writer)
     assert b"/Names" in original
 
     clean = strip_pdf(original)
