@@ -184,3 +184,27 @@ def test_a_refused_archive_keeps_the_reason_typed(
     assert tab.page.locator("#act-archive").get_attribute("open") is not None
     assert tab.page.locator("#act-archive-error").is_visible()
     assert service.can_list(live_server.ctx, verifier, number)  # nothing happened
+
+
+@pytest.mark.parametrize(("lang", "width"), VARIANTS, ids=[f"{lang}-{w}" for lang, w in VARIANTS])
+def test_a_refused_monthly_report_keeps_what_was_typed(
+        lang: str, width: int, open_tab: Callable[..., Tab], live_server: Any,
+        world: staff_world.World, axe_ready: None) -> None:
+    """A monthly recap carries no corrective actions: the refusal says so, keeps the form as
+    typed, and the refused page passes the same checks as every other page."""
+    tab = open_tab(lang=lang, width=width)
+    staff_world.browser_sign_in(live_server, tab, ROLE_USERS["leadership"])
+    tab.goto("/staf/laporan", "reports")
+    tab.page.select_option("#r-kind", "monthly")
+    tab.page.fill("#r-from", "2026-03-01")
+    tab.page.fill("#r-to", "2026-03-31")
+    tab.page.fill("#r-corr", "Loket dibuka setiap hari kerja.")
+    tab.submit(tab.page.locator('form[action="/staf/laporan"] button[type=submit]'),
+               "report-refused")
+    assert tab.page.get_by_role("alert").is_visible()
+    assert tab.page.input_value("#r-corr") == "Loket dibuka setiap hari kerja."
+    assert tab.page.input_value("#r-kind") == "monthly"
+    assert tab.page.input_value("#r-from") == "2026-03-01"
+    problems = [f"[{tab.variant}] {p}"
+                for p in checks.page_problems(tab.page, TARGETS, FOCUSABLE)]
+    assert not problems, "\n".join(problems)
